@@ -1,0 +1,104 @@
+"""
+### Customer segmentation, nightly
+
+Extracts the day that just closed into the Parquet lake, validates it with Great Expectations,
+builds per-customer features, retrains the segmentation model, assigns every customer a
+segment and publishes the output tables (declared as Assets), then computes drift.
+
+* **Nightly**: the run triggered just after midnight (UTC) processes the previous day.
+* **Manual**: trigger with `{"run_date": "YYYY-MM-DD"}` to (re)process one day.
+* **Backfill**: a backfill over a date range gives one run per day, oldest first.
+
+The configuration file comes from `SEGMENTATION_CONFIG`. Every task only calls a
+`segmentation.pipeline` step: see the README for what each one reads and writes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+
+OUTPUTS = {
+    name: Asset(name=name, uri=f"segmentation://output/{name}")
+    for name in (
+        "customer_segments",
+        "segment_profiles",
+        "segment_migrations",
+        "model_registry",
+        "drift_metrics",
+    )
+}
+
+
+def _step(name: str, upstream: dict | None = None) -> dict:
+    """Run one pipeline step for this run's date (taken from the upstream result if any)."""
+    import datetime as dt
+
+    from segmentation import pipeline
+    from segmentation.config import load_config
+
+    cfg = load_config()
+    if upstream is None:
+        ctx = get_current_context()
+        day = pipeline.resolve_run_date(ctx["params"].get("run_date"), ctx.get("logical_date"), cfg)
+    else:
+        day = dt.date.fromisoformat(upstream["run_date"])
+    return getattr(pipeline, name)(cfg, day)
+
+
+@dag(
+    dag_id=Path(__file__).stem,
+    doc_md=__doc__,
+    schedule="@daily",
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    params={
+        "run_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Day to process (YYYY-MM-DD); empty: the day before the logical date",
+        )
+    },
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    tags=["segmentation"],
+)
+def customer_segmentation() -> None:
+    @task
+    def extract_events() -> dict:
+        return _step("extract_events")
+
+    @task
+    def validate_events(extracted: dict) -> dict:
+        return _step("validate_events", extracted)
+
+    @task
+    def build_features(validated: dict) -> dict:
+        return _step("build_features", validated)
+
+    @task
+    def train_model(features: dict) -> dict:
+        return _step("train_model", features)
+
+    @task
+    def assign_segments(trained: dict) -> dict:
+        return _step("assign_segments", trained)
+
+    @task(outlets=[OUTPUTS[n] for n in OUTPUTS if n != "drift_metrics"])
+    def publish_tables(assigned: dict) -> dict:
+        return _step("publish_tables", assigned)
+
+    @task(outlets=[OUTPUTS["drift_metrics"]])
+    def compute_drift(published: dict) -> dict:
+        return _step("compute_drift", published)
+
+    compute_drift(
+        publish_tables(assign_segments(train_model(build_features(validate_events(extract_events())))))
+    )
+
+
+customer_segmentation()

@@ -1,0 +1,1 @@
+"""Customer segmentation pipeline: the domain package (never imports Airflow)."""

@@ -1,0 +1,96 @@
+"""Drift: how far today's customers have moved from the model's training reference.
+
+First version: the population stability index (PSI) per feature on bins cut at the
+reference's quantiles, plus segment share changes against the previous run. PSI is
+sum((a - e) * ln(a / e)) over bins, with empty-bin proportions floored at ``EPS`` so the
+logarithm stays finite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+EPS = 1e-4
+
+
+def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float:
+    """PSI of ``current`` against ``reference`` on ``bins`` reference-quantile bins."""
+    ref = np.asarray(reference, dtype="float64")
+    cur = np.asarray(current, dtype="float64")
+    ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+    if len(ref) == 0 or len(cur) == 0:
+        return float("nan")
+    # interior edges only; repeated quantiles (many equal values) collapse into one bin
+    edges = np.unique(np.quantile(ref, np.linspace(0, 1, bins + 1)[1:-1]))
+    e = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=len(edges) + 1) / len(ref)
+    a = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1) / len(cur)
+    e, a = np.maximum(e, EPS), np.maximum(a, EPS)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def feature_drift(
+    reference: pd.DataFrame, current: pd.DataFrame, bins: int, warn: float, alert: float
+) -> pd.DataFrame:
+    """One PSI row per feature present in both frames, with its alert threshold."""
+    rows = []
+    for col in reference.columns:
+        if col not in current:
+            continue
+        value = psi(reference[col].to_numpy(), current[col].to_numpy(), bins)
+        rows.append(
+            {
+                "scope": "feature",
+                "name": col,
+                "metric": "psi",
+                "value": value,
+                "threshold": alert,
+                "drifted": bool(value >= alert),
+                "level": "alert" if value >= alert else "warn" if value >= warn else "ok",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def share_drift(current: pd.DataFrame, previous: pd.DataFrame | None, threshold: float = 0.05) -> pd.DataFrame:
+    """Absolute change of each segment's share of customers since the previous run."""
+    now = current["segment_id"].value_counts(normalize=True)
+    before = (
+        previous["segment_id"].value_counts(normalize=True)
+        if previous is not None
+        else pd.Series(dtype="float64")
+    )
+    ids = sorted(set(now.index) | set(before.index))
+    rows = []
+    for sid in ids:
+        change = float(now.get(sid, 0.0) - before.get(sid, 0.0)) if previous is not None else float("nan")
+        rows.append(
+            {
+                "scope": "segment",
+                "name": str(sid),
+                "metric": "share_change",
+                "value": change,
+                "threshold": threshold,
+                "drifted": bool(abs(change) >= threshold) if previous is not None else False,
+                "level": "warn" if previous is not None and abs(change) >= threshold else "ok",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def migrations(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Customers per (from, to) segment pair; ``from_segment_id`` is null for new customers."""
+    cur = current[["customer_id", "segment_id"]].rename(columns={"segment_id": "to_segment_id"})
+    if previous is None:
+        merged = cur.assign(from_segment_id=pd.NA)
+    else:
+        prev = previous[["customer_id", "segment_id"]].rename(columns={"segment_id": "from_segment_id"})
+        merged = cur.merge(prev, on="customer_id", how="left")
+    merged["from_segment_id"] = merged["from_segment_id"].astype("Int64")
+    out = (
+        merged.groupby(["from_segment_id", "to_segment_id"], dropna=False, sort=True)
+        .size()
+        .rename("customers")
+        .reset_index()
+    )
+    return out[["from_segment_id", "to_segment_id", "customers"]]

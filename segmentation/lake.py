@@ -1,0 +1,130 @@
+"""Partitioned Parquet I/O with atomic writes.
+
+Every write goes to a temporary sibling first and is then renamed into place, so a reader (or
+a task killed half-way) sees the previous complete partition or the new complete one, never a
+partial file. Partitions are Hive-style folders: ``<root>/<key>=<YYYY-MM-DD>/part-0.parquet``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PART = "part-0.parquet"
+
+
+def partition_dir(root: Path, key: str, day: dt.date) -> Path:
+    return root / f"{key}={day.isoformat()}"
+
+
+def write_partition(
+    frame: pd.DataFrame | pa.Table,
+    root: Path,
+    key: str,
+    day: dt.date,
+    schema: pa.Schema | None = None,
+    metadata: dict[str, str] | None = None,
+) -> Path:
+    """Replace the partition ``key=day`` under ``root`` with ``frame``, atomically."""
+    target = partition_dir(root, key, day)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".tmp-{target.name}-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        pq.write_table(_to_table(frame, schema, metadata), tmp / PART)
+        replace_dir(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Move folder ``new`` to ``target``, replacing what was there (two renames, no copy)."""
+    old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex}")
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_file(frame: pd.DataFrame | pa.Table, path: Path, metadata: dict[str, str] | None = None) -> None:
+    """Write one Parquet file atomically (temporary file, then ``os.replace``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex}")
+    try:
+        pq.write_table(_to_table(frame, None, metadata), tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(obj: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex}")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def partition_days(root: Path, key: str) -> list[dt.date]:
+    """The days that have a complete partition under ``root``, oldest first."""
+    if not root.is_dir():
+        return []
+    days = []
+    prefix = f"{key}="
+    for child in root.iterdir():
+        if child.name.startswith(prefix) and (child / PART).is_file():
+            days.append(dt.date.fromisoformat(child.name[len(prefix) :]))
+    return sorted(days)
+
+
+def partition_files(
+    root: Path, key: str, upto: dt.date, since: dt.date | None = None
+) -> list[Path]:
+    """Partition files with ``since <= day <= upto``; only those are ever opened."""
+    return [
+        partition_dir(root, key, day) / PART
+        for day in partition_days(root, key)
+        if day <= upto and (since is None or day >= since)
+    ]
+
+
+def read_partition(
+    root: Path, key: str, day: dt.date, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    return pq.read_table(partition_dir(root, key, day) / PART, columns=columns).to_pandas()
+
+
+def latest_before(root: Path, key: str, day: dt.date) -> dt.date | None:
+    """The newest partition strictly before ``day`` (point in time: never a later one)."""
+    earlier = [d for d in partition_days(root, key) if d < day]
+    return earlier[-1] if earlier else None
+
+
+def file_metadata(path: Path) -> dict[str, str]:
+    meta = pq.read_schema(path).metadata or {}
+    return {k.decode(): v.decode() for k, v in meta.items() if not k.startswith(b"pandas")}
+
+
+def _to_table(
+    frame: pd.DataFrame | pa.Table, schema: pa.Schema | None, metadata: dict[str, str] | None
+) -> pa.Table:
+    table = (
+        frame
+        if isinstance(frame, pa.Table)
+        else pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    )
+    if metadata:
+        merged = dict(table.schema.metadata or {})
+        merged.update({k.encode(): v.encode() for k, v in metadata.items()})
+        table = table.replace_schema_metadata(merged)
+    return table

@@ -1,0 +1,328 @@
+"""The nightly steps, shared by the Airflow DAG and the CLI.
+
+Each step takes the config and the run date, reads what earlier steps left under
+``cfg.home`` and returns a small JSON-able dict (what Airflow keeps as XCom): paths, keys and
+counts, never DataFrames. Every write is keyed by the run date and atomic, so rerunning a
+step for a date replaces exactly that date's output.
+
+Layout under ``home``::
+
+    staging/events/event_date=D/     extracted, not yet validated
+    lake/events/event_date=D/        validated events (the only input to features)
+    quarantine/events/event_date=D/  a batch that failed validation, with the GX result
+    validation/events/run_date=D.json
+    features/run_date=D/             one row per customer as of the end of D
+    models/mYYYYMMDD/                model artifact and metadata
+    work/run_date=D/                 assignments waiting to be published
+    output/<table>/run_date=D/, output/current/<table>.parquet
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segmentation import drift, lake, model, personas, publish, rfm, sources, validation
+from segmentation.config import Config
+from segmentation.errors import SegmentationError, ValidationFailed
+from segmentation.features import build_features as compute_features
+from segmentation.features import model_feature_columns
+
+log = logging.getLogger(__name__)
+EVENT_KEY = "event_date"
+WORK_TABLES = ("customer_segments", "segment_profiles", "segment_migrations")
+
+
+def resolve_run_date(
+    run_date_param: str | None, logical_date: dt.datetime | None, cfg: Config
+) -> dt.date:
+    """The day a run processes: the ``run_date`` param, else the day before the logical date.
+
+    A nightly run triggered just after midnight processes the day that just closed (in the
+    configured timezone). A run with neither (a manual run without a date) fails fast.
+    """
+    if run_date_param:
+        return parse_date(str(run_date_param), "run_date")
+    if logical_date is None:
+        raise SegmentationError(
+            "this run has no logical date and no run_date param; trigger it with "
+            '{"run_date": "YYYY-MM-DD"}'
+        )
+    return logical_date.astimezone(cfg.tz).date() - dt.timedelta(days=1)
+
+
+def parse_date(value: str, what: str = "date") -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise SegmentationError(f"{what} {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+# ---------------------------------------------------------------- extract and validate
+
+
+def extract_events(cfg: Config, day: dt.date) -> dict[str, Any]:
+    """Read day ``day``'s events from the source into the staging area."""
+    return extract_range(cfg, day, day)[0]
+
+
+def extract_range(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """Read the source once for days [first, last] and stage one partition per day."""
+    events = sources.read_events(cfg.source, cfg.tz, first, last)
+    local_day = events["event_time"].dt.tz_convert(cfg.tz).dt.date
+    out = []
+    for i in range((last - first).days + 1):
+        day = first + dt.timedelta(days=i)
+        batch = events[local_day == day]
+        path = lake.write_partition(batch, _staging(cfg), EVENT_KEY, day, schema=sources.EVENT_SCHEMA)
+        out.append({"run_date": day.isoformat(), "rows": len(batch), "staged": str(path)})
+        log.info("extracted %d events for %s", len(batch), day)
+    return out
+
+
+def validate_events(cfg: Config, day: dt.date) -> dict[str, Any]:
+    """Validate the staged day; promote it to the lake, or quarantine it and stop the run."""
+    staged = lake.partition_dir(_staging(cfg), EVENT_KEY, day)
+    result_path = cfg.home / "validation" / "events" / f"run_date={day.isoformat()}.json"
+    if not (staged / lake.PART).is_file():
+        if lake.partition_dir(_lake(cfg), EVENT_KEY, day).is_dir() and result_path.is_file():
+            return {"run_date": day.isoformat(), "success": True, "result": str(result_path)}
+        raise SegmentationError(f"no extracted events staged for {day}; run extract_events first")
+    frame = lake.read_partition(_staging(cfg), EVENT_KEY, day)
+    report = validation.validate_frame(frame, "events", validation.event_parameters(day, cfg))
+    record = {"run_date": day.isoformat(), **report.summary(), "gx_result": report.result}
+    if not report.success:
+        target = lake.partition_dir(cfg.home / "quarantine" / "events", EVENT_KEY, day)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lake.replace_dir(staged, target)
+        lake.write_json(record, target / "validation_result.json")
+        lake.write_json(record, result_path)
+        failed = "\n".join(f"  - {f}" for f in report.failures)
+        raise ValidationFailed(
+            f"events for {day} failed validation ({len(report.failures)} of {report.evaluated} "
+            f"expectations):\n{failed}\nThe batch ({len(frame)} rows) is quarantined in {target}; "
+            "published tables are unchanged. Fix the source data (or the config) and rerun "
+            f"this date. Full result: {result_path}"
+        )
+    lake.write_json(record, result_path)
+    (_lake(cfg)).mkdir(parents=True, exist_ok=True)
+    lake.replace_dir(staged, lake.partition_dir(_lake(cfg), EVENT_KEY, day))
+    return {"run_date": day.isoformat(), "success": True, "rows": len(frame), "result": str(result_path)}
+
+
+def ingest(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """Extract (reading the source once) and validate days [first, last] into the lake."""
+    if last < first:
+        raise SegmentationError(f"--end {last} is before --start {first}")
+    staged = extract_range(cfg, first, last)
+    return [validate_events(cfg, dt.date.fromisoformat(s["run_date"])) for s in staged]
+
+
+# ---------------------------------------------------------------- features and model
+
+
+def build_features(cfg: Config, day: dt.date) -> dict[str, Any]:
+    """Features of every customer seen up to the end of ``day``, from lake partitions <= day."""
+    if not lake.partition_dir(_lake(cfg), EVENT_KEY, day).is_dir():
+        raise SegmentationError(
+            f"{day} is not in the lake yet; extract and validate it first "
+            f"(segmentation ingest --start {day} --end {day})"
+        )
+    files = lake.partition_files(_lake(cfg), EVENT_KEY, upto=day)
+    customers = sources.read_customers(cfg.customers) if cfg.customers else None
+    features = compute_features(files, day, cfg, customers)
+    path = lake.write_partition(features, cfg.home / "features", "run_date", day)
+    return {"run_date": day.isoformat(), "customers": len(features), "features": str(path)}
+
+
+def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
+    """Fit the segmenter on ``day``'s features and register it with stable segment ids."""
+    features = _features(cfg, day)
+    columns = model_feature_columns(features, cfg.model.features)
+    segmenter = model.train(features, columns, cfg.model, day)
+    previous = model.latest_model_before(_models(cfg), day)
+    centers = segmenter.centers_log_()
+    scaler = segmenter.pipeline_.named_steps["prep"].named_steps["scale"]
+    ids = model.align_segment_ids(centers, previous, scaler.scale_, cfg.model.id_match_distance)
+    record = model.ModelRecord(
+        model_version=model.model_version(day),
+        trained_run_date=day,
+        algorithm=cfg.model.algorithm,
+        n_segments=segmenter.n_segments_,
+        features=columns,
+        segment_ids=ids,
+        centers_log=centers.tolist(),
+        scale=scaler.scale_.tolist(),
+        max_id_ever=max([*ids, previous.max_id_ever if previous else -1]),
+        scores=segmenter.scores_,
+        k_scores={str(k): v for k, v in segmenter.k_scores_.items()},
+        training_customers=len(features),
+        random_state=segmenter.random_state,
+    )
+    model.save_model(segmenter, record, _models(cfg))
+    return {
+        "run_date": day.isoformat(),
+        "model_version": record.model_version,
+        "n_segments": record.n_segments,
+        "silhouette": round(record.scores["silhouette"], 4),
+    }
+
+
+def assign_segments(cfg: Config, day: dt.date) -> dict[str, Any]:
+    """Segment, name and RFM-score every customer; stage the tables for publishing."""
+    features = _features(cfg, day)
+    segmenter, record = model.load_model(_models(cfg), model.model_version(day))
+    labels = segmenter.predict(features)
+    segment_ids = np.asarray(record.segment_ids)[labels]
+    names = personas.name_segments(features, segment_ids)
+    descriptions = personas.describe_segments(features, segment_ids, names)
+    scores = rfm.score_rfm(features)
+    segments = pd.DataFrame(
+        {
+            "customer_id": features["customer_id"].to_numpy(),
+            "segment_id": segment_ids.astype("int64"),
+            "segment_name": pd.Series(segment_ids).map(names).to_numpy(),
+            "model_version": record.model_version,
+            "recency_days": features["recency_days"].to_numpy(),
+            "frequency": features["frequency"].to_numpy(),
+            "monetary": features["monetary"].to_numpy(),
+            "r_score": scores["r_score"].to_numpy(),
+            "f_score": scores["f_score"].to_numpy(),
+            "m_score": scores["m_score"].to_numpy(),
+            "rfm_score": scores["rfm_score"].to_numpy(),
+            "rfm_segment": scores["rfm_segment"].to_numpy(),
+        }
+    )
+    profiles = personas.segment_profiles(features, segment_ids, record.features)
+    profiles.insert(1, "segment_name", profiles["segment_id"].map(names))
+    profiles.insert(2, "description", profiles["segment_id"].map(descriptions))
+    profiles.insert(3, "model_version", record.model_version)
+    previous = _previous_segments(cfg, day)
+    moves = drift.migrations(segments, previous)
+    work = _work(cfg, day)
+    for name, frame in zip(WORK_TABLES, (segments, profiles, moves), strict=True):
+        lake.write_file(frame, work / f"{name}.parquet")
+    return {
+        "run_date": day.isoformat(),
+        "model_version": record.model_version,
+        "customers": len(segments),
+        "segments": {names[int(s)]: int(n) for s, n in profiles[["segment_id", "customers"]].to_numpy()},
+    }
+
+
+# ---------------------------------------------------------------- publish and drift
+
+
+def publish_tables(cfg: Config, day: dt.date) -> dict[str, Any]:
+    """Publish the staged assignments and the model registry for ``day``."""
+    work = _work(cfg, day)
+    missing = [t for t in WORK_TABLES if not (work / f"{t}.parquet").is_file()]
+    if missing:
+        raise SegmentationError(f"nothing staged to publish for {day}; run assign_segments first")
+    paths = {}
+    for table in WORK_TABLES:
+        frame = pd.read_parquet(work / f"{table}.parquet")
+        paths[table] = str(publish.publish_table(frame, table, day, cfg.home))
+    registry = model.registry_table(_models(cfg), day)
+    paths["model_registry"] = str(publish.publish_table(registry, "model_registry", day, cfg.home))
+    return {"run_date": day.isoformat(), "tables": paths}
+
+
+def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
+    """PSI of today's features against the previous model's training data, and share change.
+
+    The reference is the training data of the model in force before today's retrain
+    (the features of its training day); the first run has no reference.
+    """
+    features = _features(cfg, day)
+    current = publish.read_published(cfg.home, "customer_segments", day)
+    if current is None:
+        raise SegmentationError(f"customer_segments for {day} is not published; run publish_tables first")
+    previous_model = model.latest_model_before(_models(cfg), day)
+    parts = []
+    if previous_model is not None:
+        reference = _features(cfg, previous_model.trained_run_date)
+        cols = [c for c in previous_model.features if c in features and c in reference]
+        d = cfg.drift
+        parts.append(drift.feature_drift(reference[cols], features[cols], d.bins, d.psi_warn, d.psi_alert))
+    parts.append(drift.share_drift(current, _previous_segments(cfg, day)))
+    metrics = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    publish.publish_table(metrics, "drift_metrics", day, cfg.home)
+    drifted = metrics.loc[metrics["drifted"] & (metrics["scope"] == "feature"), "name"].tolist()
+    level = (
+        "alert" if (metrics["level"] == "alert").any()
+        else "warn" if (metrics["level"] == "warn").any()
+        else "ok"
+    )
+    if drifted:
+        log.warning("features drifted on %s: %s", day, ", ".join(drifted))
+    shutil.rmtree(_work(cfg, day), ignore_errors=True)
+    return {"run_date": day.isoformat(), "level": level, "drifted_features": drifted}
+
+
+STEPS = (
+    extract_events,
+    validate_events,
+    build_features,
+    train_model,
+    assign_segments,
+    publish_tables,
+    compute_drift,
+)
+
+
+def run(cfg: Config, day: dt.date) -> dict[str, Any]:
+    """The full nightly run for ``day``: the same steps, in the same order, as the DAG."""
+    results = {}
+    for step in STEPS:
+        results[step.__name__] = step(cfg, day)
+    return results
+
+
+def output_locations(cfg: Config) -> dict[str, str]:
+    return {
+        "tables": str(publish.output_dir(cfg.home)),
+        "current": str(publish.output_dir(cfg.home) / "current"),
+        "validation": str(cfg.home / "validation" / "events"),
+        "quarantine": str(cfg.home / "quarantine" / "events"),
+    }
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _staging(cfg: Config) -> Path:
+    return cfg.home / "staging" / "events"
+
+
+def _lake(cfg: Config) -> Path:
+    return cfg.home / "lake" / "events"
+
+
+def _models(cfg: Config) -> Path:
+    return cfg.home / "models"
+
+
+def _work(cfg: Config, day: dt.date) -> Path:
+    return lake.partition_dir(cfg.home / "work", "run_date", day)
+
+
+def _features(cfg: Config, day: dt.date) -> pd.DataFrame:
+    root = cfg.home / "features"
+    if not (lake.partition_dir(root, "run_date", day) / lake.PART).is_file():
+        raise SegmentationError(f"no features for {day}; run build_features for that date first")
+    return lake.read_partition(root, "run_date", day)
+
+
+def _previous_segments(cfg: Config, day: dt.date) -> pd.DataFrame | None:
+    root = publish.table_root(cfg.home, "customer_segments")
+    before = lake.latest_before(root, "run_date", day)
+    if before is None:
+        return None
+    return lake.read_partition(root, "run_date", before, columns=["customer_id", "segment_id"])

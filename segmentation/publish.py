@@ -1,0 +1,67 @@
+"""The Parquet sink for the output contract.
+
+Each table is Hive-partitioned by ``run_date`` under ``<home>/output/<table>/``; the newest run
+is also at ``<home>/output/current/<table>.parquet``. Both are replaced atomically (a rename),
+so readers see a complete old or a complete new table. A backfill of an older date rewrites
+its own partition but never moves ``current`` backwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from segmentation import lake
+
+TABLES = (
+    "customer_segments",
+    "segment_profiles",
+    "segment_migrations",
+    "model_registry",
+    "drift_metrics",
+)
+RUN_DATE_KEY = "segmentation.run_date"
+
+
+def output_dir(home: Path) -> Path:
+    return home / "output"
+
+
+def table_root(home: Path, table: str) -> Path:
+    return output_dir(home) / table
+
+
+def current_path(home: Path, table: str) -> Path:
+    return output_dir(home) / "current" / f"{table}.parquet"
+
+
+def publish_table(frame: pd.DataFrame, table: str, day: dt.date, home: Path) -> Path:
+    """Write ``frame`` as the ``run_date=day`` partition of ``table`` and, if newest, as current."""
+    if table not in TABLES:
+        raise ValueError(f"unknown output table {table!r}")
+    out = frame.copy()
+    out.insert(0, "run_date", pd.Series([day] * len(out), dtype="object", index=out.index))
+    meta = {RUN_DATE_KEY: day.isoformat()}
+    path = lake.write_partition(out, table_root(home, table), "run_date", day, metadata=meta)
+    current = current_path(home, table)
+    shown = current_run_date(home, table)
+    if shown is None or shown <= day:
+        lake.write_file(out, current, metadata=meta)
+    return path
+
+
+def current_run_date(home: Path, table: str) -> dt.date | None:
+    path = current_path(home, table)
+    if not path.is_file():
+        return None
+    value = lake.file_metadata(path).get(RUN_DATE_KEY)
+    return dt.date.fromisoformat(value) if value else None
+
+
+def read_published(home: Path, table: str, day: dt.date) -> pd.DataFrame | None:
+    """The published ``run_date=day`` partition of ``table``, or None if there is none."""
+    path = lake.partition_dir(table_root(home, table), "run_date", day) / lake.PART
+    return pq.read_table(path).to_pandas() if path.is_file() else None

@@ -1,0 +1,275 @@
+"""Extract adapters: read a source's files and map them onto the canonical event columns.
+
+A source is configured, not coded: ``source.columns`` maps canonical names to the source's
+names, ``source.defaults`` fills canonical columns the source lacks, and
+``source.event_time_format`` parses unusual timestamps. Every problem is reported as a
+``SourceError`` naming the file, the column and how to fix the configuration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+from collections.abc import Iterable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from segmentation.config import CANONICAL_EVENT_COLUMNS, CUSTOMER_COLUMNS, SourceConfig
+from segmentation.errors import SourceError
+
+REQUIRED_EVENT_COLUMNS = ("customer_id", "event_time", "event_type")
+NUMERIC_EVENT_COLUMNS = ("amount", "quantity")
+# The lake's schema: every partition has exactly these columns and types.
+EVENT_SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("event_time", pa.timestamp("us", tz="UTC")),
+        ("event_type", pa.string()),
+        ("amount", pa.float64()),
+        ("event_id", pa.string()),
+        ("category", pa.string()),
+        ("channel", pa.string()),
+        ("product_id", pa.string()),
+        ("quantity", pa.float64()),
+    ]
+)
+_SUFFIXES = {"csv": (".csv", ".csv.gz"), "jsonl": (".jsonl", ".json", ".jsonl.gz"), "parquet": (".parquet",)}
+
+
+def day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[start, end) of ``day`` in ``tz``, as UTC timestamps (DST days are 23 or 25 hours)."""
+    start = pd.Timestamp(dt.datetime.combine(day, dt.time(), tzinfo=tz)).tz_convert("UTC")
+    end = pd.Timestamp(
+        dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    ).tz_convert("UTC")
+    return start, end
+
+
+def source_files(src: SourceConfig, days: Iterable[dt.date] = ()) -> list[Path]:
+    """The files a source covers: a folder, a glob, a single file, or a ``{ds}`` template."""
+    pattern = src.path
+    if "{ds}" in pattern:
+        files = []
+        for day in days:
+            path = Path(pattern.replace("{ds}", day.isoformat()))
+            if not path.is_file():
+                raise SourceError(
+                    f"no source file for {day.isoformat()}: expected {path} "
+                    f"(from source.path {pattern}); check that the upstream export for that date "
+                    "has landed, or run a different date"
+                )
+            files.append(path)
+        return files
+    if any(ch in pattern for ch in "*?["):
+        files = [Path(p) for p in sorted(glob.glob(pattern))]
+        what = f"the glob source.path {pattern} matches no file"
+    elif Path(pattern).is_dir():
+        suffixes = _SUFFIXES[src.format]
+        files = sorted(p for p in Path(pattern).iterdir() if p.name.endswith(suffixes))
+        what = f"the folder {pattern} (source.path) holds no {'/'.join(suffixes)} files"
+    elif Path(pattern).is_file():
+        files = [Path(pattern)]
+        what = ""
+    else:
+        raise SourceError(
+            f"source.path {pattern} does not exist; point it at a folder, a glob, a file, "
+            "or a template containing {ds}"
+        )
+    if not files:
+        raise SourceError(f"{what}; check source.path and source.format ({src.format})")
+    return files
+
+
+def read_events(
+    src: SourceConfig, tz: ZoneInfo, first: dt.date, last: dt.date
+) -> pd.DataFrame:
+    """Canonical events with ``event_time`` in days [first, last] of ``tz``, read once.
+
+    Duplicate ``event_id``s are dropped (the first occurrence is kept) and the result is sorted,
+    so the same source always gives the same frame.
+    """
+    start, _ = day_bounds(first, tz)
+    _, end = day_bounds(last, tz)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    frames = [
+        _read_event_file(path, src, tz, start, end) for path in source_files(src, days)
+    ]
+    events = pd.concat(frames, ignore_index=True) if frames else _empty_events()
+    with_id = events["event_id"].notna()
+    dup = with_id & events.duplicated(subset="event_id", keep="first")
+    events = events[~dup]
+    return events.sort_values(
+        ["event_time", "customer_id", "event_id"], kind="stable", na_position="last"
+    ).reset_index(drop=True)
+
+
+def read_customers(src: SourceConfig) -> pd.DataFrame:
+    """Customer attributes keyed by ``customer_id``: one row per customer (the last wins)."""
+    frames = []
+    for path in source_files(src):
+        raw = _read_raw(path, src.format, None)
+        frames.append(_map_columns(raw, path, src, CUSTOMER_COLUMNS, ("customer_id",)))
+    customers = pd.concat(frames, ignore_index=True)
+    customers["customer_id"] = customers["customer_id"].astype("string")
+    for col in ("signup_date", "birth_date"):
+        if col in customers:
+            customers[col] = pd.to_datetime(customers[col], errors="coerce").dt.date
+    if "age" in customers:
+        customers["age"] = pd.to_numeric(customers["age"], errors="coerce")
+    customers = customers.dropna(subset=["customer_id"])
+    return customers.drop_duplicates("customer_id", keep="last").reset_index(drop=True)
+
+
+def _empty_events() -> pd.DataFrame:
+    return EVENT_SCHEMA.empty_table().to_pandas()
+
+
+def _read_event_file(
+    path: Path, src: SourceConfig, tz: ZoneInfo, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    time_col = src.columns.get("event_time", "event_time")
+    raw = _read_raw(path, src.format, (time_col, start, end))
+    events = _map_columns(raw, path, src, CANONICAL_EVENT_COLUMNS, REQUIRED_EVENT_COLUMNS)
+    events["event_time"] = _parse_times(events["event_time"], path, time_col, src, tz)
+    events = events[(events["event_time"] >= start) & (events["event_time"] < end)]
+    return _conform(events)
+
+
+def _read_raw(
+    path: Path, fmt: str, time_filter: tuple[str, pd.Timestamp, pd.Timestamp] | None
+) -> pd.DataFrame:
+    """Read one file as text columns (parquet keeps its types), with a clear error if it fails."""
+    try:
+        if fmt == "csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        if fmt == "jsonl":
+            return pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+        return _read_parquet(path, time_filter)
+    except pd.errors.EmptyDataError:
+        raise SourceError(
+            f"{path} is empty (not even a header line); an empty day still needs the header row"
+        ) from None
+    except (ValueError, pa.ArrowException, UnicodeDecodeError, OSError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(
+            f"cannot read {path} as {fmt}: {detail}. Check that source.format matches the file "
+            "and that the file is complete"
+        ) from None
+
+
+def _read_parquet(
+    path: Path, time_filter: tuple[str, pd.Timestamp, pd.Timestamp] | None
+) -> pd.DataFrame:
+    schema = pq.read_schema(path)
+    if time_filter is not None:
+        col, start, end = time_filter
+        if col in schema.names and pa.types.is_timestamp(schema.field(col).type):
+            # push the day filter down so row groups of other days are skipped unread
+            field_type = schema.field(col).type
+            lo = pa.scalar(start.to_pydatetime(), type=pa.timestamp("us", tz="UTC")).cast(field_type)
+            hi = pa.scalar(end.to_pydatetime(), type=pa.timestamp("us", tz="UTC")).cast(field_type)
+            ds = pads.dataset(path, format="parquet")
+            table = ds.to_table(filter=(pads.field(col) >= lo) & (pads.field(col) < hi))
+            return table.to_pandas()
+    return pq.read_table(path).to_pandas()
+
+
+def _map_columns(
+    raw: pd.DataFrame,
+    path: Path,
+    src: SourceConfig,
+    canonical: tuple[str, ...],
+    required: tuple[str, ...],
+) -> pd.DataFrame:
+    out: dict[str, object] = {}
+    found = list(map(str, raw.columns))
+    for name in canonical:
+        source_name = src.columns.get(name, name)
+        if source_name in raw.columns:
+            out[name] = raw[source_name].to_numpy()
+        elif name in src.columns:
+            raise SourceError(
+                f"{path} has no column {source_name!r}, which source.columns maps to "
+                f"{name!r}. Columns in the file: {', '.join(found)}. Fix source.columns.{name} "
+                "in the config"
+            )
+        elif name in src.defaults:
+            out[name] = np.full(len(raw), src.defaults[name], dtype=object)
+        elif name in required:
+            raise SourceError(
+                f"{path} has no column {name!r} (required). Columns in the file: "
+                f"{', '.join(found)}. Map it with source.columns.{name}: <column>, or give a "
+                f"constant with source.defaults.{name}"
+            )
+    return pd.DataFrame(out, index=raw.index)
+
+
+def _parse_times(
+    values: pd.Series, path: Path, column: str, src: SourceConfig, tz: ZoneInfo
+) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:
+        text = values.astype("string").str.strip()
+        if src.event_time_format:
+            parsed = pd.to_datetime(text, format=src.event_time_format, errors="coerce")
+        else:
+            has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
+            if has_offset.any() and not has_offset[text.notna()].all():
+                example = text[text.notna() & ~has_offset].iloc[0]
+                raise SourceError(
+                    f"{path}: column {column!r} (event_time) mixes timestamps with and without a "
+                    f"UTC offset, e.g. {example!r}; make the export consistent, or set "
+                    "source.event_time_format"
+                )
+            # mixed offsets are fine: everything is converted to UTC
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=bool(has_offset.any()))
+        bad = parsed.isna() & text.notna()
+        if bad.any():
+            example = text[bad].iloc[0]
+            hint = (
+                f"with source.event_time_format {src.event_time_format!r}"
+                if src.event_time_format
+                else "as ISO 8601"
+            )
+            raise SourceError(
+                f"{path}: {int(bad.sum())} value(s) in column {column!r} (event_time) cannot be "
+                f"parsed {hint}, e.g. {example!r} at row {int(np.flatnonzero(bad)[0]) + 2}. "
+                "Set source.event_time_format to the strptime format of the export "
+                "(e.g. \"%Y-%m-%d %H:%M:%S\")"
+            )
+    series = pd.Series(parsed, index=values.index)
+    if series.dt.tz is None:
+        # naive times are wall-clock times in the configured timezone
+        series = series.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    return series.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+
+
+def _conform(events: pd.DataFrame) -> pd.DataFrame:
+    """Cast a mapped frame to the lake schema; numbers that are not numbers become NaN."""
+    out = pd.DataFrame(index=events.index)
+    for field in EVENT_SCHEMA:
+        name = field.name
+        if name not in events:
+            out[name] = 0.0 if name == "amount" else None
+        elif name in NUMERIC_EVENT_COLUMNS:
+            out[name] = pd.to_numeric(events[name], errors="coerce")
+        else:
+            out[name] = events[name]
+    table = pa.Table.from_pandas(_as_text(out), schema=EVENT_SCHEMA, preserve_index=False)
+    return table.to_pandas()
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for field in EVENT_SCHEMA:
+        if pa.types.is_string(field.type):
+            col = frame[field.name]
+            frame[field.name] = col.where(col.isna(), col.astype(str)) if len(col) else col
+    return frame

@@ -1,0 +1,250 @@
+"""Synthetic events with a known answer: planted personas, optional drift and bad rows.
+
+Each customer follows one persona (a behaviour: active period, purchase and view rates, basket
+size, category mix). Events are drawn per behaviour span with numpy, all from one seeded
+generator, so the same arguments always give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+CATEGORIES = ("electronics", "fashion", "grocery", "home", "beauty", "sports")
+CHANNELS = ("web", "app", "store")
+REGIONS = ("north", "south", "east", "west")
+
+
+@dataclass(frozen=True)
+class Persona:
+    name: str
+    share: float  # of the customer base
+    purchases_per_day: float
+    views_per_day: float
+    basket_median: float  # median purchase amount
+    categories: tuple[float, ...]  # weights over CATEGORIES
+    # active period as (start, end) in days before the end of the data; None = whole period
+    active_days_before_end: tuple[tuple[int, int], tuple[int, int]] | None = None
+    age_mean: float = 38.0
+
+
+# Active windows are drawn uniformly: start in [a0, a1] days before the end, end in [b0, b1].
+PERSONAS: tuple[Persona, ...] = (
+    Persona("champions", 0.08, 0.030, 0.06, 120.0, (6, 2, 1, 2, 1, 2)),
+    Persona("loyal", 0.17, 0.012, 0.03, 55.0, (1, 1, 6, 3, 1, 1)),
+    Persona("new", 0.10, 0.100, 0.25, 45.0, (1, 3, 1, 1, 4, 1), ((28, 12), (0, 0)), 27.0),
+    Persona("at_risk", 0.12, 0.020, 0.04, 80.0, (1, 4, 1, 3, 1, 1), ((400, 300), (120, 60))),
+    Persona("bargain_hunters", 0.15, 0.035, 0.08, 11.0, (1, 3, 4, 1, 1, 1)),
+    Persona("window_shoppers", 0.13, 0.008, 0.15, 40.0, (4, 1, 1, 1, 1, 3)),
+    Persona("hibernating", 0.25, 0.040, 0.06, 30.0, (1, 1, 1, 1, 1, 1), ((400, 300), (260, 200))),
+)
+PERSONA_BY_NAME = {p.name: p for p in PERSONAS}
+EVENT_COLUMNS = [
+    "event_id",
+    "customer_id",
+    "event_time",
+    "event_type",
+    "amount",
+    "category",
+    "channel",
+    "product_id",
+    "quantity",
+]
+
+
+@dataclass(frozen=True)
+class GeneratedData:
+    events: pd.DataFrame
+    customers: pd.DataFrame
+    ground_truth: pd.DataFrame
+
+
+def generate(
+    customers: int,
+    start: dt.date,
+    days: int,
+    seed: int,
+    drift_from: dt.date | None = None,
+    drift_persona: str = "bargain_hunters",
+    drift_share: float = 0.3,
+    bad_rows: int = 0,
+) -> GeneratedData:
+    """Generate events for ``days`` days from ``start`` (UTC) for ``customers`` customers.
+
+    From ``drift_from`` on, a seeded ``drift_share`` of the customers behave as
+    ``drift_persona``. ``bad_rows`` rows that break the event contract are mixed in.
+    """
+    if drift_persona not in PERSONA_BY_NAME:
+        raise ValueError(f"unknown persona {drift_persona!r}; choose one of {list(PERSONA_BY_NAME)}")
+    rng = np.random.default_rng(seed)
+    shares = np.array([p.share for p in PERSONAS])
+    persona_idx = rng.choice(len(PERSONAS), size=customers, p=shares / shares.sum())
+
+    # active window of each customer, in day indices [a, b) relative to start
+    a = np.zeros(customers)
+    b = np.full(customers, float(days))
+    for i, p in enumerate(PERSONAS):
+        if p.active_days_before_end is None:
+            continue
+        mask = persona_idx == i
+        (s1, s0), (e1, e0) = p.active_days_before_end
+        a[mask] = days - rng.uniform(s0, s1, mask.sum())
+        b[mask] = days - rng.uniform(e0, e1, mask.sum())
+    a = np.clip(a, 0, days)
+    b = np.clip(b, a, days)
+
+    # behaviour spans: (customer, persona, from, to); drift splits a customer's span in two
+    span_cust = np.arange(customers)
+    span_persona = persona_idx.copy()
+    span_a, span_b = a.copy(), b.copy()
+    final_persona = persona_idx.copy()
+    if drift_from is not None:
+        d = float((drift_from - start).days)
+        drifted = rng.random(customers) < drift_share
+        target = PERSONAS.index(PERSONA_BY_NAME[drift_persona])
+        final_persona[drifted] = target
+        span_b = np.where(drifted, np.minimum(b, d), b)
+        extra = np.flatnonzero(drifted)
+        span_cust = np.concatenate([span_cust, extra])
+        span_persona = np.concatenate([span_persona, np.full(len(extra), target)])
+        span_a = np.concatenate([span_a, np.full(len(extra), d)])
+        span_b = np.concatenate([span_b, np.full(len(extra), float(days))])
+        span_a = np.minimum(span_a, span_b)
+
+    events = _draw_events(rng, span_cust, span_persona, span_a, span_b, start)
+    seen = np.zeros(customers, dtype=bool)
+    seen[events.pop("_cust").to_numpy()] = True
+    if bad_rows:
+        events = _inject_bad_rows(rng, events, bad_rows)
+
+    ids = ("C" + pd.Series(np.arange(customers)).astype(str).str.zfill(7)).to_numpy()
+    first_day = pd.Timestamp(start) + pd.to_timedelta(np.floor(a), unit="D")
+    signup = first_day - pd.to_timedelta(rng.integers(0, 60, customers), unit="D")
+    ages = np.clip(
+        rng.normal(np.array([p.age_mean for p in PERSONAS])[persona_idx], 9.0), 16, 90
+    ).round()
+    customers_df = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "signup_date": signup.strftime("%Y-%m-%d"),
+            "age": ages.astype(int),
+            "gender": rng.choice(np.array(["female", "male", "other"]), customers, p=[0.5, 0.46, 0.04]),
+            "region": rng.choice(np.array(REGIONS), customers),
+        }
+    )
+    truth = pd.DataFrame(
+        {"customer_id": ids, "persona": np.array([p.name for p in PERSONAS])[final_persona]}
+    )[seen].reset_index(drop=True)
+    return GeneratedData(events=events, customers=customers_df, ground_truth=truth)
+
+
+def _draw_events(
+    rng: np.random.Generator,
+    cust: np.ndarray,
+    persona: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    start: dt.date,
+) -> pd.DataFrame:
+    length = b - a
+    rates = {
+        "purchase": np.array([p.purchases_per_day for p in PERSONAS]),
+        "view": np.array([p.views_per_day for p in PERSONAS]),
+        "add_to_cart": np.array([p.purchases_per_day * 0.4 for p in PERSONAS]),
+    }
+    parts = []
+    for event_type, rate in rates.items():
+        n = rng.poisson(rate[persona] * length)
+        idx = np.repeat(np.arange(len(cust)), n)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "_span": idx,
+                    "event_type": event_type,
+                    "_t": a[idx] + rng.random(len(idx)) * length[idx],
+                }
+            )
+        )
+    ev = pd.concat(parts, ignore_index=True)
+    span_persona = persona[ev["_span"].to_numpy()]
+    n = len(ev)
+
+    weights = np.array([p.categories for p in PERSONAS], dtype=float)
+    weights /= weights.sum(axis=1, keepdims=True)
+    cum = weights.cumsum(axis=1)[span_persona]
+    cat_idx = (rng.random(n)[:, None] > cum).sum(axis=1).clip(0, len(CATEGORIES) - 1)
+
+    medians = np.array([p.basket_median for p in PERSONAS])[span_persona]
+    is_purchase = (ev["event_type"] == "purchase").to_numpy()
+    amount = np.where(is_purchase, medians * rng.lognormal(0.0, 0.45, n), 0.0).round(2)
+
+    times = pd.Timestamp(start, tz="UTC") + pd.to_timedelta(
+        (ev["_t"].to_numpy() * 86_400).astype("int64"), unit="s"
+    )
+    out = pd.DataFrame(
+        {
+            "customer_id": pd.Series(cust[ev["_span"].to_numpy()]),
+            "event_time": times,
+            "event_type": ev["event_type"].to_numpy(),
+            "amount": amount,
+            "category": np.array(CATEGORIES)[cat_idx],
+            "channel": np.array(CHANNELS)[rng.integers(0, len(CHANNELS), n)],
+            "product_id": rng.integers(1, 5000, n),
+            "quantity": np.where(is_purchase, rng.integers(1, 4, n), 1),
+        }
+    )
+    out = out.sort_values(["event_time", "customer_id"], kind="stable").reset_index(drop=True)
+    out["_cust"] = out["customer_id"]
+    out["customer_id"] = "C" + out["customer_id"].astype(str).str.zfill(7)
+    out["product_id"] = "P" + out["product_id"].astype(str).str.zfill(5)
+    out.insert(0, "event_id", "E" + pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(9))
+    return out
+
+
+def _inject_bad_rows(rng: np.random.Generator, events: pd.DataFrame, count: int) -> pd.DataFrame:
+    """Break ``count`` rows in ways the validation gate must catch."""
+    bad = events.copy()
+    rows = rng.choice(len(bad), size=min(count, len(bad)), replace=False)
+    kinds = rows % 4
+    bad.loc[rows[kinds == 0], "customer_id"] = None
+    bad.loc[rows[kinds == 1], "amount"] = -5.0
+    bad.loc[rows[kinds == 2], "event_type"] = "refund_request"
+    dup = rows[kinds == 3]
+    bad.loc[dup, "event_id"] = bad.loc[np.maximum(dup - 1, 0), "event_id"].to_numpy()
+    return bad
+
+
+def write(
+    data: GeneratedData, out: Path, fmt: Literal["csv", "jsonl", "parquet"] = "csv"
+) -> list[Path]:
+    """Write one events file per UTC day, the customers file and ground_truth.csv."""
+    events_dir = out / "events"
+    events_dir.mkdir(parents=True, exist_ok=True)
+    (out / "customers").mkdir(parents=True, exist_ok=True)
+    written = []
+    day = data.events["event_time"].dt.strftime("%Y-%m-%d")
+    for ds, frame in data.events.groupby(day, sort=True):
+        path = events_dir / f"{ds}.{fmt}"
+        _write_frame(frame, path, fmt)
+        written.append(path)
+    _write_frame(data.customers, out / "customers" / f"customers.{fmt}", fmt)
+    data.ground_truth.to_csv(out / "ground_truth.csv", index=False)
+    return written
+
+
+def _write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        frame.to_parquet(path, index=False)
+        return
+    text = frame.copy()
+    if "event_time" in text:
+        text["event_time"] = text["event_time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if fmt == "csv":
+        text.to_csv(path, index=False)
+    else:
+        text.to_json(path, orient="records", lines=True)

@@ -1,0 +1,140 @@
+"""The Great Expectations gate: suites kept as JSON in ``expectations/``, loaded at run time.
+
+GX silently drops expectations it cannot parse, so loading compares the count in the file
+with the count in the suite and refuses a suite that lost any.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from segmentation.config import Config
+from segmentation.errors import ConfigError
+from segmentation.sources import day_bounds
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
+
+
+@dataclass(frozen=True)
+class Failure:
+    expectation: str
+    column: str | None
+    unexpected: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        where = f" on {self.column}" if self.column else ""
+        count = f": {self.unexpected} unexpected row(s)" if self.unexpected is not None else ""
+        return f"{self.expectation}{where}{count}{self.detail}"
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    suite: str
+    success: bool
+    evaluated: int
+    failures: tuple[Failure, ...]
+    result: dict[str, Any]  # the GX result as JSON
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "suite": self.suite,
+            "success": self.success,
+            "evaluated_expectations": self.evaluated,
+            "failures": [str(f) for f in self.failures],
+        }
+
+
+def suite_path(name: str, folder: Path = EXPECTATIONS_DIR) -> Path:
+    return folder / f"{name}.json"
+
+
+def load_suite(name: str, folder: Path = EXPECTATIONS_DIR) -> Any:
+    """The GX ExpectationSuite stored in ``folder/name.json``, with every expectation intact."""
+    import great_expectations as gx  # heavy: imported only when validating
+
+    path = suite_path(name, folder)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"expectation suite {path} cannot be read: {exc}") from None
+    # GX logs and drops invalid entries; keep its log quiet and count instead
+    logging.getLogger("great_expectations").setLevel(logging.CRITICAL)
+    suite = gx.ExpectationSuite(**raw)
+    if len(suite.expectations) != len(raw.get("expectations", [])):
+        raise ConfigError(
+            f"expectation suite {path} has {len(raw['expectations'])} expectations but GX "
+            f"accepted only {len(suite.expectations)}; fix the invalid entries"
+        )
+    return suite
+
+
+def event_parameters(day: dt.date, cfg: Config) -> dict[str, Any]:
+    start, end = day_bounds(day, cfg.tz)
+    return {
+        "day_start": start.tz_convert(None),
+        "day_end": end.tz_convert(None),
+        "event_types": list(cfg.events.allowed_types),
+        "max_amount": cfg.validation.max_amount,
+        "min_rows": 0 if cfg.validation.allow_empty_days else 1,
+    }
+
+
+def validate_frame(frame: pd.DataFrame, suite_name: str, parameters: dict[str, Any]) -> ValidationReport:
+    """Run suite ``suite_name`` on ``frame`` with an ephemeral GX context.
+
+    Timezone-aware columns are checked as naive UTC: GX cannot match their pandas dtype.
+    """
+    frame = frame.assign(
+        **{
+            c: frame[c].dt.tz_convert(None)
+            for c in frame.columns
+            if isinstance(frame[c].dtype, pd.DatetimeTZDtype)
+        }
+    )
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    suite = load_suite(suite_name)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = (
+        context.data_sources.add_pandas("lake")
+        .add_dataframe_asset(suite_name)
+        .add_batch_definition_whole_dataframe("day")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    result = batch.validate(suite, expectation_parameters=parameters)
+    failures = []
+    for r in result.results:
+        if r.success:
+            continue
+        kwargs = r.expectation_config.kwargs
+        exc = r.exception_info or {}
+        detail = f" (error: {exc.get('exception_message')})" if exc.get("raised_exception") else ""
+        observed = r.result.get("observed_value") if r.result else None
+        if observed is not None and r.result.get("unexpected_count") is None:
+            detail += f" (observed {observed})"
+        failures.append(
+            Failure(
+                expectation=r.expectation_config.type,
+                column=kwargs.get("column"),
+                unexpected=r.result.get("unexpected_count") if r.result else None,
+                detail=detail,
+            )
+        )
+    failures.sort(key=lambda f: (f.expectation, f.column or ""))
+    return ValidationReport(
+        suite=suite_name,
+        success=bool(result.success),
+        evaluated=len(result.results),
+        failures=tuple(failures),
+        result=result.to_json_dict(),
+    )
