@@ -20,7 +20,7 @@ DEMO_START := 2025-01-01
 DEMO_HISTORY_END := 2025-12-28
 DEMO_RUNS := 2025-12-30 2025-12-31 2026-01-01
 
-.PHONY: help install demo test lint bench airflow lock clean
+.PHONY: help install demo demo-data test lint bench airflow lock clean
 
 help:
 	@echo "make demo     set up, generate sample data, run the real DAG for 3 nights"

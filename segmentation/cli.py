@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     _config_arg(r)
     r.add_argument("--date", required=True, type=_date)
     r.set_defaults(func=_run)
+
+    s = sub.add_parser("status", help="where the tables are, and what the newest run published")
+    _config_arg(s)
+    s.set_defaults(func=_status)
     return p
 
 
@@ -108,6 +112,14 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
 
     cfg = load_config(args.config)
     return {**pipeline.run(cfg, args.date), **pipeline.output_locations(cfg)}
+
+
+def _status(args: argparse.Namespace) -> dict[str, Any]:
+    from segmentation import pipeline
+    from segmentation.config import load_config
+
+    cfg = load_config(args.config)
+    return {**pipeline.status(cfg), **pipeline.output_locations(cfg)}
 
 
 def _backfill(args: argparse.Namespace) -> dict[str, Any]:

@@ -115,15 +115,14 @@ def _finish(
     as_of: dt.date,
 ) -> pd.DataFrame:
     out = pd.DataFrame({"customer_id": agg["customer_id"].astype("string")})
-    # t is negative microseconds before the end of the day: -1 us is "today" (0 days ago)
-    tenure = np.floor(-agg["first_t"].to_numpy(dtype="float64") / US_PER_DAY)
-    last = agg["last_purchase_t"].to_numpy(dtype="float64")
-    recency = np.where(np.isnan(last), tenure, np.floor(-last / US_PER_DAY))
+    tenure = _days_ago(agg["first_t"])
+    last = _days_ago(agg["last_purchase_t"])
+    recency = np.where(np.isnan(last), tenure, last)
     freq = agg["frequency"].to_numpy(dtype="float64")
     monetary = agg["monetary"].to_numpy(dtype="float64")
     views = agg["_views"].to_numpy(dtype="float64")
     out["recency_days"] = recency
-    out["days_since_last_event"] = np.floor(-agg["last_t"].to_numpy(dtype="float64") / US_PER_DAY)
+    out["days_since_last_event"] = _days_ago(agg["last_t"])
     out["frequency"] = freq
     out["monetary"] = monetary
     out["avg_order_value"] = np.divide(monetary, freq, out=np.zeros_like(freq), where=freq > 0)
@@ -148,6 +147,11 @@ def _finish(
     if customers is not None:
         out = _add_demographics(out, customers, as_of)
     return out.reset_index(drop=True)
+
+
+def _days_ago(t: pd.Series) -> np.ndarray:
+    """Whole days before the as-of day: t is microseconds before its end, so [-1 day, 0) is 0."""
+    return -np.floor(t.to_numpy(dtype="float64") / US_PER_DAY) - 1
 
 
 def _top_categories(con: duckdb.DuckDBPyConnection, window_us: int, limit: int) -> list[str]:

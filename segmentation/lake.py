@@ -110,6 +110,10 @@ def latest_before(root: Path, key: str, day: dt.date) -> dt.date | None:
     return earlier[-1] if earlier else None
 
 
+def row_count(path: Path) -> int:
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
 def file_metadata(path: Path) -> dict[str, str]:
     meta = pq.read_schema(path).metadata or {}
     return {k.decode(): v.decode() for k, v in meta.items() if not k.startswith(b"pandas")}

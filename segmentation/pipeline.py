@@ -294,6 +294,28 @@ def output_locations(cfg: Config) -> dict[str, str]:
     }
 
 
+def status(cfg: Config) -> dict[str, Any]:
+    """What the newest run published: each current table's run date and size, the segments."""
+    tables = {}
+    for table in publish.TABLES:
+        path = publish.current_path(cfg.home, table)
+        if path.is_file():
+            day = publish.current_run_date(cfg.home, table)
+            tables[table] = {"run_date": str(day), "rows": lake.row_count(path), "path": str(path)}
+    out: dict[str, Any] = {"current_tables": tables}
+    profiles = publish.current_path(cfg.home, "segment_profiles")
+    if profiles.is_file():
+        frame = pd.read_parquet(profiles, columns=["segment_id", "segment_name", "customers", "description"])
+        out["segments"] = [
+            f"{r.segment_id} {r.segment_name} ({r.customers} customers): {r.description}"
+            for r in frame.itertuples()
+        ]
+    results = sorted((cfg.home / "validation" / "events").glob("run_date=*.json"))
+    if results:
+        out["latest_validation_result"] = str(results[-1])
+    return out
+
+
 # ---------------------------------------------------------------- helpers
 
 

@@ -7,6 +7,7 @@ with the count in the suite and refuses a suite that lost any.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ def suite_path(name: str, folder: Path = EXPECTATIONS_DIR) -> Path:
     return folder / f"{name}.json"
 
 
+@functools.cache
 def load_suite(name: str, folder: Path = EXPECTATIONS_DIR) -> Any:
     """The GX ExpectationSuite stored in ``folder/name.json``, with every expectation intact."""
     import great_expectations as gx  # heavy: imported only when validating
@@ -74,6 +76,21 @@ def load_suite(name: str, folder: Path = EXPECTATIONS_DIR) -> Any:
             f"accepted only {len(suite.expectations)}; fix the invalid entries"
         )
     return suite
+
+
+@functools.cache
+def _batch_definition() -> Any:
+    """One ephemeral GX context per process: creating it costs more than validating a day."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return (
+        context.data_sources.add_pandas("lake")
+        .add_dataframe_asset("batch")
+        .add_batch_definition_whole_dataframe("whole")
+    )
 
 
 def event_parameters(day: dt.date, cfg: Config) -> dict[str, Any]:
@@ -99,18 +116,8 @@ def validate_frame(frame: pd.DataFrame, suite_name: str, parameters: dict[str, A
             if isinstance(frame[c].dtype, pd.DatetimeTZDtype)
         }
     )
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
     suite = load_suite(suite_name)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = (
-        context.data_sources.add_pandas("lake")
-        .add_dataframe_asset(suite_name)
-        .add_batch_definition_whole_dataframe("day")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, expectation_parameters=parameters)
     failures = []
     for r in result.results:

@@ -1,0 +1,81 @@
+"""Shared fixtures: small generated landing data, configs in temporary folders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from segmentation import pipeline, synthetic
+from segmentation.config import Config, load_config
+
+START = dt.date(2024, 1, 1)
+DAYS = 40
+LAST = START + dt.timedelta(days=DAYS - 1)  # 2024-02-09
+
+
+@pytest.fixture(scope="session")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Read-only landing folder: 400 customers, 40 days of CSV, one file per day."""
+    out = tmp_path_factory.mktemp("landing")
+    data = synthetic.generate(customers=400, start=START, days=DAYS, seed=3)
+    synthetic.write(data, out, "csv")
+    return out
+
+
+def write_config(folder: Path, landing: Path, **overrides: Any) -> Path:
+    raw: dict[str, Any] = {
+        "home": str(folder / "home"),
+        "timezone": "UTC",
+        "source": {
+            "kind": "files",
+            "path": str(landing / "events" / "{ds}.csv"),
+            "format": "csv",
+        },
+        "model": {"k_min": 3, "k_max": 5},
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(raw.get(key), dict):
+            raw[key] = {**raw[key], **value}
+        else:
+            raw[key] = value
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, landing: Path) -> Callable[..., Config]:
+    def make(**overrides: Any) -> Config:
+        return load_config(write_config(tmp_path, landing, **overrides))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def published_home(tmp_path_factory: pytest.TempPathFactory, landing: Path) -> Path:
+    """A home where days up to LAST-1 are ingested and LAST-1 is fully run and published."""
+    folder = tmp_path_factory.mktemp("published")
+    cfg = load_config(write_config(folder, landing))
+    pipeline.ingest(cfg, START, LAST - dt.timedelta(days=2))
+    pipeline.run(cfg, LAST - dt.timedelta(days=1))
+    return folder
+
+
+@pytest.fixture
+def published(tmp_path: Path, published_home: Path, landing: Path) -> Path:
+    """A private copy of ``published_home`` for a test that may break things."""
+    shutil.copytree(published_home / "home", tmp_path / "home")
+    write_config(tmp_path, landing)
+    return tmp_path
+
+
+def snapshot(home: Path) -> dict[str, bytes]:
+    """Every published file's bytes, to prove a failed run changed nothing."""
+    root = home / "output"
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.parquet"))}

@@ -1,0 +1,64 @@
+"""Config parsing: typed, frozen, and every mistake named."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from segmentation.config import CONFIG_ENV, load_config, parse_config
+from segmentation.errors import ConfigError
+
+pytestmark = pytest.mark.unit
+
+
+def test_defaults_and_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "c.yaml"
+    path.parent.mkdir()
+    path.write_text("home: ./data\nsource:\n  path: ./landing/{ds}.csv\n")
+    cfg = load_config(path)
+    assert cfg.home == tmp_path / "conf" / "data"
+    assert cfg.source.path == str(tmp_path / "conf" / "landing" / "{ds}.csv")
+    assert cfg.features.window_days == 365
+    assert cfg.source.format == "csv"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.home = Path("/elsewhere")  # type: ignore[misc]
+
+
+def test_config_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("timezone: Europe/Berlin\n")
+    monkeypatch.setenv(CONFIG_ENV, str(path))
+    assert load_config().timezone == "Europe/Berlin"
+    monkeypatch.delenv(CONFIG_ENV)
+    with pytest.raises(ConfigError, match=CONFIG_ENV):
+        load_config()
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"sourec": {}}, "unknown key 'sourec' (did you mean 'source'?)"),
+        ({"source": {"colums": {}}}, "source: unknown key 'colums' (did you mean 'columns'?)"),
+        ({"source": {"format": "xls"}}, "source.format: 'xls' is not allowed; choose one of csv, jsonl, parquet"),
+        ({"source": {"columns": {"custmer_id": "id"}}}, "unknown canonical column 'custmer_id' (did you mean 'customer_id'?)"),
+        ({"features": {"window_days": "a year"}}, "features.window_days: expected a whole number"),
+        ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not an IANA zone name"),
+        ({"model": {"k_min": 8, "k_max": 3}}, "k_min and k_max"),
+        ({"validation": {"allow_empty_days": "yes"}}, "expected true or false"),
+    ],
+)
+def test_mistakes_are_named(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(raw, base_dir=Path("."))
+    assert message in str(err.value)
+
+
+def test_missing_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("source: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
