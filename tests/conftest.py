@@ -30,7 +30,7 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def write_config(folder: Path, landing: Path, **overrides: Any) -> Path:
     raw: dict[str, Any] = {
-        "home": str(folder / "home"),
+        "home": "./home",  # relative to the config file, so a copied folder is self-contained
         "timezone": "UTC",
         "source": {
             "kind": "files",

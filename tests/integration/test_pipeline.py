@@ -1,0 +1,133 @@
+"""The pipeline for fixed dates in a temporary folder, through the same steps the DAG calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from segmentation import lake, pipeline, publish
+from segmentation.config import load_config
+
+from tests.conftest import LAST, START, snapshot
+
+pytestmark = pytest.mark.integration
+
+CONTRACT = {
+    "customer_segments": {"run_date", "customer_id", "segment_id", "segment_name", "model_version",
+                          "recency_days", "frequency", "monetary", "rfm_segment"},
+    "segment_profiles": {"run_date", "segment_id", "segment_name", "description", "customers", "share"},
+    "segment_migrations": {"run_date", "from_segment_id", "to_segment_id", "customers"},
+    "drift_metrics": {"run_date", "scope", "name", "metric", "value", "threshold", "drifted"},
+    "model_registry": {"model_version", "trained_run_date", "algorithm", "n_segments", "silhouette",
+                       "davies_bouldin", "calinski_harabasz", "status"},
+}
+DAY1 = LAST - dt.timedelta(days=1)
+DAY2 = LAST
+
+
+@pytest.fixture(scope="module")
+def two_nights(tmp_path_factory: pytest.TempPathFactory, published_home: Path) -> Path:
+    """``published_home`` has DAY1 published; run DAY2 on a copy of it."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("two_nights")
+    shutil.copytree(published_home, folder, dirs_exist_ok=True)
+    cfg = load_config(folder / "config.yaml")
+    pipeline.run(cfg, DAY2)
+    return folder
+
+
+def read(folder: Path, table: str, day: dt.date) -> pd.DataFrame:
+    frame = publish.read_published(folder / "home", table, day)
+    assert frame is not None, f"{table} for {day} not published"
+    return frame
+
+
+def test_every_table_of_the_contract_is_published_for_both_nights(two_nights: Path) -> None:
+    for day in (DAY1, DAY2):
+        for table, columns in CONTRACT.items():
+            frame = read(two_nights, table, day)
+            assert columns <= set(frame.columns), (table, columns - set(frame.columns))
+            assert len(frame) > 0
+            assert (pd.to_datetime(frame["run_date"]).dt.date == day).all()
+    for table in CONTRACT:
+        assert publish.current_run_date(two_nights / "home", table) == DAY2
+
+
+def test_every_customer_seen_gets_exactly_one_segment(two_nights: Path) -> None:
+    lake_files = lake.partition_files(two_nights / "home" / "lake" / "events", "event_date", DAY2)
+    seen = set(pd.concat(pd.read_parquet(p, columns=["customer_id"]) for p in lake_files)["customer_id"])
+    segments = read(two_nights, "customer_segments", DAY2)
+    assert segments["customer_id"].is_unique
+    assert set(segments["customer_id"]) == seen
+    profiles = read(two_nights, "segment_profiles", DAY2)
+    assert profiles["segment_name"].is_unique
+    assert profiles["customers"].sum() == len(segments)
+    assert profiles["share"].sum() == pytest.approx(1.0)
+    assert set(segments["segment_id"]) == set(profiles["segment_id"])
+
+
+def test_migrations_link_the_two_nights(two_nights: Path) -> None:
+    first = read(two_nights, "customer_segments", DAY1).set_index("customer_id")["segment_id"]
+    second = read(two_nights, "customer_segments", DAY2).set_index("customer_id")["segment_id"]
+    moves = read(two_nights, "segment_migrations", DAY2)
+    assert moves["customers"].sum() == len(second)
+    assert moves["from_segment_id"].isna().sum() == 0 or int(
+        moves.loc[moves["from_segment_id"].isna(), "customers"].sum()
+    ) == len(set(second.index) - set(first.index))
+    stayed = int(moves.loc[moves["from_segment_id"] == moves["to_segment_id"], "customers"].sum())
+    both = first.index.intersection(second.index)
+    assert stayed == int((first[both] == second[both]).sum())
+    registry = read(two_nights, "model_registry", DAY2)
+    assert registry["status"].tolist().count("active") == 1
+    assert len(registry) == 2
+    drift = read(two_nights, "drift_metrics", DAY2)
+    assert {"feature", "segment"} <= set(drift["scope"])
+    assert drift.loc[drift["scope"] == "feature", "value"].notna().all()
+
+
+def test_rerunning_a_date_reproduces_it_and_leaves_current_alone(two_nights: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(two_nights, tmp_path, dirs_exist_ok=True)
+    cfg = load_config(tmp_path / "config.yaml")
+    before = snapshot(tmp_path / "home")
+    pipeline.run(cfg, DAY1)  # a backfill of the older night
+    after = snapshot(tmp_path / "home")
+    assert after.keys() == before.keys()
+    for table in ("customer_segments", "segment_profiles", "segment_migrations"):
+        key = f"{table}/run_date={DAY1}/part-0.parquet"
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "home" / "output" / key),
+            pd.read_parquet(two_nights / "home" / "output" / key),
+        )
+        current = f"current/{table}.parquet"
+        assert after[current] == before[current], "a backfill moved current backwards"
+
+
+def test_point_in_time_features_never_see_later_days(two_nights: Path) -> None:
+    features_day1 = lake.read_partition(two_nights / "home" / "features", "run_date", DAY1)
+    day2_events = lake.read_partition(two_nights / "home" / "lake" / "events", "event_date", DAY2)
+    earlier = pd.concat(
+        pd.read_parquet(p, columns=["customer_id"])
+        for p in lake.partition_files(two_nights / "home" / "lake" / "events", "event_date", DAY1)
+    )
+    only_later = set(day2_events["customer_id"]) - set(earlier["customer_id"])
+    assert not only_later & set(features_day1["customer_id"])
+    assert (features_day1["days_since_last_event"] >= 0).all()
+
+
+def test_ingest_is_idempotent(make_config: object) -> None:
+    cfg = make_config()  # type: ignore[operator]
+    first = START + dt.timedelta(days=3)
+    pipeline.ingest(cfg, START, first)
+    root = cfg.home / "lake" / "events"
+    once = {d: lake.read_partition(root, "event_date", d) for d in lake.partition_days(root, "event_date")}
+    pipeline.ingest(cfg, START, first)
+    assert lake.partition_days(root, "event_date") == list(once)
+    for day, frame in once.items():
+        pd.testing.assert_frame_equal(lake.read_partition(root, "event_date", day), frame)
+    assert not list(root.glob(".*")), "temporary folders left behind"
