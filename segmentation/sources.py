@@ -217,20 +217,21 @@ def _parse_times(
         parsed = values
     else:
         text = values.astype("string").str.strip()
+        present = text.notna()
+        mixed: pd.Series | None = None
         if src.event_time_format:
             parsed = pd.to_datetime(text, format=src.event_time_format, errors="coerce")
         else:
             has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
-            if has_offset.any() and not has_offset[text.notna()].all():
-                example = text[text.notna() & ~has_offset].iloc[0]
-                raise SourceError(
-                    f"{path}: column {column!r} (event_time) mixes timestamps with and without a "
-                    f"UTC offset, e.g. {example!r}; make the export consistent, or set "
-                    "source.event_time_format"
-                )
-            # mixed offsets are fine: everything is converted to UTC
-            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=bool(has_offset.any()))
-        bad = parsed.isna() & text.notna()
+            # mixed offsets are fine: everything with an offset is converted to UTC
+            aware = pd.to_datetime(text.where(has_offset), format="ISO8601", errors="coerce", utc=True)
+            naive = pd.to_datetime(text.where(~has_offset), format="ISO8601", errors="coerce")
+            parsed = aware if has_offset.any() else naive
+            if has_offset.any() and (present & ~has_offset).any():
+                mixed = text[present & ~has_offset & naive.notna()]
+            bad_any = present & aware.isna() & naive.isna()
+            parsed = parsed.where(~bad_any)
+        bad = parsed.isna() & present
         if bad.any():
             example = text[bad].iloc[0]
             hint = (
@@ -243,6 +244,12 @@ def _parse_times(
                 f"parsed {hint}, e.g. {example!r} at row {int(np.flatnonzero(bad)[0]) + 2}. "
                 "Set source.event_time_format to the strptime format of the export "
                 "(e.g. \"%Y-%m-%d %H:%M:%S\")"
+            )
+        if mixed is not None and len(mixed):
+            raise SourceError(
+                f"{path}: column {column!r} (event_time) mixes timestamps with and without a "
+                f"UTC offset, e.g. {mixed.iloc[0]!r}; make the export consistent, or set "
+                "source.event_time_format"
             )
     series = pd.Series(parsed, index=values.index)
     if series.dt.tz is None:

@@ -1,0 +1,73 @@
+"""The real DAG, run by Airflow itself (`airflow dags test`) on its SQLite metadata database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from segmentation import pipeline, publish
+from segmentation.config import load_config
+from tests.conftest import LAST, START, write_config
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+
+
+def airflow(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([AIRFLOW, *args], capture_output=True, text=True, env=env, check=False, timeout=600)
+
+
+def test_two_consecutive_nights_through_airflow(tmp_path: Path, landing: Path) -> None:
+    config = write_config(tmp_path, landing)
+    cfg = load_config(config)
+    day1, day2 = LAST - dt.timedelta(days=1), LAST
+    pipeline.ingest(cfg, START, day1 - dt.timedelta(days=1))  # history before the first night
+
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "SEGMENTATION_CONFIG": str(config),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+    }
+    migrate = airflow(["db", "migrate"], env)
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    assert (tmp_path / "airflow" / "airflow.db").is_file()  # SQLite, not a server
+
+    for day in (day1, day2):
+        # a nightly run's logical date is the midnight that closes the day it processes
+        logical = (day + dt.timedelta(days=1)).isoformat()
+        run = airflow(["dags", "test", "customer_segmentation", logical], env)
+        log = run.stdout + run.stderr
+        assert run.returncode == 0, log[-4000:]
+        assert "state=success" in log, log[-4000:]
+
+    home = cfg.home
+    for day in (day1, day2):
+        segments = publish.read_published(home, "customer_segments", day)
+        assert segments is not None and segments["customer_id"].is_unique
+        features = pd.read_parquet(home / "features" / f"run_date={day}" / "part-0.parquet")
+        assert len(segments) == len(features)
+        assert segments["segment_name"].notna().all()
+        assert set(segments["rfm_segment"]) <= {
+            "Champions", "Loyal Customers", "Can't Lose Them", "At Risk", "Lost", "Hibernating",
+            "Need Attention", "About To Sleep", "Potential Loyalist", "New Customers", "Promising",
+        }
+        assert (home / "validation" / "events" / f"run_date={day}.json").is_file()
+    moves = publish.read_published(home, "segment_migrations", day2)
+    assert moves is not None and moves["from_segment_id"].notna().any()
+    registry = publish.read_published(home, "model_registry", day2)
+    assert registry is not None and sorted(registry["model_version"]) == [
+        f"m{day1:%Y%m%d}", f"m{day2:%Y%m%d}"
+    ]
+    for table in publish.TABLES:
+        assert publish.current_run_date(home, table) == day2
