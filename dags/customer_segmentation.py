@@ -97,7 +97,9 @@ def customer_segmentation() -> None:
         return _step("compute_drift", published)
 
     compute_drift(
-        publish_tables(assign_segments(train_model(build_features(validate_events(extract_events())))))
+        publish_tables(
+            assign_segments(train_model(build_features(validate_events(extract_events()))))
+        )
     )
 
 

@@ -43,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--days", type=int, default=180)
     g.add_argument("--seed", type=int, default=42)
     g.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="csv")
-    g.add_argument("--drift-from", type=_date, help="from this date a share of customers change persona")
+    g.add_argument(
+        "--drift-from", type=_date, help="from this date a share of customers change persona"
+    )
     g.add_argument("--drift-persona", default="bargain_hunters")
     g.add_argument("--drift-share", type=float, default=0.3)
     g.add_argument("--bad-rows", type=int, default=0, help="rows that break the event contract")

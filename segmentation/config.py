@@ -139,7 +139,8 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
         ZoneInfo(cfg.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"{origin}: timezone {cfg.timezone!r} is not an IANA zone name (e.g. UTC, Asia/Shanghai)"
+            f"{origin}: timezone {cfg.timezone!r} is not an IANA zone name "
+            "(e.g. UTC, Asia/Shanghai)"
         ) from None
     _check_source(cfg.source, "source", origin, CANONICAL_EVENT_COLUMNS)
     if cfg.customers is not None:

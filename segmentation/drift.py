@@ -52,7 +52,9 @@ def feature_drift(
     return pd.DataFrame(rows)
 
 
-def share_drift(current: pd.DataFrame, previous: pd.DataFrame | None, threshold: float = 0.05) -> pd.DataFrame:
+def share_drift(
+    current: pd.DataFrame, previous: pd.DataFrame | None, threshold: float = 0.05
+) -> pd.DataFrame:
     """Absolute change of each segment's share of customers since the previous run."""
     now = current["segment_id"].value_counts(normalize=True)
     before = (
@@ -63,7 +65,11 @@ def share_drift(current: pd.DataFrame, previous: pd.DataFrame | None, threshold:
     ids = sorted(set(now.index) | set(before.index))
     rows = []
     for sid in ids:
-        change = float(now.get(sid, 0.0) - before.get(sid, 0.0)) if previous is not None else float("nan")
+        change = (
+            float(now.get(sid, 0.0) - before.get(sid, 0.0))
+            if previous is not None
+            else float("nan")
+        )
         rows.append(
             {
                 "scope": "segment",
@@ -82,9 +88,11 @@ def migrations(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataF
     """Customers per (from, to) segment pair; ``from_segment_id`` is null for new customers."""
     cur = current[["customer_id", "segment_id"]].rename(columns={"segment_id": "to_segment_id"})
     if previous is None:
-        merged = cur.assign(from_segment_id=pd.NA)
+        merged = cur.assign(from_segment_id=pd.Series(pd.NA, index=cur.index, dtype="Int64"))
     else:
-        prev = previous[["customer_id", "segment_id"]].rename(columns={"segment_id": "from_segment_id"})
+        prev = previous[["customer_id", "segment_id"]].rename(
+            columns={"segment_id": "from_segment_id"}
+        )
         merged = cur.merge(prev, on="customer_id", how="left")
     merged["from_segment_id"] = merged["from_segment_id"].astype("Int64")
     out = (

@@ -34,7 +34,15 @@ MODEL_FEATURES = (
 )
 # Long-tailed counts and amounts: the model sees log1p of these.
 SKEWED_FEATURES = frozenset(
-    {"recency_days", "days_since_last_event", "frequency", "monetary", "avg_order_value", "tenure_days", "active_days"}
+    {
+        "recency_days",
+        "days_since_last_event",
+        "frequency",
+        "monetary",
+        "avg_order_value",
+        "tenure_days",
+        "active_days",
+    }
 )
 CATEGORY_PREFIX = "category_share_"
 SHARE_PRIOR = 3.0
@@ -80,12 +88,12 @@ def build_features(
         view = f"event_type = '{_sql_literal(cfg.events.view_type)}'"
         type_counts = [
             f"count(*) FILTER (WHERE {in_window} AND event_type = '{_sql_literal(t)}') "
-            f"AS \"n_{_column_name(t)}\""
+            f'AS "n_{_column_name(t)}"'
             for t in types
         ]
         cat_counts = [
             f"count(*) FILTER (WHERE {in_window} AND category = '{_sql_literal(c)}') "
-            f"AS \"_cat_{i}\""
+            f'AS "_cat_{i}"'
             for i, c in enumerate(categories)
         ]
         query = f"""
@@ -180,7 +188,9 @@ def _add_demographics(
             continue
         values = keys.map(attrs[col]).astype("string")
         for level in sorted(v for v in values.dropna().unique()):
-            out[f"{col}_{_column_name(str(level))}"] = (values == level).fillna(False).astype("int8")
+            out[f"{col}_{_column_name(str(level))}"] = (
+                (values == level).fillna(False).astype("int8")
+            )
     return out
 
 

@@ -57,7 +57,9 @@ def replace_dir(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_file(frame: pd.DataFrame | pa.Table, path: Path, metadata: dict[str, str] | None = None) -> None:
+def write_file(
+    frame: pd.DataFrame | pa.Table, path: Path, metadata: dict[str, str] | None = None
+) -> None:
     """Write one Parquet file atomically (temporary file, then ``os.replace``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex}")

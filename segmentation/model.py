@@ -42,7 +42,7 @@ def run_seed(random_state: int, day: dt.date) -> int:
     return (random_state * 1_000_003 + day.toordinal()) % (2**32)
 
 
-class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
+class Segmenter(ClusterMixin, BaseEstimator):
     """log1p(skewed) -> StandardScaler -> KMeans, with k chosen by silhouette when not fixed."""
 
     def __init__(
@@ -238,9 +238,7 @@ def train(features: pd.DataFrame, columns: list[str], cfg: ModelConfig, day: dt.
     ).fit(features[columns])
 
 
-def save_model(
-    segmenter: Segmenter, record: ModelRecord, models_dir: Path
-) -> Path:
+def save_model(segmenter: Segmenter, record: ModelRecord, models_dir: Path) -> Path:
     """Write artifact and metadata into ``models/<version>/`` atomically."""
     models_dir.mkdir(parents=True, exist_ok=True)
     tmp = models_dir / f".tmp-{record.model_version}-{uuid.uuid4().hex}"

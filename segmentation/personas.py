@@ -2,7 +2,8 @@
 
 Each segment is compared with the whole population on the model's log scale (how many
 population standard deviations its mean lies away). Each archetype has a score built from
-those comparisons; names are assigned one-to-one to maximise the total score, so names are unique and the same profiles always give the same names.
+those comparisons; names are assigned one-to-one to maximise the total score (the
+Hungarian method), so names are unique and the same profiles always give the same names.
 """
 
 from __future__ import annotations
@@ -23,7 +24,17 @@ ARCHETYPES: dict[str, dict[str, float]] = {
     "Promising": {"days_since_last_event": -0.6, "frequency": -0.3, "tenure_days": -0.3},
     "Occasional": {"frequency": -0.5, "active_days": -0.5},
 }
-LOG_SCALE = ("days_since_last_event", "recency_days", "frequency", "monetary", "avg_order_value", "tenure_days", "active_days", "n_view")
+ARCHETYPE_FEATURES = sorted({f for weights in ARCHETYPES.values() for f in weights})
+LOG_SCALE = (
+    "days_since_last_event",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    "tenure_days",
+    "active_days",
+    "n_view",
+)
 
 
 def segment_profiles(
@@ -43,9 +54,8 @@ def name_segments(features: pd.DataFrame, segment_ids: np.ndarray) -> dict[int, 
     z = _standardised_means(features, segment_ids)
     ids = list(z.index)
     names = list(ARCHETYPES)
-    score = np.array(
-        [[sum(w * z.at[s, f] for f, w in ARCHETYPES[n].items() if f in z) for n in names] for s in ids]
-    )
+    weights = np.array([[ARCHETYPES[n].get(f, 0.0) for n in names] for f in z.columns])
+    score = z.to_numpy() @ weights  # segments x archetypes
     # the one-to-one naming with the highest total score (Hungarian), stable for equal input
     rows, cols = linear_sum_assignment(score, maximize=True)
     result = {int(ids[r]): names[c] for r, c in zip(rows, cols, strict=True)}
@@ -89,6 +99,3 @@ def _standardised_means(features: pd.DataFrame, segment_ids: np.ndarray) -> pd.D
     std = values.std(ddof=0).replace(0, 1.0)
     means = values.assign(segment_id=segment_ids).groupby("segment_id", sort=True).mean()
     return ((means - values.mean()) / std).fillna(0.0)
-
-
-ARCHETYPE_FEATURES = sorted({f for weights in ARCHETYPES.values() for f in weights})

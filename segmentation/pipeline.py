@@ -80,7 +80,9 @@ def extract_range(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, 
     for i in range((last - first).days + 1):
         day = first + dt.timedelta(days=i)
         batch = events[local_day == day]
-        path = lake.write_partition(batch, _staging(cfg), EVENT_KEY, day, schema=sources.EVENT_SCHEMA)
+        path = lake.write_partition(
+            batch, _staging(cfg), EVENT_KEY, day, schema=sources.EVENT_SCHEMA
+        )
         out.append({"run_date": day.isoformat(), "rows": len(batch), "staged": str(path)})
         log.info("extracted %d events for %s", len(batch), day)
     return out
@@ -113,7 +115,12 @@ def validate_events(cfg: Config, day: dt.date) -> dict[str, Any]:
     lake.write_json(record, result_path)
     (_lake(cfg)).mkdir(parents=True, exist_ok=True)
     lake.replace_dir(staged, lake.partition_dir(_lake(cfg), EVENT_KEY, day))
-    return {"run_date": day.isoformat(), "success": True, "rows": len(frame), "result": str(result_path)}
+    return {
+        "run_date": day.isoformat(),
+        "success": True,
+        "rows": len(frame),
+        "result": str(result_path),
+    }
 
 
 def ingest(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
@@ -212,7 +219,9 @@ def assign_segments(cfg: Config, day: dt.date) -> dict[str, Any]:
         "run_date": day.isoformat(),
         "model_version": record.model_version,
         "customers": len(segments),
-        "segments": {names[int(s)]: int(n) for s, n in profiles[["segment_id", "customers"]].to_numpy()},
+        "segments": {
+            names[int(s)]: int(n) for s, n in profiles[["segment_id", "customers"]].to_numpy()
+        },
     }
 
 
@@ -243,21 +252,27 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
     features = _features(cfg, day)
     current = publish.read_published(cfg.home, "customer_segments", day)
     if current is None:
-        raise SegmentationError(f"customer_segments for {day} is not published; run publish_tables first")
+        raise SegmentationError(
+            f"customer_segments for {day} is not published; run publish_tables first"
+        )
     previous_model = model.latest_model_before(_models(cfg), day)
     parts = []
     if previous_model is not None:
         reference = _features(cfg, previous_model.trained_run_date)
         cols = [c for c in previous_model.features if c in features and c in reference]
         d = cfg.drift
-        parts.append(drift.feature_drift(reference[cols], features[cols], d.bins, d.psi_warn, d.psi_alert))
+        parts.append(
+            drift.feature_drift(reference[cols], features[cols], d.bins, d.psi_warn, d.psi_alert)
+        )
     parts.append(drift.share_drift(current, _previous_segments(cfg, day)))
     metrics = pd.concat([p for p in parts if len(p)], ignore_index=True)
     publish.publish_table(metrics, "drift_metrics", day, cfg.home)
     drifted = metrics.loc[metrics["drifted"] & (metrics["scope"] == "feature"), "name"].tolist()
     level = (
-        "alert" if (metrics["level"] == "alert").any()
-        else "warn" if (metrics["level"] == "warn").any()
+        "alert"
+        if (metrics["level"] == "alert").any()
+        else "warn"
+        if (metrics["level"] == "warn").any()
         else "ok"
     )
     if drifted:
@@ -305,7 +320,9 @@ def status(cfg: Config) -> dict[str, Any]:
     out: dict[str, Any] = {"current_tables": tables}
     profiles = publish.current_path(cfg.home, "segment_profiles")
     if profiles.is_file():
-        frame = pd.read_parquet(profiles, columns=["segment_id", "segment_name", "customers", "description"])
+        frame = pd.read_parquet(
+            profiles, columns=["segment_id", "segment_name", "customers", "description"]
+        )
         out["segments"] = [
             f"{r.segment_id} {r.segment_name} ({r.customers} customers): {r.description}"
             for r in frame.itertuples()

@@ -27,7 +27,9 @@ RFM_SEGMENTS: tuple[tuple[str, frozenset[int], frozenset[int]], ...] = (
 )
 
 
-def quintile_scores(values: pd.Series, keys: pd.Series, higher_is_better: bool = True) -> np.ndarray:
+def quintile_scores(
+    values: pd.Series, keys: pd.Series, higher_is_better: bool = True
+) -> np.ndarray:
     """1-5 by quintile of the rank; ties broken by ``keys`` so scores are deterministic."""
     n = len(values)
     if n == 0:
@@ -53,7 +55,9 @@ def score_rfm(features: pd.DataFrame) -> pd.DataFrame:
             "r_score": r,
             "f_score": f,
             "m_score": m,
-            "rfm_score": pd.Series(r).astype(str) + pd.Series(f).astype(str) + pd.Series(m).astype(str),
+            "rfm_score": pd.Series(r).astype(str)
+            + pd.Series(f).astype(str)
+            + pd.Series(m).astype(str),
             "rfm_segment": rfm_segment(r, f),
         }
     )

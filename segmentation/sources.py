@@ -39,7 +39,11 @@ EVENT_SCHEMA = pa.schema(
         ("quantity", pa.float64()),
     ]
 )
-_SUFFIXES = {"csv": (".csv", ".csv.gz"), "jsonl": (".jsonl", ".json", ".jsonl.gz"), "parquet": (".parquet",)}
+_SUFFIXES = {
+    "csv": (".csv", ".csv.gz"),
+    "jsonl": (".jsonl", ".json", ".jsonl.gz"),
+    "parquet": (".parquet",),
+}
 
 
 def day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -86,9 +90,7 @@ def source_files(src: SourceConfig, days: Iterable[dt.date] = ()) -> list[Path]:
     return files
 
 
-def read_events(
-    src: SourceConfig, tz: ZoneInfo, first: dt.date, last: dt.date
-) -> pd.DataFrame:
+def read_events(src: SourceConfig, tz: ZoneInfo, first: dt.date, last: dt.date) -> pd.DataFrame:
     """Canonical events with ``event_time`` in days [first, last] of ``tz``, read once.
 
     Duplicate ``event_id``s are dropped (the first occurrence is kept) and the result is sorted,
@@ -97,9 +99,7 @@ def read_events(
     start, _ = day_bounds(first, tz)
     _, end = day_bounds(last, tz)
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    frames = [
-        _read_event_file(path, src, tz, start, end) for path in source_files(src, days)
-    ]
+    frames = [_read_event_file(path, src, tz, start, end) for path in source_files(src, days)]
     events = pd.concat(frames, ignore_index=True) if frames else _empty_events()
     with_id = events["event_id"].notna()
     dup = with_id & events.duplicated(subset="event_id", keep="first")
@@ -172,7 +172,9 @@ def _read_parquet(
         if col in schema.names and pa.types.is_timestamp(schema.field(col).type):
             # push the day filter down so row groups of other days are skipped unread
             field_type = schema.field(col).type
-            lo = pa.scalar(start.to_pydatetime(), type=pa.timestamp("us", tz="UTC")).cast(field_type)
+            lo = pa.scalar(start.to_pydatetime(), type=pa.timestamp("us", tz="UTC")).cast(
+                field_type
+            )
             hi = pa.scalar(end.to_pydatetime(), type=pa.timestamp("us", tz="UTC")).cast(field_type)
             ds = pads.dataset(path, format="parquet")
             table = ds.to_table(filter=(pads.field(col) >= lo) & (pads.field(col) < hi))
@@ -224,7 +226,9 @@ def _parse_times(
         else:
             has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
             # mixed offsets are fine: everything with an offset is converted to UTC
-            aware = pd.to_datetime(text.where(has_offset), format="ISO8601", errors="coerce", utc=True)
+            aware = pd.to_datetime(
+                text.where(has_offset), format="ISO8601", errors="coerce", utc=True
+            )
             naive = pd.to_datetime(text.where(~has_offset), format="ISO8601", errors="coerce")
             parsed = aware if has_offset.any() else naive
             if has_offset.any() and (present & ~has_offset).any():
@@ -243,7 +247,7 @@ def _parse_times(
                 f"{path}: {int(bad.sum())} value(s) in column {column!r} (event_time) cannot be "
                 f"parsed {hint}, e.g. {example!r} at row {int(np.flatnonzero(bad)[0]) + 2}. "
                 "Set source.event_time_format to the strptime format of the export "
-                "(e.g. \"%Y-%m-%d %H:%M:%S\")"
+                '(e.g. "%Y-%m-%d %H:%M:%S")'
             )
         if mixed is not None and len(mixed):
             raise SourceError(

@@ -80,7 +80,9 @@ def generate(
     ``drift_persona``. ``bad_rows`` rows that break the event contract are mixed in.
     """
     if drift_persona not in PERSONA_BY_NAME:
-        raise ValueError(f"unknown persona {drift_persona!r}; choose one of {list(PERSONA_BY_NAME)}")
+        raise ValueError(
+            f"unknown persona {drift_persona!r}; choose one of {list(PERSONA_BY_NAME)}"
+        )
     rng = np.random.default_rng(seed)
     shares = np.array([p.share for p in PERSONAS])
     persona_idx = rng.choice(len(PERSONAS), size=customers, p=shares / shares.sum())
@@ -133,7 +135,9 @@ def generate(
             "customer_id": ids,
             "signup_date": signup.strftime("%Y-%m-%d"),
             "age": ages.astype(int),
-            "gender": rng.choice(np.array(["female", "male", "other"]), customers, p=[0.5, 0.46, 0.04]),
+            "gender": rng.choice(
+                np.array(["female", "male", "other"]), customers, p=[0.5, 0.46, 0.04]
+            ),
             "region": rng.choice(np.array(REGIONS), customers),
         }
     )

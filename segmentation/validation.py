@@ -104,7 +104,9 @@ def event_parameters(day: dt.date, cfg: Config) -> dict[str, Any]:
     }
 
 
-def validate_frame(frame: pd.DataFrame, suite_name: str, parameters: dict[str, Any]) -> ValidationReport:
+def validate_frame(
+    frame: pd.DataFrame, suite_name: str, parameters: dict[str, Any]
+) -> ValidationReport:
     """Run suite ``suite_name`` on ``frame`` with an ephemeral GX context.
 
     Timezone-aware columns are checked as naive UTC: GX cannot match their pandas dtype.

@@ -42,7 +42,9 @@ def landing_copy(folder: Path, landing: Path) -> Path:
     return copy
 
 
-def test_mapped_column_missing_from_the_file(published: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_mapped_column_missing_from_the_file(
+    published: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     configure(published, columns={"customer_id": "cust_no"})
     err = run_cli(published, capsys)
     assert "no column 'cust_no'" in err
@@ -50,7 +52,9 @@ def test_mapped_column_missing_from_the_file(published: Path, capsys: pytest.Cap
     assert f"{DAY}.csv" in err
 
 
-def test_unparseable_event_time(published: Path, landing: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unparseable_event_time(
+    published: Path, landing: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     copy = landing_copy(published, landing)
     path = copy / f"{DAY}.csv"
     lines = path.read_text().splitlines()
@@ -64,7 +68,9 @@ def test_unparseable_event_time(published: Path, landing: Path, capsys: pytest.C
     assert "source.event_time_format" in err
 
 
-def test_empty_day_is_quarantined(published: Path, landing: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_empty_day_is_quarantined(
+    published: Path, landing: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     copy = landing_copy(published, landing)
     path = copy / f"{DAY}.csv"
     path.write_text(path.read_text().splitlines()[0] + "\n")  # the header only
@@ -85,7 +91,9 @@ def test_bad_rows_are_quarantined_with_counts(
     lines = path.read_text().splitlines()
     header = lines[0].split(",")
     amount, kind = header.index("amount"), header.index("event_type")
-    for i, (col, value) in enumerate([(amount, "-5"), (amount, "-1"), (kind, "refund_request")], start=1):
+    for i, (col, value) in enumerate(
+        [(amount, "-5"), (amount, "-1"), (kind, "refund_request")], start=1
+    ):
         cells = lines[i].split(",")
         cells[col] = value
         lines[i] = ",".join(cells)
@@ -97,10 +105,17 @@ def test_bad_rows_are_quarantined_with_counts(
 
 
 def test_file_in_the_wrong_format(published: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    configure(published, format="parquet", path=str(Path(yaml.safe_load(
-        (published / "config.yaml").read_text())["source"]["path"]).with_suffix("").with_suffix(".csv")))
+    configure(
+        published,
+        format="parquet",
+        path=str(
+            Path(yaml.safe_load((published / "config.yaml").read_text())["source"]["path"])
+            .with_suffix("")
+            .with_suffix(".csv")
+        ),
+    )
     err = run_cli(published, capsys)
-    assert f"cannot read" in err and "as parquet" in err
+    assert "cannot read" in err and "as parquet" in err
     assert "source.format" in err
 
 

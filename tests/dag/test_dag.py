@@ -33,7 +33,12 @@ def run_python(code: str, tmp_path: Path) -> dict:
         "PATH": "/usr/bin:/bin",
     }
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, check=False
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -65,7 +70,13 @@ print(json.dumps({{
     assert result["max_active_runs"] == 1
     assert min(result["retries"]) >= 1
     assert result["outlets"] == sorted(
-        ["customer_segments", "segment_profiles", "segment_migrations", "model_registry", "drift_metrics"]
+        [
+            "customer_segments",
+            "segment_profiles",
+            "segment_migrations",
+            "model_registry",
+            "drift_metrics",
+        ]
     )
     assert result["params"] == ["run_date"]
     assert result["doc"]

@@ -22,7 +22,9 @@ AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
 
 def airflow(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([AIRFLOW, *args], capture_output=True, text=True, env=env, check=False, timeout=600)
+    return subprocess.run(
+        [AIRFLOW, *args], capture_output=True, text=True, env=env, check=False, timeout=600
+    )
 
 
 def test_two_consecutive_nights_through_airflow(tmp_path: Path, landing: Path) -> None:
@@ -59,15 +61,25 @@ def test_two_consecutive_nights_through_airflow(tmp_path: Path, landing: Path) -
         assert len(segments) == len(features)
         assert segments["segment_name"].notna().all()
         assert set(segments["rfm_segment"]) <= {
-            "Champions", "Loyal Customers", "Can't Lose Them", "At Risk", "Lost", "Hibernating",
-            "Need Attention", "About To Sleep", "Potential Loyalist", "New Customers", "Promising",
+            "Champions",
+            "Loyal Customers",
+            "Can't Lose Them",
+            "At Risk",
+            "Lost",
+            "Hibernating",
+            "Need Attention",
+            "About To Sleep",
+            "Potential Loyalist",
+            "New Customers",
+            "Promising",
         }
         assert (home / "validation" / "events" / f"run_date={day}.json").is_file()
     moves = publish.read_published(home, "segment_migrations", day2)
     assert moves is not None and moves["from_segment_id"].notna().any()
     registry = publish.read_published(home, "model_registry", day2)
     assert registry is not None and sorted(registry["model_version"]) == [
-        f"m{day1:%Y%m%d}", f"m{day2:%Y%m%d}"
+        f"m{day1:%Y%m%d}",
+        f"m{day2:%Y%m%d}",
     ]
     for table in publish.TABLES:
         assert publish.current_run_date(home, table) == day2

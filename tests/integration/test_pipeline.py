@@ -10,19 +10,42 @@ import pytest
 
 from segmentation import lake, pipeline, publish
 from segmentation.config import load_config
-
 from tests.conftest import LAST, START, snapshot
 
 pytestmark = pytest.mark.integration
 
 CONTRACT = {
-    "customer_segments": {"run_date", "customer_id", "segment_id", "segment_name", "model_version",
-                          "recency_days", "frequency", "monetary", "rfm_segment"},
-    "segment_profiles": {"run_date", "segment_id", "segment_name", "description", "customers", "share"},
+    "customer_segments": {
+        "run_date",
+        "customer_id",
+        "segment_id",
+        "segment_name",
+        "model_version",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "rfm_segment",
+    },
+    "segment_profiles": {
+        "run_date",
+        "segment_id",
+        "segment_name",
+        "description",
+        "customers",
+        "share",
+    },
     "segment_migrations": {"run_date", "from_segment_id", "to_segment_id", "customers"},
     "drift_metrics": {"run_date", "scope", "name", "metric", "value", "threshold", "drifted"},
-    "model_registry": {"model_version", "trained_run_date", "algorithm", "n_segments", "silhouette",
-                       "davies_bouldin", "calinski_harabasz", "status"},
+    "model_registry": {
+        "model_version",
+        "trained_run_date",
+        "algorithm",
+        "n_segments",
+        "silhouette",
+        "davies_bouldin",
+        "calinski_harabasz",
+        "status",
+    },
 }
 DAY1 = LAST - dt.timedelta(days=1)
 DAY2 = LAST
@@ -59,7 +82,9 @@ def test_every_table_of_the_contract_is_published_for_both_nights(two_nights: Pa
 
 def test_every_customer_seen_gets_exactly_one_segment(two_nights: Path) -> None:
     lake_files = lake.partition_files(two_nights / "home" / "lake" / "events", "event_date", DAY2)
-    seen = set(pd.concat(pd.read_parquet(p, columns=["customer_id"]) for p in lake_files)["customer_id"])
+    seen = set(
+        pd.concat(pd.read_parquet(p, columns=["customer_id"]) for p in lake_files)["customer_id"]
+    )
     segments = read(two_nights, "customer_segments", DAY2)
     assert segments["customer_id"].is_unique
     assert set(segments["customer_id"]) == seen
@@ -89,7 +114,9 @@ def test_migrations_link_the_two_nights(two_nights: Path) -> None:
     assert drift.loc[drift["scope"] == "feature", "value"].notna().all()
 
 
-def test_rerunning_a_date_reproduces_it_and_leaves_current_alone(two_nights: Path, tmp_path: Path) -> None:
+def test_rerunning_a_date_reproduces_it_and_leaves_current_alone(
+    two_nights: Path, tmp_path: Path
+) -> None:
     import shutil
 
     shutil.copytree(two_nights, tmp_path, dirs_exist_ok=True)
@@ -125,7 +152,10 @@ def test_ingest_is_idempotent(make_config: object) -> None:
     first = START + dt.timedelta(days=3)
     pipeline.ingest(cfg, START, first)
     root = cfg.home / "lake" / "events"
-    once = {d: lake.read_partition(root, "event_date", d) for d in lake.partition_days(root, "event_date")}
+    once = {
+        d: lake.read_partition(root, "event_date", d)
+        for d in lake.partition_days(root, "event_date")
+    }
     pipeline.ingest(cfg, START, first)
     assert lake.partition_days(root, "event_date") == list(once)
     for day, frame in once.items():

@@ -41,8 +41,14 @@ def test_config_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
     [
         ({"sourec": {}}, "unknown key 'sourec' (did you mean 'source'?)"),
         ({"source": {"colums": {}}}, "source: unknown key 'colums' (did you mean 'columns'?)"),
-        ({"source": {"format": "xls"}}, "source.format: 'xls' is not allowed; choose one of csv, jsonl, parquet"),
-        ({"source": {"columns": {"custmer_id": "id"}}}, "unknown canonical column 'custmer_id' (did you mean 'customer_id'?)"),
+        (
+            {"source": {"format": "xls"}},
+            "source.format: 'xls' is not allowed; choose one of csv, jsonl, parquet",
+        ),
+        (
+            {"source": {"columns": {"custmer_id": "id"}}},
+            "unknown canonical column 'custmer_id' (did you mean 'customer_id'?)",
+        ),
         ({"features": {"window_days": "a year"}}, "features.window_days: expected a whole number"),
         ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not an IANA zone name"),
         ({"model": {"k_min": 8, "k_max": 3}}, "k_min and k_max"),

@@ -17,7 +17,9 @@ AS_OF = dt.date(2024, 3, 10)
 
 
 def events(rows: list[tuple[str, str, str, float, str | None]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["customer_id", "event_time", "event_type", "amount", "category"])
+    frame = pd.DataFrame(
+        rows, columns=["customer_id", "event_time", "event_type", "amount", "category"]
+    )
     frame["event_time"] = pd.to_datetime(frame["event_time"], utc=True)
     return frame
 
@@ -69,8 +71,12 @@ def test_category_shares_are_smoothed_towards_the_population() -> None:
     )
     f = build_features(frame, AS_OF, config()).set_index("customer_id")
     # population: 2 toys, 2 books -> prior share 0.5 each
-    assert f.loc["a", "category_share_toys"] == pytest.approx((2 + SHARE_PRIOR * 0.5) / (3 + SHARE_PRIOR))
-    assert f.loc["b", "category_share_toys"] == pytest.approx((0 + SHARE_PRIOR * 0.5) / (1 + SHARE_PRIOR))
+    assert f.loc["a", "category_share_toys"] == pytest.approx(
+        (2 + SHARE_PRIOR * 0.5) / (3 + SHARE_PRIOR)
+    )
+    assert f.loc["b", "category_share_toys"] == pytest.approx(
+        (0 + SHARE_PRIOR * 0.5) / (1 + SHARE_PRIOR)
+    )
     shares = f[["category_share_toys", "category_share_books"]].sum(axis=1)
     assert shares.tolist() == pytest.approx([1.0, 1.0])
 
@@ -104,8 +110,12 @@ def test_silent_customer_keeps_exactly_one_row() -> None:
 
 def test_day_boundaries_follow_the_configured_timezone() -> None:
     # 2024-03-10 16:30 UTC is 00:30 on 03-11 in Shanghai: after the as-of day there
-    frame = events([("a", "2024-03-10T16:30:00Z", "purchase", 1.0, None),
-                    ("a", "2024-03-10T15:30:00Z", "purchase", 2.0, None)])
+    frame = events(
+        [
+            ("a", "2024-03-10T16:30:00Z", "purchase", 1.0, None),
+            ("a", "2024-03-10T15:30:00Z", "purchase", 2.0, None),
+        ]
+    )
     cfg = parse_config({"timezone": "Asia/Shanghai"}, base_dir=Path("."))
     f = build_features(frame, AS_OF, cfg)
     assert f.loc[0, "monetary"] == 2.0

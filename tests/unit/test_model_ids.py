@@ -14,9 +14,18 @@ pytestmark = pytest.mark.unit
 
 def record(centers: list[list[float]], ids: list[int], max_id: int) -> ModelRecord:
     return ModelRecord(
-        model_version="m1", trained_run_date=dt.date(2024, 1, 1), algorithm="kmeans",
-        n_segments=len(ids), features=["x", "y"], segment_ids=ids, centers_log=centers,
-        scale=[1.0, 1.0], max_id_ever=max_id, scores={}, k_scores={}, training_customers=0,
+        model_version="m1",
+        trained_run_date=dt.date(2024, 1, 1),
+        algorithm="kmeans",
+        n_segments=len(ids),
+        features=["x", "y"],
+        segment_ids=ids,
+        centers_log=centers,
+        scale=[1.0, 1.0],
+        max_id_ever=max_id,
+        scores={},
+        k_scores={},
+        training_customers=0,
         random_state=0,
     )
 

@@ -20,7 +20,9 @@ def test_quintiles_with_deterministic_tie_breaking() -> None:
     assert [by_key[k] for k in "edcbfghija"] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     # shuffling the input does not change anyone's score
     order = np.random.default_rng(0).permutation(len(values))
-    again = quintile_scores(values.iloc[order].reset_index(drop=True), keys.iloc[order].reset_index(drop=True))
+    again = quintile_scores(
+        values.iloc[order].reset_index(drop=True), keys.iloc[order].reset_index(drop=True)
+    )
     assert dict(zip(keys.iloc[order], again, strict=True)) == by_key
 
 
