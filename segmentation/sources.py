@@ -149,7 +149,7 @@ def _read_raw(
         if fmt == "csv":
             return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
         if fmt == "jsonl":
-            return pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+            return pd.read_json(path, lines=True, dtype=False)
         return _read_parquet(path, time_filter)
     except pd.errors.EmptyDataError:
         raise SourceError(

@@ -1,0 +1,112 @@
+"""The file source: column mapping, defaults, formats, time parsing, de-duplication."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from segmentation import pipeline, sources
+from segmentation.config import SourceConfig, parse_config
+
+pytestmark = pytest.mark.unit
+
+UTC = parse_config({}, base_dir=Path(".")).tz
+DAY = dt.date(2024, 5, 1)
+
+
+def test_an_existing_transaction_log_maps_by_configuration_alone(tmp_path: Path) -> None:
+    (tmp_path / "log.csv").write_text(
+        "order_no,client,ts,total\n"
+        "1,0042,20240501 10:00,19.5\n"
+        "2,0042,20240501 11:00,5\n"
+        "2,0042,20240501 11:00,5\n"  # the same order twice: dropped
+        "3,0007,20240502 09:00,7\n"  # the next day: not this batch
+    )
+    src = SourceConfig(
+        path=str(tmp_path / "log.csv"),
+        columns={
+            "customer_id": "client",
+            "event_time": "ts",
+            "amount": "total",
+            "event_id": "order_no",
+        },
+        event_time_format="%Y%m%d %H:%M",
+        defaults={"event_type": "purchase", "channel": "store"},
+    )
+    events = sources.read_events(src, UTC, DAY, DAY)
+    assert events["customer_id"].tolist() == ["0042", "0042"]  # ids stay text, zeros kept
+    assert events["event_type"].tolist() == ["purchase", "purchase"]
+    assert events["channel"].tolist() == ["store", "store"]
+    assert events["amount"].tolist() == [19.5, 5.0]
+    assert events["event_id"].tolist() == ["1", "2"]
+    assert str(events["event_time"].dtype) == "datetime64[us, UTC]"
+    assert events["category"].isna().all()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_each_format_reads_the_same_events(tmp_path: Path, fmt: str) -> None:
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "event_time": pd.to_datetime(
+                ["2024-05-01T01:00:00Z", "2024-05-01T02:00:00Z"], utc=True
+            ),
+            "event_type": ["view", "purchase"],
+            "amount": [0.0, 3.5],
+        }
+    )
+    path = tmp_path / f"events.{fmt}"
+    if fmt == "parquet":
+        frame.to_parquet(path)
+    else:
+        text = frame.assign(event_time=frame["event_time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        if fmt == "csv":
+            text.to_csv(path, index=False)
+        else:
+            text.to_json(path, orient="records", lines=True)
+    events = sources.read_events(SourceConfig(path=str(tmp_path), format=fmt), UTC, DAY, DAY)  # type: ignore[arg-type]
+    assert events[["customer_id", "event_type", "amount"]].to_dict("list") == {
+        "customer_id": ["a", "b"],
+        "event_type": ["view", "purchase"],
+        "amount": [0.0, 3.5],
+    }
+
+
+def test_naive_times_are_local_and_offsets_are_converted(tmp_path: Path) -> None:
+    (tmp_path / "e.csv").write_text(
+        "customer_id,event_time,event_type\n"
+        "a,2024-05-01T00:30:00+08:00,view\n"  # 2024-04-30 16:30 UTC
+        "b,2024-05-01T23:30:00+02:00,view\n"  # 2024-05-01 21:30 UTC
+    )
+    src = SourceConfig(path=str(tmp_path / "e.csv"))
+    events = sources.read_events(src, UTC, DAY, DAY)
+    assert events["customer_id"].tolist() == ["b"]
+    (tmp_path / "e.csv").write_text(
+        "customer_id,event_time,event_type\na,2024-05-01 00:30:00,view\n"
+    )
+    shanghai = parse_config({"timezone": "Asia/Shanghai"}, base_dir=Path(".")).tz
+    local = sources.read_events(src, shanghai, DAY, DAY)
+    assert local["event_time"].tolist() == [pd.Timestamp("2024-04-30T16:30:00Z")]
+
+
+def test_a_long_history_in_one_file_is_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    days = pd.date_range("2024-05-01", periods=5, freq="D", tz="UTC")
+    rows = [f"c{i},{d:%Y-%m-%dT%H:%M:%SZ},view" for i, d in enumerate(days)]
+    (tmp_path / "history.csv").write_text(
+        "customer_id,event_time,event_type\n" + "\n".join(rows) + "\n"
+    )
+    cfg = parse_config(
+        {"home": str(tmp_path / "home"), "source": {"path": str(tmp_path / "history.csv")}},
+        base_dir=tmp_path,
+    )
+    reads: list[Path] = []
+    real = sources._read_raw
+    monkeypatch.setattr(sources, "_read_raw", lambda path, *a: reads.append(path) or real(path, *a))
+    staged = pipeline.extract_range(cfg, DAY, DAY + dt.timedelta(days=4))
+    assert reads == [tmp_path / "history.csv"]
+    assert [s["rows"] for s in staged] == [1, 1, 1, 1, 1]
