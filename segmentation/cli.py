@@ -21,7 +21,10 @@ from segmentation.errors import SegmentationError
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     try:
         result = args.func(args)
@@ -34,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="segmentation", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help="log each step's progress")
     sub = p.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="write synthetic events with planted personas")

@@ -159,7 +159,7 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
 
     def resolve(p: str | Path) -> Path:
         q = Path(p).expanduser()
-        return q if q.is_absolute() else (base_dir / q)
+        return Path(os.path.normpath(q if q.is_absolute() else base_dir / q))
 
     customers = cfg.customers
     if customers is not None:

@@ -324,7 +324,7 @@ def status(cfg: Config) -> dict[str, Any]:
             profiles, columns=["segment_id", "segment_name", "customers", "description"]
         )
         out["segments"] = [
-            f"{r.segment_id} {r.segment_name} ({r.customers} customers): {r.description}"
+            f"segment {r.segment_id}, {r.customers} customers. {r.description}"
             for r in frame.itertuples()
         ]
     results = sorted((cfg.home / "validation" / "events").glob("run_date=*.json"))
