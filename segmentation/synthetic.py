@@ -214,7 +214,7 @@ def _inject_bad_rows(rng: np.random.Generator, events: pd.DataFrame, count: int)
     """Break ``count`` rows in ways the validation gate must catch."""
     bad = events.copy()
     rows = rng.choice(len(bad), size=min(count, len(bad)), replace=False)
-    kinds = rows % 4
+    kinds = np.arange(len(rows)) % 4  # an even mix of the four kinds
     bad.loc[rows[kinds == 0], "customer_id"] = None
     bad.loc[rows[kinds == 1], "amount"] = -5.0
     bad.loc[rows[kinds == 2], "event_type"] = "refund_request"

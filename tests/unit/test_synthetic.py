@@ -1,0 +1,75 @@
+"""Generated data: deterministic for a seed, drift and bad rows where asked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from segmentation import synthetic
+
+pytestmark = pytest.mark.unit
+
+START = dt.date(2024, 1, 1)
+
+
+def test_same_seed_same_bytes(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        synthetic.write(synthetic.generate(300, START, 20, seed=9), tmp_path / name, "csv")
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
+    assert len(files) == 20 + 2  # one events file per day, customers, ground truth
+    for rel in files:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
+    other = synthetic.generate(300, START, 20, seed=10)
+    assert not other.events.equals(synthetic.generate(300, START, 20, seed=9).events)
+
+
+def test_personas_differ_in_the_planted_ways() -> None:
+    data = synthetic.generate(3000, START, 365, seed=1)
+    ev = data.events.merge(data.ground_truth, on="customer_id")
+    buys = ev[ev["event_type"] == "purchase"]
+    basket = buys.groupby("persona")["amount"].median()
+    assert basket["champions"] > 2 * basket["loyal"] > 2 * basket["bargain_hunters"]
+    views = ev[ev["event_type"] == "view"].groupby("persona").size()
+    purchases = buys.groupby("persona").size()
+    conversion = purchases / views
+    assert conversion["window_shoppers"] < conversion.drop("window_shoppers").min() / 3
+    last_seen = ev.groupby("persona")["event_time"].max()
+    first_seen = (
+        ev.groupby("customer_id")["event_time"]
+        .min()
+        .to_frame()
+        .join(data.ground_truth.set_index("customer_id"))
+        .groupby("persona")["event_time"]
+        .min()
+    )
+    end = pd.Timestamp(START, tz="UTC") + pd.Timedelta(days=365)
+    assert (
+        end - ev[ev["persona"] == "hibernating"].groupby("customer_id")["event_time"].max()
+    ).min() > pd.Timedelta(days=150)
+    assert first_seen["new"] > end - pd.Timedelta(days=30)
+    assert last_seen["champions"] > end - pd.Timedelta(days=2)
+
+
+def test_drift_moves_a_share_of_customers_from_the_given_date() -> None:
+    drift_from = START + dt.timedelta(days=30)
+    base = synthetic.generate(2000, START, 60, seed=4)
+    drifted = synthetic.generate(2000, START, 60, seed=4, drift_from=drift_from, drift_share=0.3)
+    share = (drifted.ground_truth["persona"] == "bargain_hunters").mean()
+    before = (base.ground_truth["persona"] == "bargain_hunters").mean()
+    assert share > before + 0.15
+    early = drifted.events[drifted.events["event_time"] < pd.Timestamp(drift_from, tz="UTC")]
+    early_base = base.events[base.events["event_time"] < pd.Timestamp(drift_from, tz="UTC")]
+    # same customers, same behaviour before the drift date
+    assert len(early) == pytest.approx(len(early_base), rel=0.05)
+
+
+def test_bad_rows_break_the_contract() -> None:
+    data = synthetic.generate(300, START, 20, seed=2, bad_rows=40)
+    ev = data.events
+    assert ev["customer_id"].isna().sum() == 10
+    assert (ev["amount"] < 0).sum() == 10
+    assert (ev["event_type"] == "refund_request").sum() == 10
+    assert ev["event_id"].duplicated().sum() >= 9
