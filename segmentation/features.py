@@ -1,9 +1,7 @@
 """Per-customer features as of the end of a day, from events up to that day only.
 
-One vectorised DuckDB aggregation over the lake's Parquet partitions (or over a DataFrame in
-tests): only the needed columns of partitions <= the day are read. Times are compared as
-microseconds before the end of the day, so day boundaries follow the configured timezone
-without any timezone arithmetic in SQL.
+The features are derived, with vectorised numpy, from the per-customer activity state of
+that day (``segmentation.activity``), so a nightly run never re-reads the whole history.
 """
 
 from __future__ import annotations
@@ -13,10 +11,10 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from segmentation import activity
 from segmentation.config import Config
 from segmentation.errors import ConfigError
 from segmentation.sources import day_bounds
@@ -46,7 +44,6 @@ SKEWED_FEATURES = frozenset(
 )
 CATEGORY_PREFIX = "category_share_"
 SHARE_PRIOR = 3.0
-EVENT_COLUMNS = ("customer_id", "event_time", "event_type", "amount", "category")
 
 
 def build_features(
@@ -55,120 +52,77 @@ def build_features(
     cfg: Config,
     customers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
+    """Features as of the end of ``as_of`` from scratch: events frame or lake Parquet files."""
+    return features_from_state(activity.full_state(events, as_of, cfg), as_of, cfg, customers)
+
+
+def features_from_state(
+    state: pd.DataFrame,
+    as_of: dt.date,
+    cfg: Config,
+    customers: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per customer ever seen up to the end of ``as_of``, sorted by ``customer_id``.
 
-    ``events`` is a canonical events frame or a list of lake Parquet files. Recency, tenure
-    and active days are whole days before the end of ``as_of`` (0 = that day);
-    ``days_since_last_event`` counts any event, ``recency_days`` only purchases. Frequency,
-    monetary, event counts, conversion and category shares cover the last
-    ``features.window_days`` days. A customer who never purchased has recency equal to tenure.
+    Recency, tenure and active days are whole days before the end of ``as_of`` (0 = that
+    day); ``days_since_last_event`` counts any event, ``recency_days`` only purchases, and a
+    customer who never purchased has recency equal to tenure. Frequency, monetary, event
+    counts, conversion and category shares cover the last ``features.window_days`` days.
     """
     _, end = day_bounds(as_of, cfg.tz)
-    end_us = int(end.value // 1_000)  # pandas Timestamp.value is in ns
-    window_us = cfg.features.window_days * US_PER_DAY
-    con = duckdb.connect()
-    try:
-        if isinstance(events, pd.DataFrame):
-            con.register("raw_events", events[list(EVENT_COLUMNS)])
-        else:
-            files = [str(p) for p in events]
-            if not files:
-                return _empty_features()
-            con.read_parquet(files).project(", ".join(EVENT_COLUMNS)).create_view("raw_events")
-        # end_us is an int computed here, safe to inline (views cannot take parameters)
-        con.execute(
-            "CREATE TEMP VIEW ev AS SELECT customer_id, event_type, amount, category, "
-            f"epoch_us(event_time) - {end_us} AS t FROM raw_events "
-            f"WHERE epoch_us(event_time) < {end_us}"
-        )
-        categories = _top_categories(con, window_us, cfg.features.max_categories)
-        types = cfg.events.allowed_types
-        in_window = f"t >= -{window_us}"
-        purchase = f"event_type = '{_sql_literal(cfg.events.purchase_type)}'"
-        view = f"event_type = '{_sql_literal(cfg.events.view_type)}'"
-        type_counts = [
-            f"count(*) FILTER (WHERE {in_window} AND event_type = '{_sql_literal(t)}') "
-            f'AS "n_{_column_name(t)}"'
-            for t in types
-        ]
-        cat_counts = [
-            f"count(*) FILTER (WHERE {in_window} AND category = '{_sql_literal(c)}') "
-            f'AS "_cat_{i}"'
-            for i, c in enumerate(categories)
-        ]
-        query = f"""
-            SELECT customer_id,
-                   min(t) AS first_t,
-                   max(t) AS last_t,
-                   max(t) FILTER (WHERE {purchase}) AS last_purchase_t,
-                   count(*) FILTER (WHERE {in_window} AND {purchase}) AS frequency,
-                   coalesce(sum(amount) FILTER (WHERE {in_window} AND {purchase}), 0) AS monetary,
-                   count(DISTINCT floor(t / {US_PER_DAY})) FILTER (WHERE {in_window})
-                       AS active_days,
-                   count(*) FILTER (WHERE {in_window} AND {view}) AS _views,
-                   count(*) FILTER (WHERE {in_window} AND category IS NOT NULL) AS _cat_total
-                   {"".join(", " + c for c in type_counts + cat_counts)}
-            FROM ev GROUP BY customer_id ORDER BY customer_id
-        """
-        agg = con.execute(query).df()
-    finally:
-        con.close()
-    return _finish(agg, categories, customers, as_of)
+    end_us = end.value // 1_000  # pandas Timestamp.value is in ns
 
+    def days_ago(col: str) -> np.ndarray:
+        # [-1 day, 0) before the end of the day is "0 days ago"
+        t = state[col].astype("float64").to_numpy() - end_us
+        return -np.floor(t / US_PER_DAY) - 1
 
-def _finish(
-    agg: pd.DataFrame,
-    categories: list[str],
-    customers: pd.DataFrame | None,
-    as_of: dt.date,
-) -> pd.DataFrame:
-    out = pd.DataFrame({"customer_id": agg["customer_id"].astype("string")})
-    tenure = _days_ago(agg["first_t"])
-    last = _days_ago(agg["last_purchase_t"])
-    recency = np.where(np.isnan(last), tenure, last)
-    freq = agg["frequency"].to_numpy(dtype="float64")
-    monetary = agg["monetary"].to_numpy(dtype="float64")
-    views = agg["_views"].to_numpy(dtype="float64")
-    out["recency_days"] = recency
-    out["days_since_last_event"] = _days_ago(agg["last_t"])
+    out = pd.DataFrame({"customer_id": state["customer_id"].astype("string")})
+    tenure = days_ago("first_t")
+    last_purchase = days_ago("last_purchase_t")
+    purchase_col = f"n_{cfg.events.purchase_type}"  # state columns keep the raw type names
+    view_col = f"n_{cfg.events.view_type}"
+    freq = state[purchase_col].to_numpy(dtype="float64")
+    monetary = state["amount"].to_numpy(dtype="float64")
+    views = state[view_col].to_numpy(dtype="float64")
+    out["recency_days"] = np.where(np.isnan(last_purchase), tenure, last_purchase)
+    out["days_since_last_event"] = days_ago("last_t")
     out["frequency"] = freq
     out["monetary"] = monetary
     out["avg_order_value"] = np.divide(monetary, freq, out=np.zeros_like(freq), where=freq > 0)
     out["tenure_days"] = tenure
-    out["active_days"] = agg["active_days"].to_numpy(dtype="float64")
+    out["active_days"] = state["active_days"].to_numpy(dtype="float64")
     # purchases per view, bounded by 1 for sources that log purchases without views
     denom = np.maximum(views, freq)
     out["conversion"] = np.divide(freq, denom, out=np.zeros_like(freq), where=denom > 0)
-    for col in agg.columns:
-        if col.startswith("n_"):
-            out[col] = agg[col].to_numpy(dtype="float64")
-    # Shares are shrunk towards the population's mix by SHARE_PRIOR pseudo-events, so a
-    # customer with two events is not pushed to a corner (0% or 100%) of the feature space.
-    total = agg["_cat_total"].to_numpy(dtype="float64")
-    counts = [agg[f"_cat_{i}"].to_numpy(dtype="float64") for i in range(len(categories))]
-    overall = max(float(total.sum()), 1.0)
-    for name, count in zip(categories, counts, strict=True):
-        prior = float(count.sum()) / overall
-        out[CATEGORY_PREFIX + _column_name(name)] = (count + SHARE_PRIOR * prior) / (
-            total + SHARE_PRIOR
-        )
+    for t in cfg.events.allowed_types:
+        out[f"n_{_column_name(t)}"] = state[f"n_{t}"].to_numpy(dtype="float64")
+    _add_category_shares(out, state, cfg.features.max_categories)
     if customers is not None:
         out = _add_demographics(out, customers, as_of)
     return out.reset_index(drop=True)
 
 
-def _days_ago(t: pd.Series) -> np.ndarray:
-    """Whole days before the as-of day: t is microseconds before its end, so [-1 day, 0) is 0."""
-    return -np.floor(t.to_numpy(dtype="float64") / US_PER_DAY) - 1
+def _add_category_shares(out: pd.DataFrame, state: pd.DataFrame, limit: int) -> None:
+    """Shares of the most frequent categories, shrunk towards the population's mix.
 
-
-def _top_categories(con: duckdb.DuckDBPyConnection, window_us: int, limit: int) -> list[str]:
-    rows = con.execute(
-        "SELECT category FROM ev WHERE category IS NOT NULL AND t >= $w "
-        "GROUP BY category ORDER BY count(*) DESC, category LIMIT $n",
-        {"w": -window_us, "n": limit},
-    ).fetchall()
-    return sorted(str(r[0]) for r in rows)
+    SHARE_PRIOR pseudo-events at the population's mix keep a customer with two events from
+    being pushed to a corner (0% or 100%) of the feature space.
+    """
+    cat_cols = [c for c in state.columns if c.startswith(activity.CAT)]
+    if not cat_cols:
+        return
+    counts = state[cat_cols].to_numpy(dtype="float64")
+    totals = counts.sum(axis=0)
+    per_customer = counts.sum(axis=1)
+    overall = max(float(totals.sum()), 1.0)
+    # most events first, then by name; categories with no event in the window are skipped
+    ranked = sorted((-t, c) for t, c in zip(totals, cat_cols, strict=True) if t > 0)[:limit]
+    for _, col in sorted(ranked, key=lambda x: x[1]):
+        i = cat_cols.index(col)
+        prior = totals[i] / overall
+        name = CATEGORY_PREFIX + _column_name(col.removeprefix(activity.CAT))
+        out[name] = (counts[:, i] + SHARE_PRIOR * prior) / (per_customer + SHARE_PRIOR)
 
 
 def _add_demographics(
@@ -210,11 +164,3 @@ def model_feature_columns(features: pd.DataFrame, configured: Sequence[str] | No
 
 def _column_name(value: str) -> str:
     return re.sub(r"[^0-9a-zA-Z]+", "_", value.strip().lower()).strip("_") or "blank"
-
-
-def _sql_literal(value: str) -> str:
-    return value.replace("'", "''")
-
-
-def _empty_features() -> pd.DataFrame:
-    return pd.DataFrame({"customer_id": pd.Series(dtype="string")})

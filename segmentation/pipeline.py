@@ -11,6 +11,7 @@ Layout under ``home``::
     lake/events/event_date=D/        validated events (the only input to features)
     quarantine/events/event_date=D/  a batch that failed validation, with the GX result
     validation/events/run_date=D.json
+    state/run_date=D/                activity counters per customer (rolled forward nightly)
     features/run_date=D/             one row per customer as of the end of D
     models/mYYYYMMDD/                model artifact and metadata
     work/run_date=D/                 assignments waiting to be published
@@ -20,6 +21,7 @@ Layout under ``home``::
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import shutil
 from pathlib import Path
@@ -28,14 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmentation import drift, lake, model, personas, publish, rfm, sources, validation
+from segmentation import activity, drift, lake, model, personas, publish, rfm, sources, validation
 from segmentation.config import Config
 from segmentation.errors import SegmentationError, ValidationFailed
-from segmentation.features import build_features as compute_features
-from segmentation.features import model_feature_columns
+from segmentation.features import features_from_state, model_feature_columns
 
 log = logging.getLogger(__name__)
 EVENT_KEY = "event_date"
+STATE_KEY = "segmentation.state_of"
 WORK_TABLES = ("customer_segments", "segment_profiles", "segment_migrations")
 
 
@@ -141,11 +143,65 @@ def build_features(cfg: Config, day: dt.date) -> dict[str, Any]:
             f"{day} is not in the lake yet; extract and validate it first "
             f"(segmentation ingest --start {day} --end {day})"
         )
-    files = lake.partition_files(_lake(cfg), EVENT_KEY, upto=day)
+    state, how = _activity_state(cfg, day)
     customers = sources.read_customers(cfg.customers) if cfg.customers else None
-    features = compute_features(files, day, cfg, customers)
+    features = features_from_state(state, day, cfg, customers)
     path = lake.write_partition(features, cfg.home / "features", "run_date", day)
-    return {"run_date": day.isoformat(), "customers": len(features), "features": str(path)}
+    return {
+        "run_date": day.isoformat(),
+        "customers": len(features),
+        "state": how,
+        "features": str(path),
+    }
+
+
+def _activity_state(cfg: Config, day: dt.date) -> tuple[pd.DataFrame, str]:
+    """Roll yesterday's activity state forward when it is still valid, else rebuild it.
+
+    Yesterday's state is valid when it was built from exactly the lake partitions (names,
+    sizes, modification times) and settings that exist now; a re-ingested older day, a
+    changed window or a missing state means one full scan of the history instead.
+    """
+    root = cfg.home / "state"
+    before = day - dt.timedelta(days=1)
+    previous = lake.partition_dir(root, "run_date", before) / lake.PART
+    files = lake.partition_files(_lake(cfg), EVENT_KEY, upto=day)
+    if previous.is_file() and lake.file_metadata(previous).get(STATE_KEY) == _fingerprint(
+        cfg, files[:-1]
+    ):
+        expired_day = day - dt.timedelta(days=cfg.features.window_days)
+        expired = lake.partition_dir(_lake(cfg), EVENT_KEY, expired_day) / lake.PART
+        state = activity.advance_state(
+            pd.read_parquet(previous),
+            activity.day_activity(files[-1:], day, cfg),
+            activity.day_activity([expired], expired_day, cfg) if expired.is_file() else None,
+        )
+        how = "rolled forward"
+    else:
+        state = activity.full_state(files, day, cfg)
+        how = "rebuilt from history"
+    lake.write_partition(
+        state, root, "run_date", day, metadata={STATE_KEY: _fingerprint(cfg, files)}
+    )
+    return state, how
+
+
+def _fingerprint(cfg: Config, files: list[Path]) -> str:
+    """Identifies the lake partitions and settings a state was built from."""
+    digest = hashlib.sha256(
+        repr(
+            (
+                cfg.timezone,
+                cfg.features.window_days,
+                cfg.events.allowed_types,
+                cfg.events.purchase_type,
+            )
+        ).encode()
+    )
+    for f in files:
+        st = f.stat()
+        digest.update(f"{f.parent.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return digest.hexdigest()
 
 
 def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
@@ -250,7 +306,9 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
     (the features of its training day); the first run has no reference.
     """
     features = _features(cfg, day)
-    current = publish.read_published(cfg.home, "customer_segments", day)
+    current = publish.read_published(
+        cfg.home, "customer_segments", day, columns=["customer_id", "segment_id"]
+    )
     if current is None:
         raise SegmentationError(
             f"customer_segments for {day} is not published; run publish_tables first"

@@ -61,7 +61,9 @@ def current_run_date(home: Path, table: str) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def read_published(home: Path, table: str, day: dt.date) -> pd.DataFrame | None:
+def read_published(
+    home: Path, table: str, day: dt.date, columns: list[str] | None = None
+) -> pd.DataFrame | None:
     """The published ``run_date=day`` partition of ``table``, or None if there is none."""
     path = lake.partition_dir(table_root(home, table), "run_date", day) / lake.PART
-    return pq.read_table(path).to_pandas() if path.is_file() else None
+    return pq.read_table(path, columns=columns).to_pandas() if path.is_file() else None

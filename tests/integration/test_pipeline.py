@@ -161,3 +161,26 @@ def test_ingest_is_idempotent(make_config: object) -> None:
     for day, frame in once.items():
         pd.testing.assert_frame_equal(lake.read_partition(root, "event_date", day), frame)
     assert not list(root.glob(".*")), "temporary folders left behind"
+
+
+def test_rolled_forward_state_equals_a_rebuild_and_stale_state_is_not_used(
+    two_nights: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    shutil.copytree(two_nights, tmp_path, dirs_exist_ok=True)
+    cfg = load_config(tmp_path / "config.yaml")
+    rolled = pipeline.build_features(cfg, DAY2)  # DAY1's state exists: rolled forward
+    assert rolled["state"] == "rolled forward"
+    features_rolled = lake.read_partition(cfg.home / "features", "run_date", DAY2)
+
+    shutil.rmtree(cfg.home / "state" / f"run_date={DAY1}")
+    rebuilt = pipeline.build_features(cfg, DAY2)
+    assert rebuilt["state"] == "rebuilt from history"
+    pd.testing.assert_frame_equal(
+        lake.read_partition(cfg.home / "features", "run_date", DAY2), features_rolled
+    )
+
+    pipeline.build_features(cfg, DAY1)  # a fresh state for DAY1 ...
+    pipeline.ingest(cfg, START, START)  # ... made stale by re-ingesting an old day
+    assert pipeline.build_features(cfg, DAY2)["state"] == "rebuilt from history"

@@ -1,0 +1,189 @@
+"""Per-customer activity counters as of the end of a day, and how they roll forward.
+
+The state of day D has one row per customer ever seen up to D: absolute first/last event
+times (epoch microseconds), the last purchase time, and counters over the feature window
+(days D-W+1 .. D, by local event date): active days, events per type, purchase amount, and
+events per category (one ``cat:<name>`` column per category ever seen).
+
+Computing it from scratch scans the whole history (``full_state``). A nightly run instead
+rolls yesterday's state forward (``advance_state``): add day D's counters, subtract those of
+day D-W, which just left the window. Both give the same table; the rolled state is only used
+when yesterday's state was built from exactly the lake partitions that exist now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from segmentation.config import Config
+
+CAT = "cat:"
+TIMES = ("first_t", "last_t", "last_purchase_t")
+
+
+def full_state(events: pd.DataFrame | Sequence[Path], as_of: dt.date, cfg: Config) -> pd.DataFrame:
+    """The state of ``as_of`` from every event up to its end (a scan of the whole history)."""
+    window_start = as_of - dt.timedelta(days=cfg.features.window_days - 1)
+    return _aggregate(events, cfg, window_start, as_of)
+
+
+def day_activity(events: pd.DataFrame | Sequence[Path], day: dt.date, cfg: Config) -> pd.DataFrame:
+    """The counters of one day's events (every event of the day is inside the window)."""
+    return _aggregate(events, cfg, day, day)
+
+
+def advance_state(
+    previous: pd.DataFrame, today: pd.DataFrame, expired: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Yesterday's state plus today's counters minus those of the day that left the window."""
+    counters = sorted((set(previous.columns) | set(today.columns)) - {"customer_id", *TIMES})
+    prev_cols, today_cols = set(previous.columns), set(today.columns)
+    expired_cols = set(expired.columns) if expired is not None else set()
+
+    def col(alias: str, name: str, present: set[str]) -> str:
+        return f'coalesce({alias}."{_ident(name)}", 0)' if name in present else "0"
+
+    added = ", ".join(
+        f'{col("s", c, prev_cols)} + {col("a", c, today_cols)} AS "{_ident(c)}"' for c in counters
+    )
+    left = ", ".join(
+        f'm."{_ident(c)}" - {col("e", c, expired_cols)} AS "{_ident(c)}"' for c in counters
+    )
+    con = duckdb.connect()
+    try:
+        con.register("s", previous)
+        con.register("a", today)
+        con.register("e", expired if expired is not None else today.head(0))
+        # least/greatest skip NULLs, so a customer new today keeps today's times
+        state = con.execute(
+            f"""
+            WITH m AS (
+                SELECT coalesce(s.customer_id, a.customer_id) AS customer_id,
+                       least(s.first_t, a.first_t) AS first_t,
+                       greatest(s.last_t, a.last_t) AS last_t,
+                       greatest(s.last_purchase_t, a.last_purchase_t) AS last_purchase_t,
+                       {added}
+                FROM s FULL OUTER JOIN a ON s.customer_id = a.customer_id
+            )
+            SELECT m.customer_id, m.first_t, m.last_t, m.last_purchase_t, {left}
+            FROM m LEFT JOIN e ON e.customer_id = m.customer_id
+            ORDER BY m.customer_id
+            """
+        ).df()
+    finally:
+        con.close()
+    return _normalise(state)
+
+
+def _aggregate(
+    events: pd.DataFrame | Sequence[Path], cfg: Config, window_start: dt.date, as_of: dt.date
+) -> pd.DataFrame:
+    con = duckdb.connect()
+    try:
+        _register_events(con, events, cfg)
+        categories = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT category FROM ev WHERE category IS NOT NULL "
+                "AND event_date >= $start AND event_date <= $end ORDER BY 1",
+                {"start": window_start, "end": as_of},
+            ).fetchall()
+        ]
+        in_window = f"event_date >= DATE '{window_start.isoformat()}'"
+        purchase = f"event_type = '{_literal(cfg.events.purchase_type)}'"
+        counters = [
+            f"count(DISTINCT event_date) FILTER (WHERE {in_window}) AS active_days",
+            f"coalesce(sum(amount) FILTER (WHERE {in_window} AND {purchase}), 0) AS amount",
+            *(
+                f"count(*) FILTER (WHERE {in_window} AND event_type = '{_literal(t)}') "
+                f'AS "n_{_ident(t)}"'
+                for t in cfg.events.allowed_types
+            ),
+            *(
+                f"count(*) FILTER (WHERE {in_window} AND category = '{_literal(c)}') "
+                f'AS "{CAT}{_ident(c)}"'
+                for c in categories
+            ),
+        ]
+        query = f"""
+            SELECT customer_id,
+                   min(t) AS first_t, max(t) AS last_t,
+                   max(t) FILTER (WHERE {purchase}) AS last_purchase_t,
+                   {", ".join(counters)}
+            FROM ev WHERE event_date <= DATE '{as_of.isoformat()}'
+            GROUP BY customer_id ORDER BY customer_id
+        """
+        state = con.execute(query).df()
+    finally:
+        con.close()
+    return _normalise(state)
+
+
+def _register_events(
+    con: duckdb.DuckDBPyConnection, events: pd.DataFrame | Sequence[Path], cfg: Config
+) -> None:
+    """A view ``ev`` with customer_id, event_type, amount, category, event_date, t (epoch us)."""
+    if isinstance(events, pd.DataFrame):
+        # event_date is the local date in the configured timezone, as in the lake's partitions
+        frame = pd.DataFrame(
+            {
+                "customer_id": events["customer_id"],
+                "event_type": events["event_type"],
+                "amount": events["amount"],
+                "category": events["category"],
+                "event_date": events["event_time"].dt.tz_convert(cfg.tz).dt.date,
+                "event_time": events["event_time"],
+            }
+        )
+        con.register("raw", frame)
+        source = "raw"
+    else:
+        files = [str(p) for p in events]
+        if not files:
+            con.execute(
+                "CREATE VIEW raw AS SELECT NULL::VARCHAR AS customer_id, NULL::VARCHAR AS "
+                "event_type, NULL::DOUBLE AS amount, NULL::VARCHAR AS category, "
+                "NULL::DATE AS event_date, NULL::TIMESTAMPTZ AS event_time WHERE false"
+            )
+        else:
+            con.read_parquet(files, hive_partitioning=True).project(
+                "customer_id, event_type, amount, category, "
+                "CAST(event_date AS DATE) AS event_date, event_time"
+            ).create_view("raw")
+        source = "raw"
+    con.execute(
+        "CREATE TEMP VIEW ev AS SELECT customer_id, event_type, amount, category, event_date, "
+        f"epoch_us(event_time) AS t FROM {source}"
+    )
+
+
+def _normalise(state: pd.DataFrame) -> pd.DataFrame:
+    """Stable dtypes and column order, so rolled and rebuilt states compare equal."""
+    out = state.copy()
+    out["customer_id"] = out["customer_id"].astype("string")
+    for col in TIMES:
+        out[col] = out[col].astype("Int64")
+    for col in out.columns:
+        if col not in ("customer_id", *TIMES):
+            out[col] = out[col].astype("float64")
+    # sums of money rolled forward and back pick up float noise; cents are what matter
+    out["amount"] = out["amount"].round(6)
+    ordered = [
+        "customer_id",
+        *TIMES,
+        *sorted(c for c in out.columns if c not in ("customer_id", *TIMES)),
+    ]
+    return out[ordered].reset_index(drop=True)
+
+
+def _ident(name: str) -> str:
+    return name.replace('"', '""')
+
+
+def _literal(value: str) -> str:
+    return value.replace("'", "''")
