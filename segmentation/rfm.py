@@ -35,7 +35,12 @@ def quintile_scores(
     if n == 0:
         return np.zeros(0, dtype="int8")
     v = values.to_numpy(dtype="float64")
-    order = np.lexsort((keys.to_numpy().astype(str), v if higher_is_better else -v))
+    # a stable sort keeps equal values in key order; sorting by key first is only needed
+    # when the rows are not already in key order (features are sorted by customer_id)
+    tie_order = (
+        np.arange(n) if keys.is_monotonic_increasing else np.argsort(keys.to_numpy(), kind="stable")
+    )
+    order = tie_order[np.argsort((v if higher_is_better else -v)[tie_order], kind="stable")]
     ranks = np.empty(n, dtype="int64")
     ranks[order] = np.arange(n)
     return (ranks * 5 // n + 1).astype("int8")
