@@ -37,16 +37,25 @@ def _step(name: str, upstream: dict | None = None) -> dict:
     """Run one pipeline step for this run's date (taken from the upstream result if any)."""
     import datetime as dt
 
+    from airflow.sdk.exceptions import AirflowFailException
+
     from segmentation import pipeline
     from segmentation.config import load_config
+    from segmentation.errors import ConfigError, ValidationFailed
 
-    cfg = load_config()
-    if upstream is None:
-        ctx = get_current_context()
-        day = pipeline.resolve_run_date(ctx["params"].get("run_date"), ctx.get("logical_date"), cfg)
-    else:
-        day = dt.date.fromisoformat(upstream["run_date"])
-    return getattr(pipeline, name)(cfg, day)
+    try:
+        cfg = load_config()
+        if upstream is None:
+            ctx = get_current_context()
+            day = pipeline.resolve_run_date(
+                ctx["params"].get("run_date"), ctx.get("logical_date"), cfg
+            )
+        else:
+            day = dt.date.fromisoformat(upstream["run_date"])
+        return getattr(pipeline, name)(cfg, day)
+    except (ConfigError, ValidationFailed) as exc:
+        # retrying cannot fix bad data or a bad config: fail now, with the message
+        raise AirflowFailException(str(exc)) from exc
 
 
 @dag(
@@ -103,4 +112,4 @@ def customer_segmentation() -> None:
     )
 
 
-customer_segmentation()
+dag = customer_segmentation()

@@ -3,7 +3,7 @@
 The state of day D has one row per customer ever seen up to D: absolute first/last event
 times (epoch microseconds), the last purchase time, and counters over the feature window
 (days D-W+1 .. D, by local event date): active days, events per type, purchase amount, and
-events per category (one ``cat:<name>`` column per category ever seen).
+events per category (one ``cat:<hex of name>`` column per category ever seen).
 
 Computing it from scratch scans the whole history (``full_state``). A nightly run instead
 rolls yesterday's state forward (``advance_state``): add day D's counters, subtract those of
@@ -24,6 +24,15 @@ from segmentation.config import Config
 
 CAT = "cat:"
 TIMES = ("first_t", "last_t", "last_purchase_t")
+
+
+def category_column(category: str) -> str:
+    """State column of a category: hex-encoded, as DuckDB names ignore case ("Toys" = "toys")."""
+    return CAT + category.encode("utf-8").hex()
+
+
+def category_of(column: str) -> str:
+    return bytes.fromhex(column.removeprefix(CAT)).decode("utf-8")
 
 
 def full_state(events: pd.DataFrame | Sequence[Path], as_of: dt.date, cfg: Config) -> pd.DataFrame:
@@ -106,7 +115,7 @@ def _aggregate(
             ),
             *(
                 f"count(*) FILTER (WHERE {in_window} AND category = '{_literal(c)}') "
-                f'AS "{CAT}{_ident(c)}"'
+                f'AS "{category_column(c)}"'
                 for c in categories
             ),
         ]

@@ -153,6 +153,8 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
     if cfg.features.window_days < 1:
         raise ConfigError(f"{origin}: features.window_days must be a positive number of days")
     ev = cfg.events
+    if len({t.lower() for t in ev.allowed_types}) != len(ev.allowed_types):
+        raise ConfigError(f"{origin}: events.allowed_types repeats a type (case is ignored)")
     for key in ("purchase_type", "view_type"):
         if getattr(ev, key) not in ev.allowed_types:
             raise ConfigError(f"{origin}: events.{key} must be one of events.allowed_types")

@@ -17,9 +17,7 @@ import pandas as pd
 from segmentation import activity
 from segmentation.config import Config
 from segmentation.errors import ConfigError
-from segmentation.sources import day_bounds
 
-US_PER_DAY = 86_400_000_000
 # Behavioural features the model uses by default; category shares are added to these.
 MODEL_FEATURES = (
     "days_since_last_event",
@@ -69,13 +67,12 @@ def features_from_state(
     customer who never purchased has recency equal to tenure. Frequency, monetary, event
     counts, conversion and category shares cover the last ``features.window_days`` days.
     """
-    _, end = day_bounds(as_of, cfg.tz)
-    end_us = end.value // 1_000  # pandas Timestamp.value is in ns
 
     def days_ago(col: str) -> np.ndarray:
-        # [-1 day, 0) before the end of the day is "0 days ago"
-        t = state[col].astype("float64").to_numpy() - end_us
-        return -np.floor(t / US_PER_DAY) - 1
+        """Calendar days between the local date of each time and ``as_of`` (0 = that day)."""
+        times = pd.to_datetime(state[col].astype("float64"), unit="us", utc=True)
+        local = times.dt.tz_convert(cfg.tz).dt.tz_localize(None).dt.normalize()
+        return (pd.Timestamp(as_of) - local).dt.days.to_numpy(dtype="float64", na_value=np.nan)
 
     out = pd.DataFrame({"customer_id": state["customer_id"].astype("string")})
     tenure = days_ago("first_t")
@@ -95,8 +92,9 @@ def features_from_state(
     # purchases per view, bounded by 1 for sources that log purchases without views
     denom = np.maximum(views, freq)
     out["conversion"] = np.divide(freq, denom, out=np.zeros_like(freq), where=denom > 0)
-    for t in cfg.events.allowed_types:
-        out[f"n_{_column_name(t)}"] = state[f"n_{t}"].to_numpy(dtype="float64")
+    types = cfg.events.allowed_types
+    for t, column in zip(types, unique_column_names(types), strict=True):
+        out[f"n_{column}"] = state[f"n_{t}"].to_numpy(dtype="float64")
     _add_category_shares(out, state, cfg.features.max_categories)
     if customers is not None:
         out = _add_demographics(out, customers, as_of)
@@ -117,12 +115,15 @@ def _add_category_shares(out: pd.DataFrame, state: pd.DataFrame, limit: int) -> 
     per_customer = counts.sum(axis=1)
     overall = max(float(totals.sum()), 1.0)
     # most events first, then by name; categories with no event in the window are skipped
-    ranked = sorted((-t, c) for t, c in zip(totals, cat_cols, strict=True) if t > 0)[:limit]
-    for _, col in sorted(ranked, key=lambda x: x[1]):
-        i = cat_cols.index(col)
+    names = [activity.category_of(c) for c in cat_cols]
+    ranked = sorted((-t, n) for t, n in zip(totals, names, strict=True) if t > 0)[:limit]
+    chosen = sorted(n for _, n in ranked)
+    for name, column in zip(chosen, unique_column_names(chosen), strict=True):
+        i = names.index(name)
         prior = totals[i] / overall
-        name = CATEGORY_PREFIX + _column_name(col.removeprefix(activity.CAT))
-        out[name] = (counts[:, i] + SHARE_PRIOR * prior) / (per_customer + SHARE_PRIOR)
+        out[CATEGORY_PREFIX + column] = (counts[:, i] + SHARE_PRIOR * prior) / (
+            per_customer + SHARE_PRIOR
+        )
 
 
 def _add_demographics(
@@ -141,10 +142,9 @@ def _add_demographics(
         if col not in attrs:
             continue
         values = keys.map(attrs[col]).astype("string")
-        for level in sorted(v for v in values.dropna().unique()):
-            out[f"{col}_{_column_name(str(level))}"] = (
-                (values == level).fillna(False).astype("int8")
-            )
+        levels = sorted(str(v) for v in values.dropna().unique())
+        for level, name in zip(levels, unique_column_names(levels), strict=True):
+            out[f"{col}_{name}"] = (values == level).fillna(False).astype("int8")
     return out
 
 
@@ -160,6 +160,18 @@ def model_feature_columns(features: pd.DataFrame, configured: Sequence[str] | No
         return list(configured)
     shares = sorted(c for c in features.columns if c.startswith(CATEGORY_PREFIX))
     return [*MODEL_FEATURES, *shares]
+
+
+def unique_column_names(values: Sequence[str]) -> list[str]:
+    """Readable column-name parts for ``values``; clashes ("Home & Garden", "home-garden")
+    are numbered in the given order, so no feature silently overwrites another."""
+    seen: dict[str, int] = {}
+    out = []
+    for value in values:
+        base = _column_name(value)
+        seen[base] = seen.get(base, 0) + 1
+        out.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
+    return out
 
 
 def _column_name(value: str) -> str:

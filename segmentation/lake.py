@@ -37,19 +37,29 @@ def write_partition(
 ) -> Path:
     """Replace the partition ``key=day`` under ``root`` with ``frame``, atomically."""
     target = partition_dir(root, key, day)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".tmp-{target.name}-{uuid.uuid4().hex}"
-    tmp.mkdir()
+    target.mkdir(parents=True, exist_ok=True)
+    tmp = target / f".tmp-{PART}-{uuid.uuid4().hex}"
     try:
-        pq.write_table(_to_table(frame, schema, metadata), tmp / PART)
-        replace_dir(tmp, target)
+        pq.write_table(_to_table(frame, schema, metadata), tmp)
+        os.replace(tmp, target / PART)  # atomic: readers see the old file or the new one
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.unlink(missing_ok=True)
     return target
 
 
+def move_partition(source: Path, target: Path) -> None:
+    """Move a partition's file into ``target`` atomically, then drop the emptied folder."""
+    target.mkdir(parents=True, exist_ok=True)
+    os.replace(source / PART, target / PART)
+    shutil.rmtree(source, ignore_errors=True)
+
+
 def replace_dir(new: Path, target: Path) -> None:
-    """Move folder ``new`` to ``target``, replacing what was there (two renames, no copy)."""
+    """Move folder ``new`` to ``target``, replacing what was there (two renames, no copy).
+
+    Between the renames ``target`` is briefly absent: readers see the old folder, none, or
+    the new one, never a mix. Used for folders of several files that must match (a model).
+    """
     old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex}")
     if target.exists():
         target.rename(old)

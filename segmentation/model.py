@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import shutil
 import uuid
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -86,9 +88,22 @@ class Segmenter(ClusterMixin, BaseEstimator):
             if self.n_segments
             else list(range(self.k_min, min(self.k_max, len(scored) - 1) + 1))
         )
+        if max(candidates) >= len(scored):
+            raise SegmentationError(
+                f"cannot form {max(candidates)} segments from {len(scored)} customers; "
+                "lower model.n_segments or ingest more history"
+            )
         self.k_scores_: dict[int, float] = {}
         for k in candidates:
-            labels = self._kmeans(k).fit_predict(scored)
+            with warnings.catch_warnings():
+                # too few distinct points for k clusters: explained below instead
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                labels = self._kmeans(k).fit_predict(scored)
+            if len(np.unique(labels)) < k:
+                raise SegmentationError(
+                    f"the customers' features barely differ: no {k} distinct segments exist "
+                    "(check that the events carry amounts and varied event types)"
+                )
             self.k_scores_[k] = float(silhouette_score(scored, labels))
         # the best silhouette; on a tie the smaller k (simpler to act on)
         k_best = max(candidates, key=lambda k: (round(self.k_scores_[k], 6), -k))
@@ -161,6 +176,7 @@ def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
 
 def align_segment_ids(
     new_centers_log: np.ndarray,
+    features: list[str],
     previous: ModelRecord | None,
     scale: np.ndarray,
     max_distance: float,
@@ -175,12 +191,16 @@ def align_segment_ids(
     k = len(new_centers_log)
     if previous is None:
         return list(range(k))
-    old = np.asarray(previous.centers_log)
-    if old.shape[1] != new_centers_log.shape[1]:
-        old = np.empty((0, new_centers_log.shape[1]))  # a different feature set: start afresh
+    # compare on the features both models share, by name (category shares can change)
+    shared = [f for f in features if f in previous.features]
+    new = new_centers_log[:, [features.index(f) for f in shared]]
+    old = np.asarray(previous.centers_log)[:, [previous.features.index(f) for f in shared]]
+    if len(shared) * 2 < len(features):
+        old = old[:0]  # too little in common to say which segment is which: start afresh
     ids = [-1] * k
     if len(old):
-        dist = np.linalg.norm((new_centers_log[:, None, :] - old[None, :, :]) / scale, axis=2)
+        unit = np.asarray(scale)[[features.index(f) for f in shared]]
+        dist = np.linalg.norm((new[:, None, :] - old[None, :, :]) / unit, axis=2)
         rows, cols = linear_sum_assignment(dist)
         for r, c in zip(rows, cols, strict=True):
             if dist[r, c] <= max_distance:

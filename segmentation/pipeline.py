@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -95,16 +96,26 @@ def validate_events(cfg: Config, day: dt.date) -> dict[str, Any]:
     staged = lake.partition_dir(_staging(cfg), EVENT_KEY, day)
     result_path = cfg.home / "validation" / "events" / f"run_date={day.isoformat()}.json"
     if not (staged / lake.PART).is_file():
-        if lake.partition_dir(_lake(cfg), EVENT_KEY, day).is_dir() and result_path.is_file():
-            return {"run_date": day.isoformat(), "success": True, "result": str(result_path)}
+        # a retry after this step already ran: report its recorded outcome again
+        if result_path.is_file():
+            recorded = json.loads(result_path.read_text(encoding="utf-8"))
+            promoted = lake.partition_dir(_lake(cfg), EVENT_KEY, day) / lake.PART
+            if recorded.get("success") and promoted.is_file():
+                return {"run_date": day.isoformat(), "success": True, "result": str(result_path)}
+            if not recorded.get("success"):
+                failed = "\n".join(f"  - {f}" for f in recorded.get("failures", []))
+                raise ValidationFailed(
+                    f"events for {day} failed validation:\n{failed}\nThe batch is in quarantine; "
+                    "fix the source data and rerun this date (extract first). "
+                    f"Full result: {result_path}"
+                )
         raise SegmentationError(f"no extracted events staged for {day}; run extract_events first")
     frame = lake.read_partition(_staging(cfg), EVENT_KEY, day)
     report = validation.validate_frame(frame, "events", validation.event_parameters(day, cfg))
     record = {"run_date": day.isoformat(), **report.summary(), "gx_result": report.result}
     if not report.success:
         target = lake.partition_dir(cfg.home / "quarantine" / "events", EVENT_KEY, day)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        lake.replace_dir(staged, target)
+        lake.move_partition(staged, target)
         lake.write_json(record, target / "validation_result.json")
         lake.write_json(record, result_path)
         failed = "\n".join(f"  - {f}" for f in report.failures)
@@ -115,8 +126,7 @@ def validate_events(cfg: Config, day: dt.date) -> dict[str, Any]:
             f"this date. Full result: {result_path}"
         )
     lake.write_json(record, result_path)
-    (_lake(cfg)).mkdir(parents=True, exist_ok=True)
-    lake.replace_dir(staged, lake.partition_dir(_lake(cfg), EVENT_KEY, day))
+    lake.move_partition(staged, lake.partition_dir(_lake(cfg), EVENT_KEY, day))
     return {
         "run_date": day.isoformat(),
         "success": True,
@@ -212,7 +222,9 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
     previous = model.latest_model_before(_models(cfg), day)
     centers = segmenter.centers_log_()
     scaler = segmenter.pipeline_.named_steps["prep"].named_steps["scale"]
-    ids = model.align_segment_ids(centers, previous, scaler.scale_, cfg.model.id_match_distance)
+    ids = model.align_segment_ids(
+        centers, columns, previous, scaler.scale_, cfg.model.id_match_distance
+    )
     record = model.ModelRecord(
         model_version=model.model_version(day),
         trained_run_date=day,

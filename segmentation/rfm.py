@@ -47,22 +47,28 @@ def quintile_scores(
 
 
 def score_rfm(features: pd.DataFrame) -> pd.DataFrame:
-    """``r_score``, ``f_score``, ``m_score``, ``rfm_score`` and ``rfm_segment`` per customer."""
+    """``r_score``, ``f_score``, ``m_score``, ``rfm_score`` and ``rfm_segment`` per customer.
+
+    Quintiles are taken among buyers only: customers who never purchased in the window would
+    otherwise fill the low ranks and push every buyer up. Non-buyers score 1, 1, 1.
+    """
     keys = features["customer_id"]
     buyers = features["frequency"].to_numpy() > 0
-    r = quintile_scores(features["recency_days"], keys, higher_is_better=False)
-    f = quintile_scores(features["frequency"], keys)
-    m = quintile_scores(features["monetary"], keys)
-    r, f, m = (np.where(buyers, s, 1).astype("int8") for s in (r, f, m))
+    scores = {}
+    for name, column, better in (
+        ("r_score", "recency_days", False),
+        ("f_score", "frequency", True),
+        ("m_score", "monetary", True),
+    ):
+        score = np.ones(len(features), dtype="int8")
+        score[buyers] = quintile_scores(features.loc[buyers, column], keys[buyers], better)
+        scores[name] = score
+    r, f, m = scores["r_score"], scores["f_score"], scores["m_score"]
     return pd.DataFrame(
         {
             "customer_id": keys.to_numpy(),
-            "r_score": r,
-            "f_score": f,
-            "m_score": m,
-            "rfm_score": pd.Series(r).astype(str)
-            + pd.Series(f).astype(str)
-            + pd.Series(m).astype(str),
+            **scores,
+            "rfm_score": (r.astype("int16") * 100 + f * 10 + m).astype(str),
             "rfm_segment": rfm_segment(r, f),
         }
     )
@@ -70,10 +76,17 @@ def score_rfm(features: pd.DataFrame) -> pd.DataFrame:
 
 def rfm_segment(r: np.ndarray, f: np.ndarray) -> np.ndarray:
     """Named segment per (R, F) pair, by the first matching rule of ``RFM_SEGMENTS``."""
-    names = np.full(len(r), "", dtype=object)
-    unset = np.ones(len(r), dtype=bool)
-    for name, rs, fs in RFM_SEGMENTS:
-        hit = unset & np.isin(r, list(rs)) & np.isin(f, list(fs))
-        names[hit] = name
-        unset &= ~hit
-    return names
+    return _GRID[np.asarray(r) - 1, np.asarray(f) - 1]
+
+
+def _grid() -> np.ndarray:
+    """The 5 x 5 table of names, filled in rule order so the first matching rule wins."""
+    grid = np.full((5, 5), "", dtype=object)
+    for name, rs, fs in reversed(RFM_SEGMENTS):
+        for r in rs:
+            for f in fs:
+                grid[r - 1, f - 1] = name
+    return grid
+
+
+_GRID = _grid()

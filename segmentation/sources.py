@@ -93,7 +93,8 @@ def source_files(src: SourceConfig, days: Iterable[dt.date] = ()) -> list[Path]:
 def read_events(src: SourceConfig, tz: ZoneInfo, first: dt.date, last: dt.date) -> pd.DataFrame:
     """Canonical events with ``event_time`` in days [first, last] of ``tz``, read once.
 
-    Duplicate ``event_id``s are dropped (the first occurrence is kept) and the result is sorted,
+    Duplicate ``event_id``s within a day are dropped (the first occurrence is kept) and the
+    result is sorted,
     so the same source always gives the same frame.
     """
     start, _ = day_bounds(first, tz)
@@ -101,8 +102,13 @@ def read_events(src: SourceConfig, tz: ZoneInfo, first: dt.date, last: dt.date) 
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     frames = [_read_event_file(path, src, tz, start, end) for path in source_files(src, days)]
     events = pd.concat(frames, ignore_index=True) if frames else _empty_events()
+    # duplicates are dropped within a day, so reading a range at once (ingest) and day by
+    # day (the nightly run) give the same lake
+    local_day = events["event_time"].dt.tz_convert(tz).dt.date
     with_id = events["event_id"].notna()
-    dup = with_id & events.duplicated(subset="event_id", keep="first")
+    dup = with_id & events.assign(_day=local_day).duplicated(
+        subset=["event_id", "_day"], keep="first"
+    )
     events = events[~dup]
     return events.sort_values(
         ["event_time", "customer_id", "event_id"], kind="stable", na_position="last"
@@ -169,9 +175,11 @@ def _read_parquet(
     schema = pq.read_schema(path)
     if time_filter is not None:
         col, start, end = time_filter
-        if col in schema.names and pa.types.is_timestamp(schema.field(col).type):
+        field = schema.field(col) if col in schema.names else None
+        # naive timestamps are local wall-clock times: only zone-aware ones compare with UTC
+        if field is not None and pa.types.is_timestamp(field.type) and field.type.tz:
             # push the day filter down so row groups of other days are skipped unread
-            field_type = schema.field(col).type
+            field_type = field.type
             lo = pa.scalar(start.to_pydatetime(), type=pa.timestamp("us", tz="UTC")).cast(
                 field_type
             )
@@ -222,7 +230,12 @@ def _parse_times(
         present = text.notna()
         mixed: pd.Series | None = None
         if src.event_time_format:
-            parsed = pd.to_datetime(text, format=src.event_time_format, errors="coerce")
+            parsed = pd.to_datetime(
+                text,
+                format=src.event_time_format,
+                errors="coerce",
+                utc="%z" in src.event_time_format,  # offsets may differ row to row
+            )
         else:
             has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
             # mixed offsets are fine: everything with an offset is converted to UTC
@@ -258,7 +271,11 @@ def _parse_times(
     series = pd.Series(parsed, index=values.index)
     if series.dt.tz is None:
         # naive times are wall-clock times in the configured timezone
-        series = series.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+        # the repeated hour when clocks go back is read as its first occurrence, and the
+        # skipped hour when they go forward is moved past the gap: no event is dropped
+        series = series.dt.tz_localize(
+            tz, ambiguous=np.ones(len(series), dtype=bool), nonexistent="shift_forward"
+        )
     return series.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
 
 

@@ -17,6 +17,7 @@ from segmentation.config import Config, load_config
 START = dt.date(2024, 1, 1)
 DAYS = 40
 LAST = START + dt.timedelta(days=DAYS - 1)  # 2024-02-09
+NEW_CUSTOMER = "C9999999"
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +26,9 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("landing")
     data = synthetic.generate(customers=400, start=START, days=DAYS, seed=3)
     synthetic.write(data, out, "csv")
+    # a customer whose first event is on the last day: new in the last night's tables
+    with (out / "events" / f"{LAST}.csv").open("a") as f:
+        f.write(f"E900000001,{NEW_CUSTOMER},{LAST}T12:00:00Z,purchase,25.0,home,web,P00001,1\n")
     return out
 
 

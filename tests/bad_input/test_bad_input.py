@@ -146,3 +146,23 @@ def test_bad_date_argument_is_refused_by_the_cli(capsys: pytest.CaptureFixture[s
         main(["run", "--date", "2024-13-45"])
     assert exit_info.value.code == 2
     assert "'2024-13-45' is not a date; use YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_a_retried_validation_fails_again_instead_of_passing(
+    published: Path, landing: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from segmentation import pipeline
+    from segmentation.config import load_config
+    from segmentation.errors import ValidationFailed
+
+    copy = landing_copy(published, landing)
+    path = copy / f"{DAY}.csv"
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    cfg = load_config(configure(published, path=str(copy / "{ds}.csv")))
+    pipeline.extract_events(cfg, DAY)
+    with pytest.raises(ValidationFailed):
+        pipeline.validate_events(cfg, DAY)
+    # what an Airflow retry of the task does: the batch is already in quarantine
+    with pytest.raises(ValidationFailed, match="expect_table_row_count_to_be_between"):
+        pipeline.validate_events(cfg, DAY)
+    assert not (published / "home" / "lake" / "events" / f"event_date={DAY}").exists()

@@ -99,14 +99,14 @@ namespace = runpy.run_path({str(DAG_FILE)!r})
 new = set(sys.modules) - before
 heavy = sorted(m for m in new if m.split(".")[0] in
     {{"pandas", "sklearn", "great_expectations", "segmentation", "duckdb", "pyarrow"}})
-print(json.dumps({{"opened": opened, "heavy": heavy,
-                  "dag": "customer_segmentation" in repr(namespace)}}))
+dags = [v.dag_id for v in namespace.values() if type(v).__name__ == "DAG"]
+print(json.dumps({{"opened": opened, "heavy": heavy, "dags": dags}}))
 """,
         tmp_path,
     )
     assert result["opened"] == []
     assert result["heavy"] == []
-    assert result["dag"]
+    assert result["dags"] == ["customer_segmentation"]
 
 
 def test_domain_package_never_imports_airflow(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from segmentation import lake, pipeline, publish
 from segmentation.config import load_config
-from tests.conftest import LAST, START, snapshot
+from tests.conftest import LAST, NEW_CUSTOMER, START, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -100,9 +100,10 @@ def test_migrations_link_the_two_nights(two_nights: Path) -> None:
     second = read(two_nights, "customer_segments", DAY2).set_index("customer_id")["segment_id"]
     moves = read(two_nights, "segment_migrations", DAY2)
     assert moves["customers"].sum() == len(second)
-    assert moves["from_segment_id"].isna().sum() == 0 or int(
-        moves.loc[moves["from_segment_id"].isna(), "customers"].sum()
-    ) == len(set(second.index) - set(first.index))
+    new_customers = set(second.index) - set(first.index)
+    assert NEW_CUSTOMER in new_customers
+    arrived = int(moves.loc[moves["from_segment_id"].isna(), "customers"].sum())
+    assert arrived == len(new_customers)
     stayed = int(moves.loc[moves["from_segment_id"] == moves["to_segment_id"], "customers"].sum())
     both = first.index.intersection(second.index)
     assert stayed == int((first[both] == second[both]).sum())
@@ -143,6 +144,7 @@ def test_point_in_time_features_never_see_later_days(two_nights: Path) -> None:
         for p in lake.partition_files(two_nights / "home" / "lake" / "events", "event_date", DAY1)
     )
     only_later = set(day2_events["customer_id"]) - set(earlier["customer_id"])
+    assert NEW_CUSTOMER in only_later
     assert not only_later & set(features_day1["customer_id"])
     assert (features_day1["days_since_last_event"] >= 0).all()
 
@@ -160,7 +162,7 @@ def test_ingest_is_idempotent(make_config: object) -> None:
     assert lake.partition_days(root, "event_date") == list(once)
     for day, frame in once.items():
         pd.testing.assert_frame_equal(lake.read_partition(root, "event_date", day), frame)
-    assert not list(root.glob(".*")), "temporary folders left behind"
+    assert not list(root.rglob(".tmp-*")), "temporary files left behind"
 
 
 def test_rolled_forward_state_equals_a_rebuild_and_stale_state_is_not_used(

@@ -119,3 +119,29 @@ def test_day_boundaries_follow_the_configured_timezone() -> None:
     cfg = parse_config({"timezone": "Asia/Shanghai"}, base_dir=Path("."))
     f = build_features(frame, AS_OF, cfg)
     assert f.loc[0, "monetary"] == 2.0
+
+
+def test_categories_that_differ_only_by_case_or_punctuation_stay_apart() -> None:
+    frame = events(
+        [
+            ("a", "2024-03-01T00:00:00Z", "view", 0.0, "Toys"),
+            ("a", "2024-03-02T00:00:00Z", "view", 0.0, "Home & Garden"),
+            ("a", "2024-03-03T00:00:00Z", "view", 0.0, "Home & Garden"),
+            ("b", "2024-03-03T00:00:00Z", "view", 0.0, "toys"),
+            ("b", "2024-03-04T00:00:00Z", "view", 0.0, "home-garden"),
+        ]
+    )
+    f = build_features(frame, AS_OF, config()).set_index("customer_id")
+    shares = sorted(c for c in f.columns if c.startswith("category_share_"))
+    assert len(shares) == 4  # Home & Garden, Toys, home-garden, toys: none overwritten
+    assert f.loc["a", "category_share_home_garden"] > f.loc["b", "category_share_home_garden"]
+    assert f.loc["b", "category_share_home_garden_2"] > f.loc["a", "category_share_home_garden_2"]
+
+
+def test_days_ago_are_calendar_days_across_a_dst_change() -> None:
+    # New York springs forward on 2024-03-10: that day has 23 hours
+    frame = events([("a", "2024-03-10T04:30:00Z", "purchase", 1.0, None)])  # 03-09 23:30 local
+    cfg = parse_config({"timezone": "America/New_York"}, base_dir=Path("."))
+    f = build_features(frame, AS_OF, cfg)
+    assert f.loc[0, "recency_days"] == 1
+    assert f.loc[0, "tenure_days"] == 1

@@ -33,14 +33,38 @@ def record(centers: list[list[float]], ids: list[int], max_id: int) -> ModelReco
 def test_permuted_centres_keep_their_ids() -> None:
     previous = record([[0, 0], [5, 5], [10, 0]], ids=[3, 7, 9], max_id=9)
     new = np.array([[10.1, 0.0], [0.0, 0.2], [5.0, 4.9]])  # same clusters, other order
-    assert align_segment_ids(new, previous, np.ones(2), max_distance=1.0) == [9, 3, 7]
+    assert align_segment_ids(new, ["x", "y"], previous, np.ones(2), max_distance=1.0) == [9, 3, 7]
 
 
 def test_far_cluster_gets_a_fresh_id_and_retired_ids_are_not_reused() -> None:
     previous = record([[0, 0], [5, 5]], ids=[0, 4], max_id=6)  # ids 1-3, 5, 6 were retired
     new = np.array([[0.1, 0.0], [40.0, 40.0], [5.0, 5.1]])
-    assert align_segment_ids(new, previous, np.ones(2), max_distance=1.0) == [0, 7, 4]
+    assert align_segment_ids(new, ["x", "y"], previous, np.ones(2), max_distance=1.0) == [0, 7, 4]
 
 
 def test_first_model_numbers_from_zero() -> None:
-    assert align_segment_ids(np.zeros((3, 2)), None, np.ones(2), 1.0) == [0, 1, 2]
+    assert align_segment_ids(np.zeros((3, 2)), ["x", "y"], None, np.ones(2), 1.0) == [0, 1, 2]
+
+
+def test_centres_are_compared_by_feature_name_not_position() -> None:
+    previous = record([[0, 0], [5, 5]], ids=[3, 7], max_id=7)  # features x, y
+    # the new model has the same clusters with its columns in the other order, plus z
+    new = np.array([[5.0, 5.0, 1.0], [0.0, 0.0, 1.0]])
+    assert align_segment_ids(new, ["y", "x", "z"], previous, np.ones(3), 1.0) == [7, 3]
+    # a model with too little in common starts afresh, without reusing retired ids
+    fresh = align_segment_ids(new, ["y", "a", "b"], previous, np.ones(3), 1.0)
+    assert fresh == [8, 9]
+
+
+def test_impossible_segment_counts_are_explained() -> None:
+    import pandas as pd
+
+    from segmentation.errors import SegmentationError
+    from segmentation.model import Segmenter
+
+    X = pd.DataFrame({"x": np.arange(12.0), "y": np.arange(12.0) % 3})
+    with pytest.raises(SegmentationError, match="cannot form 12 segments from 12 customers"):
+        Segmenter(n_segments=12, k_min=2).fit(X)
+    same = pd.DataFrame({"x": np.ones(20), "y": np.ones(20)})
+    with pytest.raises(SegmentationError, match="barely differ"):
+        Segmenter(n_segments=3, k_min=2).fit(same)

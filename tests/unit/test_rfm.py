@@ -54,3 +54,18 @@ def test_precedence_covers_every_cell_once() -> None:
     assert cells[(2, 1)] == "Hibernating"
     assert cells[(5, 1)] == "New Customers"
     assert {n for n, _, _ in RFM_SEGMENTS} == set(names)
+
+
+def test_buyers_are_ranked_among_buyers_not_pushed_up_by_non_buyers() -> None:
+    features = pd.DataFrame(
+        {
+            "customer_id": [f"c{i:02d}" for i in range(25)],
+            "recency_days": [1, 2, 3, 4, 5] + [300] * 20,
+            "frequency": [5, 4, 3, 2, 1] + [0] * 20,
+            "monetary": [50, 40, 30, 20, 10] + [0] * 20,
+        }
+    )
+    out = score_rfm(features)
+    assert out["f_score"].tolist()[:5] == [5, 4, 3, 2, 1]
+    assert out["r_score"].tolist()[:5] == [5, 4, 3, 2, 1]
+    assert set(out["rfm_score"][5:]) == {"111"}

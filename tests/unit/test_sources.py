@@ -110,3 +110,57 @@ def test_a_long_history_in_one_file_is_read_once(
     staged = pipeline.extract_range(cfg, DAY, DAY + dt.timedelta(days=4))
     assert reads == [tmp_path / "history.csv"]
     assert [s["rows"] for s in staged] == [1, 1, 1, 1, 1]
+
+
+def test_naive_parquet_times_are_local_like_csv(tmp_path: Path) -> None:
+    shanghai = parse_config({"timezone": "Asia/Shanghai"}, base_dir=Path(".")).tz
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "event_time": pd.to_datetime(
+                ["2024-05-01 09:00", "2024-05-01 17:00", "2024-05-01 23:30"]
+            ),
+            "event_type": ["view"] * 3,
+        }
+    )
+    frame.to_parquet(tmp_path / "e.parquet")
+    src = SourceConfig(path=str(tmp_path / "e.parquet"), format="parquet")
+    assert sources.read_events(src, shanghai, DAY, DAY)["customer_id"].tolist() == ["a", "b", "c"]
+
+
+def test_the_repeated_hour_when_clocks_go_back_is_kept(tmp_path: Path) -> None:
+    new_york = parse_config({"timezone": "America/New_York"}, base_dir=Path(".")).tz
+    (tmp_path / "e.csv").write_text(
+        "customer_id,event_time,event_type\n"
+        "a,2024-11-03 00:30:00,view\nb,2024-11-03 01:30:00,view\nc,2024-11-03 02:30:00,view\n"
+    )
+    day = dt.date(2024, 11, 3)
+    events = sources.read_events(SourceConfig(path=str(tmp_path / "e.csv")), new_york, day, day)
+    assert events["customer_id"].tolist() == ["a", "b", "c"]
+
+
+def test_duplicates_are_dropped_within_a_day_whether_read_by_range_or_by_day(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "e.csv").write_text(
+        "event_id,customer_id,event_time,event_type\n"
+        "x,a,2024-05-01T10:00:00Z,view\nx,a,2024-05-01T10:00:00Z,view\n"
+        "x,a,2024-05-02T10:00:00Z,view\n"
+    )
+    src = SourceConfig(path=str(tmp_path / "e.csv"))
+    both = sources.read_events(src, UTC, DAY, DAY + dt.timedelta(days=1))
+    by_day = [sources.read_events(src, UTC, d, d) for d in (DAY, DAY + dt.timedelta(days=1))]
+    assert len(both) == sum(len(f) for f in by_day) == 2
+
+
+def test_offsets_in_a_custom_format_may_differ_row_to_row(tmp_path: Path) -> None:
+    (tmp_path / "e.csv").write_text(
+        "customer_id,event_time,event_type\n"
+        "a,01/05/2024 10:00 +0800,view\nb,01/05/2024 10:00 +0200,view\n"
+    )
+    src = SourceConfig(path=str(tmp_path / "e.csv"), event_time_format="%d/%m/%Y %H:%M %z")
+    events = sources.read_events(src, UTC, DAY, DAY)
+    assert events["event_time"].tolist() == [
+        pd.Timestamp("2024-05-01T02:00:00Z"),
+        pd.Timestamp("2024-05-01T08:00:00Z"),
+    ]
