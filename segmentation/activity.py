@@ -23,6 +23,8 @@ import pandas as pd
 from segmentation.config import Config
 
 CAT = "cat:"
+# bump when the state's columns change: states of another version are rebuilt, not rolled
+STATE_VERSION = 2
 TIMES = ("first_t", "last_t", "last_purchase_t")
 
 

@@ -201,6 +201,7 @@ def _fingerprint(cfg: Config, files: list[Path]) -> str:
     digest = hashlib.sha256(
         repr(
             (
+                activity.STATE_VERSION,
                 cfg.timezone,
                 cfg.features.window_days,
                 cfg.events.allowed_types,

@@ -31,16 +31,22 @@ def quintile_scores(
     values: pd.Series, keys: pd.Series, higher_is_better: bool = True
 ) -> np.ndarray:
     """1-5 by quintile of the rank; ties broken by ``keys`` so scores are deterministic."""
-    n = len(values)
+    return _quintiles(values.to_numpy(dtype="float64"), _key_order(keys), higher_is_better)
+
+
+def _key_order(keys: pd.Series) -> np.ndarray:
+    # features come sorted by customer_id: then the row order already is the key order
+    if keys.is_monotonic_increasing:
+        return np.arange(len(keys))
+    return np.argsort(keys.to_numpy(), kind="stable")
+
+
+def _quintiles(v: np.ndarray, key_order: np.ndarray, higher_is_better: bool) -> np.ndarray:
+    n = len(v)
     if n == 0:
         return np.zeros(0, dtype="int8")
-    v = values.to_numpy(dtype="float64")
-    # a stable sort keeps equal values in key order; sorting by key first is only needed
-    # when the rows are not already in key order (features are sorted by customer_id)
-    tie_order = (
-        np.arange(n) if keys.is_monotonic_increasing else np.argsort(keys.to_numpy(), kind="stable")
-    )
-    order = tie_order[np.argsort((v if higher_is_better else -v)[tie_order], kind="stable")]
+    # a stable sort of the key-ordered values keeps equal values in key order
+    order = key_order[np.argsort((v if higher_is_better else -v)[key_order], kind="stable")]
     ranks = np.empty(n, dtype="int64")
     ranks[order] = np.arange(n)
     return (ranks * 5 // n + 1).astype("int8")
@@ -52,8 +58,8 @@ def score_rfm(features: pd.DataFrame) -> pd.DataFrame:
     Quintiles are taken among buyers only: customers who never purchased in the window would
     otherwise fill the low ranks and push every buyer up. Non-buyers score 1, 1, 1.
     """
-    keys = features["customer_id"]
     buyers = features["frequency"].to_numpy() > 0
+    key_order = _key_order(features["customer_id"][buyers])
     scores = {}
     for name, column, better in (
         ("r_score", "recency_days", False),
@@ -61,17 +67,21 @@ def score_rfm(features: pd.DataFrame) -> pd.DataFrame:
         ("m_score", "monetary", True),
     ):
         score = np.ones(len(features), dtype="int8")
-        score[buyers] = quintile_scores(features.loc[buyers, column], keys[buyers], better)
+        values = features[column].to_numpy(dtype="float64")[buyers]
+        score[buyers] = _quintiles(values, key_order, better)
         scores[name] = score
     r, f, m = scores["r_score"], scores["f_score"], scores["m_score"]
     return pd.DataFrame(
         {
-            "customer_id": keys.to_numpy(),
+            "customer_id": features["customer_id"].reset_index(drop=True),
             **scores,
-            "rfm_score": (r.astype("int16") * 100 + f * 10 + m).astype(str),
+            "rfm_score": _RFM_CODES[(r - 1) * 25 + (f - 1) * 5 + (m - 1)],
             "rfm_segment": rfm_segment(r, f),
         }
     )
+
+
+_RFM_CODES = np.array([f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)])
 
 
 def rfm_segment(r: np.ndarray, f: np.ndarray) -> np.ndarray:
