@@ -81,7 +81,7 @@ class ModelConfig:
     k_min: int = 4
     k_max: int = 10
     # customers sampled (seeded) to score candidate k and to fit the final model
-    score_sample: int = 5_000
+    score_sample: int = 3_000
     fit_sample: int = 100_000
     random_state: int = 42
     # a new cluster keeps an old segment_id only if its centre is this close (standardised units)

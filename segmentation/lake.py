@@ -122,6 +122,10 @@ def latest_before(root: Path, key: str, day: dt.date) -> dt.date | None:
     return earlier[-1] if earlier else None
 
 
+def column_names(path: Path) -> list[str]:
+    return list(pq.read_schema(path).names)
+
+
 def row_count(path: Path) -> int:
     return int(pq.ParquetFile(path).metadata.num_rows)
 

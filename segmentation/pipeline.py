@@ -318,7 +318,6 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
     The reference is the training data of the model in force before today's retrain
     (the features of its training day); the first run has no reference.
     """
-    features = _features(cfg, day)
     current = publish.read_published(
         cfg.home, "customer_segments", day, columns=["customer_id", "segment_id"]
     )
@@ -329,11 +328,15 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
     previous_model = model.latest_model_before(_models(cfg), day)
     parts = []
     if previous_model is not None:
-        reference = _features(cfg, previous_model.trained_run_date)
-        cols = [c for c in previous_model.features if c in features and c in reference]
+        # only the reference model's features, and of those only the ones that exist today
+        today = lake.partition_dir(cfg.home / "features", "run_date", day) / lake.PART
+        cols = [c for c in previous_model.features if c in lake.column_names(today)]
+        reference = _features(cfg, previous_model.trained_run_date, cols)
         d = cfg.drift
         parts.append(
-            drift.feature_drift(reference[cols], features[cols], d.bins, d.psi_warn, d.psi_alert)
+            drift.feature_drift(
+                reference, _features(cfg, day, cols), d.bins, d.psi_warn, d.psi_alert
+            )
         )
     parts.append(drift.share_drift(current, _previous_segments(cfg, day)))
     metrics = pd.concat([p for p in parts if len(p)], ignore_index=True)
@@ -423,11 +426,11 @@ def _work(cfg: Config, day: dt.date) -> Path:
     return lake.partition_dir(cfg.home / "work", "run_date", day)
 
 
-def _features(cfg: Config, day: dt.date) -> pd.DataFrame:
+def _features(cfg: Config, day: dt.date, columns: list[str] | None = None) -> pd.DataFrame:
     root = cfg.home / "features"
     if not (lake.partition_dir(root, "run_date", day) / lake.PART).is_file():
         raise SegmentationError(f"no features for {day}; run build_features for that date first")
-    return lake.read_partition(root, "run_date", day)
+    return lake.read_partition(root, "run_date", day, columns=columns)
 
 
 def _previous_segments(cfg: Config, day: dt.date) -> pd.DataFrame | None:
