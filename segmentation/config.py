@@ -82,7 +82,7 @@ class ModelConfig:
     k_max: int = 10
     # customers sampled (seeded) to score candidate k and to fit the final model
     score_sample: int = 3_000
-    fit_sample: int = 100_000
+    fit_sample: int = 50_000
     random_state: int = 42
     # a new cluster keeps an old segment_id only if its centre is this close (standardised units)
     id_match_distance: float = 1.5

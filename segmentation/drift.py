@@ -8,6 +8,7 @@ logarithm stays finite.
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -86,19 +87,24 @@ def share_drift(
 
 def migrations(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
     """Customers per (from, to) segment pair; ``from_segment_id`` is null for new customers."""
-    cur = current[["customer_id", "segment_id"]].rename(columns={"segment_id": "to_segment_id"})
-    if previous is None:
-        merged = cur.assign(from_segment_id=pd.Series(pd.NA, index=cur.index, dtype="Int64"))
-    else:
-        prev = previous[["customer_id", "segment_id"]].rename(
-            columns={"segment_id": "from_segment_id"}
-        )
-        merged = cur.merge(prev, on="customer_id", how="left")
-    merged["from_segment_id"] = merged["from_segment_id"].astype("Int64")
-    out = (
-        merged.groupby(["from_segment_id", "to_segment_id"], dropna=False, sort=True)
-        .size()
-        .rename("customers")
-        .reset_index()
-    )
-    return out[["from_segment_id", "to_segment_id", "customers"]]
+    con = duckdb.connect()
+    try:
+        con.register("cur", current[["customer_id", "segment_id"]])
+        if previous is None:
+            con.execute("CREATE VIEW prev AS SELECT * FROM cur WHERE false")
+        else:
+            con.register("prev", previous[["customer_id", "segment_id"]])
+        out = con.execute(
+            """
+            SELECT p.segment_id AS from_segment_id, c.segment_id AS to_segment_id,
+                   count(*) AS customers
+            FROM cur c LEFT JOIN prev p ON p.customer_id = c.customer_id
+            GROUP BY ALL ORDER BY from_segment_id NULLS FIRST, to_segment_id
+            """
+        ).df()
+    finally:
+        con.close()
+    out["from_segment_id"] = out["from_segment_id"].astype("Int64")
+    out["to_segment_id"] = out["to_segment_id"].astype("int64")
+    out["customers"] = out["customers"].astype("int64")
+    return out

@@ -24,7 +24,6 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
-from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.pipeline import Pipeline
@@ -52,8 +51,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
         n_segments: int | None = None,
         k_min: int = 4,
         k_max: int = 10,
-        score_sample: int = 5_000,
-        fit_sample: int = 100_000,
+        score_sample: int = 3_000,
+        fit_sample: int = 50_000,
         skewed: Sequence[str] = tuple(sorted(SKEWED_FEATURES)),
         random_state: int = 0,
     ) -> None:
@@ -71,17 +70,17 @@ class Segmenter(ClusterMixin, BaseEstimator):
                 f"only {len(X)} customers to segment; need at least {max(self.k_min, 2) * 2} "
                 "(ingest more days, or lower model.k_min / model.n_segments)"
             )
-        values = X.astype("float64")
-        if not np.isfinite(values.to_numpy()).all():
-            bad = values.columns[~np.isfinite(values.to_numpy()).all(axis=0)].tolist()
+        values = X.to_numpy(dtype="float64")
+        if not np.isfinite(values).all():
+            bad = X.columns[~np.isfinite(values).all(axis=0)].tolist()
             raise SegmentationError(f"features {bad} contain missing or infinite values")
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         rng = np.random.default_rng(self.random_state)
         prep = self._preprocessor(list(X.columns))
         fit_rows = _sample(len(values), self.fit_sample, rng)
-        prep.fit(values.iloc[fit_rows])
+        prep.fit(values[fit_rows])
         scored_rows = _sample(len(values), self.score_sample, rng)
-        scored = prep.transform(values.iloc[scored_rows])
+        scored = prep.transform(values[scored_rows])
 
         candidates = (
             [self.n_segments]
@@ -107,7 +106,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             self.k_scores_[k] = float(silhouette_score(scored, labels))
         # the best silhouette; on a tie the smaller k (simpler to act on)
         k_best = max(candidates, key=lambda k: (round(self.k_scores_[k], 6), -k))
-        kmeans = self._kmeans(k_best).fit(prep.transform(values.iloc[fit_rows]))
+        kmeans = self._kmeans(k_best).fit(prep.transform(values[fit_rows]))
         self.pipeline_ = Pipeline([("prep", prep), ("kmeans", kmeans)])
         self.n_segments_ = k_best
         labels = kmeans.predict(scored)
@@ -119,12 +118,14 @@ class Segmenter(ClusterMixin, BaseEstimator):
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return np.asarray(self.pipeline_.predict(X[list(self.feature_names_in_)].astype("float64")))
+        return np.asarray(self.pipeline_.predict(self._values(X)))
 
     def transform_scaled(self, X: pd.DataFrame) -> np.ndarray:
         """Features on the model's scale (log1p where skewed, then standardised)."""
-        prep = self.pipeline_.named_steps["prep"]
-        return np.asarray(prep.transform(X[list(self.feature_names_in_)].astype("float64")))
+        return np.asarray(self.pipeline_.named_steps["prep"].transform(self._values(X)))
+
+    def _values(self, X: pd.DataFrame) -> np.ndarray:
+        return X[list(self.feature_names_in_)].to_numpy(dtype="float64")
 
     @property
     def centers_scaled_(self) -> np.ndarray:
@@ -136,36 +137,28 @@ class Segmenter(ClusterMixin, BaseEstimator):
         return np.asarray(scaler.inverse_transform(self.centers_scaled_))
 
     def _preprocessor(self, columns: list[str]) -> Pipeline:
-        skewed = [c for c in columns if c in set(self.skewed)]
-        rest = [c for c in columns if c not in set(self.skewed)]
-        log = ColumnTransformer(
+        skewed = [i for i, c in enumerate(columns) if c in set(self.skewed)]
+        return Pipeline(
             [
-                ("log1p", FunctionTransformer(_log1p_clipped), skewed),
-                ("as_is", "passthrough", rest),
-            ],
-            verbose_feature_names_out=False,
+                ("log", FunctionTransformer(_Log1p(skewed))),
+                ("scale", StandardScaler()),
+            ]
         )
-        # ColumnTransformer reorders columns; restore the input order for readable centres
-        order = [(skewed + rest).index(c) for c in columns]
-        reorder = FunctionTransformer(_Reorder(order))
-        return Pipeline([("log", log), ("reorder", reorder), ("scale", StandardScaler())])
 
     def _kmeans(self, k: int) -> KMeans:
         return KMeans(n_clusters=k, n_init=4, random_state=self.random_state)
 
 
-class _Reorder:
-    """Picklable column permutation (a lambda would break joblib)."""
+class _Log1p:
+    """log1p (of values clipped at 0) on the given columns; picklable, unlike a lambda."""
 
-    def __init__(self, order: list[int]) -> None:
-        self.order = order
+    def __init__(self, columns: list[int]) -> None:
+        self.columns = columns
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(X)[:, self.order]
-
-
-def _log1p_clipped(X: Any) -> np.ndarray:
-    return np.log1p(np.clip(np.asarray(X, dtype="float64"), 0, None))
+        out = np.array(X, dtype="float64")
+        out[:, self.columns] = np.log1p(np.clip(out[:, self.columns], 0, None))
+        return out
 
 
 def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
