@@ -28,18 +28,8 @@ MODEL_FEATURES = (
     "active_days",
     "conversion",
 )
-# Long-tailed counts and amounts: the model sees log1p of these.
-SKEWED_FEATURES = frozenset(
-    {
-        "recency_days",
-        "days_since_last_event",
-        "frequency",
-        "monetary",
-        "avg_order_value",
-        "tenure_days",
-        "active_days",
-    }
-)
+# Long-tailed counts and amounts (all of the above but the conversion rate): log1p of these.
+SKEWED_FEATURES = frozenset({*MODEL_FEATURES, "recency_days"} - {"conversion"})
 CATEGORY_PREFIX = "category_share_"
 SHARE_PRIOR = 3.0
 

@@ -42,6 +42,23 @@ def landing_copy(folder: Path, landing: Path) -> Path:
     return copy
 
 
+def edit_day(folder: Path, landing: Path, edits: dict[tuple[int, str], str]) -> None:
+    """Point the config at a copy of the landing files with cells of DAY's file changed.
+
+    ``edits`` maps (line number, column name) to the new text; line 0 is the header.
+    """
+    copy = landing_copy(folder, landing)
+    path = copy / f"{DAY}.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    for (line, column), value in edits.items():
+        cells = lines[line].split(",")
+        cells[header.index(column)] = value
+        lines[line] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    configure(folder, path=str(copy / "{ds}.csv"))
+
+
 def test_mapped_column_missing_from_the_file(
     published: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -55,14 +72,7 @@ def test_mapped_column_missing_from_the_file(
 def test_unparseable_event_time(
     published: Path, landing: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    copy = landing_copy(published, landing)
-    path = copy / f"{DAY}.csv"
-    lines = path.read_text().splitlines()
-    cells = lines[3].split(",")
-    cells[2] = "yesterday-ish"
-    lines[3] = ",".join(cells)
-    path.write_text("\n".join(lines) + "\n")
-    configure(published, path=str(copy / "{ds}.csv"))
+    edit_day(published, landing, {(3, "event_time"): "yesterday-ish"})
     err = run_cli(published, capsys)
     assert "'event_time'" in err and "'yesterday-ish'" in err and "row 4" in err
     assert "source.event_time_format" in err
@@ -86,19 +96,11 @@ def test_empty_day_is_quarantined(
 def test_bad_rows_are_quarantined_with_counts(
     published: Path, landing: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    copy = landing_copy(published, landing)
-    path = copy / f"{DAY}.csv"
-    lines = path.read_text().splitlines()
-    header = lines[0].split(",")
-    amount, kind = header.index("amount"), header.index("event_type")
-    for i, (col, value) in enumerate(
-        [(amount, "-5"), (amount, "-1"), (kind, "refund_request")], start=1
-    ):
-        cells = lines[i].split(",")
-        cells[col] = value
-        lines[i] = ",".join(cells)
-    path.write_text("\n".join(lines) + "\n")
-    configure(published, path=str(copy / "{ds}.csv"))
+    edit_day(
+        published,
+        landing,
+        {(1, "amount"): "-5", (2, "amount"): "-1", (3, "event_type"): "refund_request"},
+    )
     err = run_cli(published, capsys)
     assert "expect_column_values_to_be_between on amount: 2 unexpected row(s)" in err
     assert "expect_column_values_to_be_in_set on event_type: 1 unexpected row(s)" in err
