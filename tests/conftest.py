@@ -83,3 +83,14 @@ def snapshot(home: Path) -> dict[str, bytes]:
     """Every published file's bytes, to prove a failed run changed nothing."""
     root = home / "output"
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.parquet"))}
+
+
+TIERS = {"unit", "dag", "integration", "e2e", "quality", "bad_input"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test belongs to exactly one tier, so `pytest -m <tier>` runs all of it."""
+    for item in items:
+        tiers = {m.name for m in item.iter_markers()} & TIERS
+        if len(tiers) != 1:
+            raise pytest.UsageError(f"{item.nodeid} has tier markers {sorted(tiers)}; use one")

@@ -145,3 +145,28 @@ def test_days_ago_are_calendar_days_across_a_dst_change() -> None:
     f = build_features(frame, AS_OF, cfg)
     assert f.loc[0, "recency_days"] == 1
     assert f.loc[0, "tenure_days"] == 1
+
+
+def test_demographics_from_the_customers_source_are_encoded() -> None:
+    frame = events(
+        [
+            ("a", "2024-03-01T00:00:00Z", "purchase", 10.0, None),
+            ("b", "2024-03-02T00:00:00Z", "view", 0.0, None),
+            ("c", "2024-03-02T00:00:00Z", "view", 0.0, None),
+        ]
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],  # c has no attributes
+            "age": [34, 61],
+            "gender": ["female", "male"],
+            "region": ["North", "south-east"],
+        }
+    )
+    f = build_features(frame, AS_OF, config(), customers).set_index("customer_id")
+    assert f.loc["a", "age"] == 34 and f.loc["b", "age"] == 61
+    assert pd.isna(f.loc["c", "age"])
+    assert f["gender_female"].tolist() == [1, 0, 0]
+    assert f["gender_male"].tolist() == [0, 1, 0]
+    assert f["region_north"].tolist() == [1, 0, 0]
+    assert f["region_south_east"].tolist() == [0, 1, 0]
