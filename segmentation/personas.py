@@ -67,23 +67,32 @@ def name_segments(features: pd.DataFrame, segment_ids: np.ndarray) -> dict[int, 
 def describe_segments(
     features: pd.DataFrame, segment_ids: np.ndarray, names: dict[int, str]
 ) -> dict[int, str]:
-    """One sentence per segment, relative to the median customer."""
-    frame = features.assign(segment_id=segment_ids)
-    median_spend = float(features["monetary"].median()) or 1.0
+    """One sentence per segment, relative to the median buyer."""
+    frame = features.assign(segment_id=segment_ids, _buyer=features["frequency"] > 0)
+    buyers = frame[frame["_buyer"]]
+    median_spend = float(buyers["monetary"].median()) if len(buyers) else 0.0
     share_cols = [c for c in features.columns if c.startswith("category_share_")]
     out = {}
     for sid, group in frame.groupby("segment_id", sort=True):
-        spend = float(group["monetary"].mean()) / median_spend
-        parts = [
-            f"spends {spend:.1f}x the median customer",
-            f"last bought {group['recency_days'].mean():.0f} days ago on average",
-            f"{group['frequency'].mean():.1f} purchases in the window",
-        ]
+        bought = group[group["_buyer"]]
+        parts = []
+        if len(bought) * 2 >= len(group):
+            if median_spend > 0:
+                ratio = float(bought["monetary"].mean()) / median_spend
+                parts.append(f"buyers spend {ratio:.1f}x the median buyer")
+            parts.append(f"last bought {bought['recency_days'].mean():.0f} days ago on average")
+            parts.append(f"{group['frequency'].mean():.1f} purchases in the window")
+        else:
+            parts.append(f"{1 - len(bought) / len(group):.0%} have not bought in the window")
+            parts.append(
+                f"last seen {group['days_since_last_event'].mean():.0f} days ago on average"
+            )
         if share_cols:
             shares = group[share_cols].mean()
-            top = str(shares.idxmax())
-            parts.append(f"{shares.max():.0%} of activity in {top.removeprefix('category_share_')}")
-        out[int(str(sid))] = f"{names[int(str(sid))]}: " + ", ".join(parts) + "."
+            top = str(shares.idxmax()).removeprefix("category_share_")
+            parts.append(f"{shares.max():.0%} of activity in {top}")
+        key = int(str(sid))
+        out[key] = f"{names[key]}: " + ", ".join(parts) + "."
     return out
 
 
