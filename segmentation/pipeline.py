@@ -283,7 +283,7 @@ def assign_segments(cfg: Config, day: dt.date) -> dict[str, Any]:
     moves = drift.migrations(segments, previous)
     work = _work(cfg, day)
     for name, frame in zip(WORK_TABLES, (segments, profiles, moves), strict=True):
-        lake.write_file(frame, work / f"{name}.parquet")
+        publish.stage_table(frame, name, day, work / f"{name}.parquet")
     return {
         "run_date": day.isoformat(),
         "model_version": record.model_version,
@@ -305,10 +305,10 @@ def publish_tables(cfg: Config, day: dt.date) -> dict[str, Any]:
         raise SegmentationError(f"nothing staged to publish for {day}; run assign_segments first")
     paths = {}
     for table in WORK_TABLES:
-        frame = pd.read_parquet(work / f"{table}.parquet")
-        paths[table] = str(publish.publish_table(frame, table, day, cfg.home))
+        paths[table] = str(publish.publish_staged(work / f"{table}.parquet", table, day, cfg.home))
     registry = model.registry_table(_models(cfg), day)
     paths["model_registry"] = str(publish.publish_table(registry, "model_registry", day, cfg.home))
+    shutil.rmtree(work)  # only once everything is published: a retry still finds it all
     return {"run_date": day.isoformat(), "tables": paths}
 
 
@@ -351,7 +351,6 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
     )
     if drifted:
         log.warning("features drifted on %s: %s", day, ", ".join(drifted))
-    shutil.rmtree(_work(cfg, day), ignore_errors=True)
     return {"run_date": day.isoformat(), "level": level, "drifted_features": drifted}
 
 
