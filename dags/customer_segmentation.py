@@ -41,7 +41,7 @@ def _step(name: str, upstream: dict | None = None) -> dict:
 
     from segmentation import pipeline
     from segmentation.config import load_config
-    from segmentation.errors import ConfigError, ValidationFailed
+    from segmentation.errors import BadInput
 
     try:
         cfg = load_config()
@@ -53,7 +53,7 @@ def _step(name: str, upstream: dict | None = None) -> dict:
         else:
             day = dt.date.fromisoformat(upstream["run_date"])
         return getattr(pipeline, name)(cfg, day)
-    except (ConfigError, ValidationFailed) as exc:
+    except BadInput as exc:
         # retrying cannot fix bad data or a bad config: fail now, with the message
         raise AirflowFailException(str(exc)) from exc
 

@@ -17,15 +17,27 @@ from typing import Any
 
 from segmentation.errors import SegmentationError
 
+# the planted personas (kept in sync with segmentation.synthetic, which is heavy to import)
+PERSONA_NAMES = (
+    "champions",
+    "loyal",
+    "new",
+    "at_risk",
+    "bargain_hunters",
+    "window_shoppers",
+    "hibernating",
+)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_quiet_great_expectations)
     try:
         result = args.func(args)
     except SegmentationError as exc:
@@ -35,23 +47,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _quiet_great_expectations(record: logging.LogRecord) -> bool:
+    """Great Expectations logs its own housekeeping at INFO; keep only its warnings."""
+    return not record.name.startswith("great_expectations") or record.levelno >= logging.WARNING
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="segmentation", description=__doc__)
-    p.add_argument("-v", "--verbose", action="store_true", help="log each step's progress")
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a -v before the subcommand is not reset by the subcommand's own default
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log progress"
+    )
+    p = argparse.ArgumentParser(prog="segmentation", description=__doc__, parents=[common])
     sub = p.add_subparsers(dest="command", required=True)
 
-    g = sub.add_parser("generate", help="write synthetic events with planted personas")
-    g.add_argument("--out", required=True, type=Path)
-    g.add_argument("--customers", type=int, default=2000)
-    g.add_argument("--start", required=True, type=_date)
-    g.add_argument("--days", type=int, default=180)
-    g.add_argument("--seed", type=int, default=42)
+    g = sub.add_parser(
+        "generate", parents=[common], help="write synthetic events with planted personas"
+    )
+    g.add_argument("--out", required=True, type=Path, help="folder to write into")
+    g.add_argument("--customers", type=_positive, default=2000, help="default: 2000")
+    g.add_argument("--start", required=True, type=_date, help="first day, YYYY-MM-DD")
+    g.add_argument("--days", type=_positive, default=180, help="default: 180")
+    g.add_argument("--seed", type=int, default=42, help="default: 42")
     g.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="csv")
     g.add_argument(
         "--drift-from", type=_date, help="from this date a share of customers change persona"
     )
-    g.add_argument("--drift-persona", default="bargain_hunters")
-    g.add_argument("--drift-share", type=float, default=0.3)
+    g.add_argument("--drift-persona", choices=list(PERSONA_NAMES), default="bargain_hunters")
+    g.add_argument("--drift-share", type=float, default=0.3, help="default: 0.3")
     g.add_argument("--bad-rows", type=int, default=0, help="rows that break the event contract")
     g.set_defaults(func=_generate)
 
@@ -59,18 +82,20 @@ def _parser() -> argparse.ArgumentParser:
         ("ingest", _ingest, "extract and validate days into the lake (no training)"),
         ("backfill", _backfill, "the nightly run for each day of a range, in order"),
     ):
-        c = sub.add_parser(name, help=help_text)
+        c = sub.add_parser(name, parents=[common], help=help_text)
         _config_arg(c)
-        c.add_argument("--start", required=True, type=_date)
-        c.add_argument("--end", required=True, type=_date)
+        c.add_argument("--start", required=True, type=_date, help="first day, YYYY-MM-DD")
+        c.add_argument("--end", required=True, type=_date, help="last day (included)")
         c.set_defaults(func=func)
 
-    r = sub.add_parser("run", help="the full nightly run for one day")
+    r = sub.add_parser("run", parents=[common], help="the full nightly run for one day")
     _config_arg(r)
-    r.add_argument("--date", required=True, type=_date)
+    r.add_argument("--date", required=True, type=_date, help="the day to process, YYYY-MM-DD")
     r.set_defaults(func=_run)
 
-    s = sub.add_parser("status", help="where the tables are, and what the newest run published")
+    s = sub.add_parser(
+        "status", parents=[common], help="where the tables are, and what the newest run published"
+    )
     _config_arg(s)
     s.set_defaults(func=_status)
     return p
@@ -78,6 +103,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def _config_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="YAML config (default: $SEGMENTATION_CONFIG)")
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return number
 
 
 def _date(value: str) -> dt.date:

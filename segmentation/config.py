@@ -95,6 +95,8 @@ class DriftConfig:
     bins: int = 10
     psi_warn: float = 0.1
     psi_alert: float = 0.25
+    # a segment whose share of customers moves this much since the previous run is flagged
+    share_warn: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
 def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
     """Build a Config from a mapping, resolving relative paths against ``base_dir``."""
-    cfg = _build(Config, raw, origin)
+    cfg = _build(Config, raw, f"{origin}:")
     try:
         ZoneInfo(cfg.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -145,6 +147,13 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
     _check_source(cfg.source, "source", origin, CANONICAL_EVENT_COLUMNS)
     if cfg.customers is not None:
         _check_source(cfg.customers, "customers", origin, CUSTOMER_COLUMNS)
+        if not isinstance(raw.get("customers"), dict) or "path" not in raw["customers"]:
+            raise ConfigError(f"{origin}: customers needs a path (a folder, a glob or a file)")
+        if "{ds}" in cfg.customers.path:
+            raise ConfigError(
+                f"{origin}: customers.path cannot contain {{ds}}: customer attributes are read "
+                "whole, not per day"
+            )
     m = cfg.model
     if m.n_segments is not None and m.n_segments < 2:
         raise ConfigError(f"{origin}: model.n_segments must be at least 2 (or null)")
@@ -180,7 +189,8 @@ def _check_source(src: SourceConfig, name: str, origin: str, canonical: tuple[st
             if key not in canonical:
                 raise ConfigError(
                     f"{origin}: {name}.{section} has unknown canonical column {key!r}"
-                    f"{_suggest(key, canonical)}; canonical columns are {', '.join(canonical)}"
+                    f"{_suggest(key, canonical)}; canonical columns are {', '.join(canonical)} "
+                    f"(keys are canonical names, values your file's column names)"
                 )
 
 
@@ -192,18 +202,23 @@ def _suggest(key: str, options: typing.Iterable[str]) -> str:
 def _build(cls: type[Any], raw: Any, where: str) -> Any:
     """Recursively build frozen dataclass ``cls`` from ``raw``, rejecting unknown keys."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {type(raw).__name__}")
+        raise ConfigError(f"{where.rstrip(':')}: expected a mapping, got {type(raw).__name__}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in fields:
             raise ConfigError(
-                f"{where}: unknown key {key!r}{_suggest(str(key), fields)}; "
+                f"{where.rstrip(':')}: unknown key {key!r}{_suggest(str(key), fields)}; "
                 f"valid keys are {', '.join(fields)}"
             )
-        kwargs[key] = _coerce(hints[key], value, f"{where}.{key}" if where else key)
+        kwargs[key] = _coerce(hints[key], value, _join(where, str(key)))
     return cls(**kwargs)
+
+
+def _join(where: str, key: str) -> str:
+    """Where a key sits, for messages: 'c.yaml:' + 'source' -> 'c.yaml: source', then '.path'."""
+    return f"{where} {key}" if where.endswith(":") else f"{where}.{key}"
 
 
 def _coerce(hint: Any, value: Any, where: str) -> Any:

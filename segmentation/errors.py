@@ -11,13 +11,24 @@ class SegmentationError(Exception):
     """
 
 
-class ConfigError(SegmentationError):
+class BadInput(SegmentationError):
+    """A problem that running again cannot fix: the input or the config must change first.
+
+    Airflow fails such a task at once instead of retrying it.
+    """
+
+
+class ConfigError(BadInput):
     """The configuration file is missing, malformed, or has an unknown or invalid key."""
 
 
 class SourceError(SegmentationError):
-    """The event source cannot be read, or does not match its configured shape."""
+    """The event source cannot be read yet (say a file has not landed): a retry may help."""
 
 
-class ValidationFailed(SegmentationError):
+class MalformedSource(SourceError, BadInput):
+    """The source's files do not match their configured shape or format."""
+
+
+class ValidationFailed(BadInput):
     """A Great Expectations gate failed; the batch was quarantined."""

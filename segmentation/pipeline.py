@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ import pandas as pd
 
 from segmentation import activity, drift, lake, model, personas, publish, rfm, sources, validation
 from segmentation.config import Config
-from segmentation.errors import SegmentationError, ValidationFailed
+from segmentation.errors import BadInput, SegmentationError, ValidationFailed
 from segmentation.features import features_from_state, model_feature_columns
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def resolve_run_date(
     if run_date_param:
         return parse_date(str(run_date_param), "run_date")
     if logical_date is None:
-        raise SegmentationError(
+        raise BadInput(
             "this run has no logical date and no run_date param; trigger it with "
             '{"run_date": "YYYY-MM-DD"}'
         )
@@ -64,7 +65,7 @@ def parse_date(value: str, what: str = "date") -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise SegmentationError(f"{what} {value!r} is not a date; use YYYY-MM-DD") from None
+        raise BadInput(f"{what} {value!r} is not a date; use YYYY-MM-DD") from None
 
 
 # ---------------------------------------------------------------- extract and validate
@@ -122,8 +123,8 @@ def validate_events(cfg: Config, day: dt.date) -> dict[str, Any]:
         raise ValidationFailed(
             f"events for {day} failed validation ({len(report.failures)} of {report.evaluated} "
             f"expectations):\n{failed}\nThe batch ({len(frame)} rows) is quarantined in {target}; "
-            "published tables are unchanged. Fix the source data (or the config) and rerun "
-            f"this date. Full result: {result_path}"
+            f"published tables are unchanged. Fix the source data ({cfg.source.path}) or the "
+            f"config and rerun this date. Full result: {result_path}"
         )
     lake.write_json(record, result_path)
     lake.move_partition(staged, lake.partition_dir(_lake(cfg), EVENT_KEY, day))
@@ -338,7 +339,7 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
                 reference, _features(cfg, day, cols), d.bins, d.psi_warn, d.psi_alert
             )
         )
-    parts.append(drift.share_drift(current, _previous_segments(cfg, day)))
+    parts.append(drift.share_drift(current, _previous_segments(cfg, day), cfg.drift.share_warn))
     metrics = pd.concat([p for p in parts if len(p)], ignore_index=True)
     publish.publish_table(metrics, "drift_metrics", day, cfg.home)
     drifted = metrics.loc[metrics["drifted"] & (metrics["scope"] == "feature"), "name"].tolist()
@@ -369,7 +370,9 @@ def run(cfg: Config, day: dt.date) -> dict[str, Any]:
     """The full nightly run for ``day``: the same steps, in the same order, as the DAG."""
     results = {}
     for step in STEPS:
+        started = time.perf_counter()
         results[step.__name__] = step(cfg, day)
+        log.info("%s for %s took %.1f s", step.__name__, day, time.perf_counter() - started)
     return results
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import glob
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -21,7 +22,7 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from segmentation.config import CANONICAL_EVENT_COLUMNS, CUSTOMER_COLUMNS, SourceConfig
-from segmentation.errors import SourceError
+from segmentation.errors import MalformedSource, SourceError
 
 REQUIRED_EVENT_COLUMNS = ("customer_id", "event_time", "event_type")
 NUMERIC_EVENT_COLUMNS = ("amount", "quantity")
@@ -94,13 +95,21 @@ def read_events(src: SourceConfig, tz: ZoneInfo, first: dt.date, last: dt.date) 
     """Canonical events with ``event_time`` in days [first, last] of ``tz``, read once.
 
     Duplicate ``event_id``s within a day are dropped (the first occurrence is kept) and the
-    result is sorted,
-    so the same source always gives the same frame.
+    result is sorted, so the same source always gives the same frame.
     """
     start, _ = day_bounds(first, tz)
     _, end = day_bounds(last, tz)
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    frames = [_read_event_file(path, src, tz, start, end) for path in source_files(src, days)]
+    files = source_files(src, days)
+    if "{ds}" in src.path:
+        # exports cut at another midnight than ours hold a few of our day's events in the
+        # neighbouring days' files: read those too when they exist, so a day read alone
+        # (the nightly run) gets the same events as the same day read in a range (ingest)
+        for day in (first - dt.timedelta(days=1), last + dt.timedelta(days=1)):
+            neighbour = Path(src.path.replace("{ds}", day.isoformat()))
+            if neighbour.is_file():
+                files.append(neighbour)
+    frames = [_read_event_file(path, src, tz, start, end) for path in files]
     events = pd.concat(frames, ignore_index=True) if frames else _empty_events()
     # duplicates are dropped within a day, so reading a range at once (ingest) and day by
     # day (the nightly run) give the same lake
@@ -120,7 +129,7 @@ def read_customers(src: SourceConfig) -> pd.DataFrame:
     frames = []
     for path in source_files(src):
         raw = _read_raw(path, src.format, None)
-        frames.append(_map_columns(raw, path, src, CUSTOMER_COLUMNS, ("customer_id",)))
+        frames.append(_map_columns(raw, path, src, CUSTOMER_COLUMNS, ("customer_id",), "customers"))
     customers = pd.concat(frames, ignore_index=True)
     customers["customer_id"] = customers["customer_id"].astype("string")
     for col in ("signup_date", "birth_date"):
@@ -144,7 +153,7 @@ def _read_event_file(
     events = _map_columns(raw, path, src, CANONICAL_EVENT_COLUMNS, REQUIRED_EVENT_COLUMNS)
     events["event_time"] = _parse_times(events["event_time"], path, time_col, src, tz)
     events = events[(events["event_time"] >= start) & (events["event_time"] < end)]
-    return _conform(events)
+    return _conform(events, src.defaults)
 
 
 def _read_raw(
@@ -158,12 +167,12 @@ def _read_raw(
             return pd.read_json(path, lines=True, dtype=False)
         return _read_parquet(path, time_filter)
     except pd.errors.EmptyDataError:
-        raise SourceError(
+        raise MalformedSource(
             f"{path} is empty (not even a header line); an empty day still needs the header row"
         ) from None
     except (ValueError, pa.ArrowException, UnicodeDecodeError, OSError) as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SourceError(
+        raise MalformedSource(
             f"cannot read {path} as {fmt}: {detail}. Check that source.format matches the file "
             "and that the file is complete"
         ) from None
@@ -196,6 +205,7 @@ def _map_columns(
     src: SourceConfig,
     canonical: tuple[str, ...],
     required: tuple[str, ...],
+    section: str = "source",
 ) -> pd.DataFrame:
     out: dict[str, object] = {}
     found = list(map(str, raw.columns))
@@ -204,18 +214,19 @@ def _map_columns(
         if source_name in raw.columns:
             out[name] = raw[source_name].to_numpy()
         elif name in src.columns:
-            raise SourceError(
-                f"{path} has no column {source_name!r}, which source.columns maps to "
-                f"{name!r}. Columns in the file: {', '.join(found)}. Fix source.columns.{name} "
-                "in the config"
+            raise MalformedSource(
+                f"{path} has no column {source_name!r}, which {section}.columns maps to "
+                f"{name!r}. Columns in the file: {', '.join(found)}. Fix "
+                f"{section}.columns.{name} in the config (keys are canonical names, values "
+                "the file's column names)"
             )
         elif name in src.defaults:
             out[name] = np.full(len(raw), src.defaults[name], dtype=object)
         elif name in required:
-            raise SourceError(
+            raise MalformedSource(
                 f"{path} has no column {name!r} (required). Columns in the file: "
-                f"{', '.join(found)}. Map it with source.columns.{name}: <column>, or give a "
-                f"constant with source.defaults.{name}"
+                f"{', '.join(found)}. Map it with {section}.columns.{name}: <column>, or give "
+                f"a constant with {section}.defaults.{name}"
             )
     return pd.DataFrame(out, index=raw.index)
 
@@ -256,14 +267,14 @@ def _parse_times(
                 if src.event_time_format
                 else "as ISO 8601"
             )
-            raise SourceError(
+            raise MalformedSource(
                 f"{path}: {int(bad.sum())} value(s) in column {column!r} (event_time) cannot be "
                 f"parsed {hint}, e.g. {example!r} at row {int(np.flatnonzero(bad)[0]) + 2}. "
                 "Set source.event_time_format to the strptime format of the export "
                 '(e.g. "%Y-%m-%d %H:%M:%S")'
             )
         if mixed is not None and len(mixed):
-            raise SourceError(
+            raise MalformedSource(
                 f"{path}: column {column!r} (event_time) mixes timestamps with and without a "
                 f"UTC offset, e.g. {mixed.iloc[0]!r}; make the export consistent, or set "
                 "source.event_time_format"
@@ -279,25 +290,29 @@ def _parse_times(
     return series.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
 
 
-def _conform(events: pd.DataFrame) -> pd.DataFrame:
-    """Cast a mapped frame to the lake schema; numbers that are not numbers become NaN."""
+def _conform(events: pd.DataFrame, defaults: dict[str, Any]) -> pd.DataFrame:
+    """Cast a mapped frame to the lake schema, filling empty cells with the defaults."""
     out = pd.DataFrame(index=events.index)
     for field in EVENT_SCHEMA:
         name = field.name
+        default = defaults.get(name, 0.0 if name == "amount" else None)
         if name not in events:
-            out[name] = 0.0 if name == "amount" else None
+            out[name] = default
         elif name in NUMERIC_EVENT_COLUMNS:
-            out[name] = pd.to_numeric(events[name], errors="coerce")
+            # an empty cell takes the default; text that is not a number becomes NaN,
+            # which the validation gate reports
+            values = pd.to_numeric(events[name], errors="coerce")
+            out[name] = values.where(events[name].notna(), default)
         else:
-            out[name] = events[name]
+            out[name] = events[name].where(events[name].notna(), default)
     table = pa.Table.from_pandas(_as_text(out), schema=EVENT_SCHEMA, preserve_index=False)
     return table.to_pandas()
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as strings whatever the source typed them as (ids may be numbers)."""
     frame = frame.copy()
     for field in EVENT_SCHEMA:
         if pa.types.is_string(field.type):
-            col = frame[field.name]
-            frame[field.name] = col.where(col.isna(), col.astype(str)) if len(col) else col
+            frame[field.name] = frame[field.name].astype("string")
     return frame

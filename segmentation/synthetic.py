@@ -62,6 +62,8 @@ class GeneratedData:
     events: pd.DataFrame
     customers: pd.DataFrame
     ground_truth: pd.DataFrame
+    start: dt.date
+    days: int
 
 
 def generate(
@@ -144,7 +146,9 @@ def generate(
     truth = pd.DataFrame(
         {"customer_id": ids, "persona": np.array([p.name for p in PERSONAS])[final_persona]}
     )[seen].reset_index(drop=True)
-    return GeneratedData(events=events, customers=customers_df, ground_truth=truth)
+    return GeneratedData(
+        events=events, customers=customers_df, ground_truth=truth, start=start, days=days
+    )
 
 
 def _draw_events(
@@ -232,9 +236,12 @@ def write(
     (out / "customers").mkdir(parents=True, exist_ok=True)
     written = []
     day = data.events["event_time"].dt.strftime("%Y-%m-%d")
-    for ds, frame in data.events.groupby(day, sort=True):
+    by_day = dict(iter(data.events.groupby(day, sort=True)))
+    for i in range(data.days):
+        ds = (data.start + dt.timedelta(days=i)).isoformat()
         path = events_dir / f"{ds}.{fmt}"
-        _write_frame(frame, path, fmt)
+        # a day without events still gets its (empty) file, as a daily export would
+        _write_frame(by_day.get(ds, data.events.iloc[:0]), path, fmt)
         written.append(path)
     _write_frame(data.customers, out / "customers" / f"customers.{fmt}", fmt)
     data.ground_truth.to_csv(out / "ground_truth.csv", index=False)

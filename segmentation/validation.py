@@ -29,11 +29,13 @@ class Failure:
     column: str | None
     unexpected: int | None
     detail: str
+    examples: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         where = f" on {self.column}" if self.column else ""
         count = f": {self.unexpected} unexpected row(s)" if self.unexpected is not None else ""
-        return f"{self.expectation}{where}{count}{self.detail}"
+        shown = f", e.g. {', '.join(self.examples)}" if self.examples else ""
+        return f"{self.expectation}{where}{count}{shown}{self.detail}"
 
 
 @dataclass(frozen=True)
@@ -131,12 +133,17 @@ def validate_frame(
         observed = r.result.get("observed_value") if r.result else None
         if observed is not None and r.result.get("unexpected_count") is None:
             detail += f" (observed {observed})"
+        examples = (r.result or {}).get("partial_unexpected_list") or []
+        allowed = kwargs.get("value_set")
+        if isinstance(allowed, list):
+            detail += f" (allowed: {', '.join(map(str, allowed))})"
         failures.append(
             Failure(
                 expectation=r.expectation_config.type,
                 column=kwargs.get("column"),
                 unexpected=r.result.get("unexpected_count") if r.result else None,
                 detail=detail,
+                examples=tuple(dict.fromkeys(repr(v) for v in examples))[:3],
             )
         )
     failures.sort(key=lambda f: (f.expectation, f.column or ""))

@@ -73,3 +73,9 @@ def test_bad_rows_break_the_contract() -> None:
     assert (ev["amount"] < 0).sum() == 10
     assert (ev["event_type"] == "refund_request").sum() == 10
     assert ev["event_id"].duplicated().sum() >= 9
+
+
+def test_personas_listed_by_the_cli_are_the_planted_ones() -> None:
+    from segmentation.cli import PERSONA_NAMES
+
+    assert tuple(p.name for p in synthetic.PERSONAS) == PERSONA_NAMES
