@@ -164,3 +164,49 @@ def test_offsets_in_a_custom_format_may_differ_row_to_row(tmp_path: Path) -> Non
         pd.Timestamp("2024-05-01T02:00:00Z"),
         pd.Timestamp("2024-05-01T08:00:00Z"),
     ]
+
+
+def test_numeric_ids_in_a_folder_of_daily_parquet_files(tmp_path: Path) -> None:
+    for day, hour in (("2024-05-01", 10), ("2024-05-02", 11)):
+        pd.DataFrame(
+            {
+                "client_no": [42],  # numbers, not text
+                "event_time": pd.to_datetime([f"{day}T{hour}:00:00Z"], utc=True),
+                "event_type": ["purchase"],
+            }
+        ).to_parquet(tmp_path / f"{day}.parquet")
+    src = SourceConfig(path=str(tmp_path), format="parquet", columns={"customer_id": "client_no"})
+    # one of the two files has no row for the day: its empty id column must still be text
+    events = sources.read_events(src, UTC, DAY, DAY)
+    assert events["customer_id"].tolist() == ["42"]
+
+
+def test_a_day_read_alone_finds_its_events_in_the_neighbouring_exports(tmp_path: Path) -> None:
+    # exports cut at UTC midnight, pipeline days in Berlin (UTC+2 in May)
+    (tmp_path / "2024-04-30.csv").write_text(
+        "customer_id,event_time,event_type\na,2024-04-30T23:00:00Z,view\n"  # 05-01 01:00 Berlin
+    )
+    (tmp_path / "2024-05-01.csv").write_text(
+        "customer_id,event_time,event_type\nb,2024-05-01T12:00:00Z,view\n"
+        "c,2024-05-01T22:30:00Z,view\n"  # 05-02 00:30 in Berlin: not this day
+    )
+    berlin = parse_config({"timezone": "Europe/Berlin"}, base_dir=Path(".")).tz
+    src = SourceConfig(path=str(tmp_path / "{ds}.csv"))
+    alone = sources.read_events(src, berlin, DAY, DAY)
+    assert alone["customer_id"].tolist() == ["a", "b"]
+    in_range = sources.read_events(src, berlin, DAY - dt.timedelta(days=1), DAY)
+    assert in_range["customer_id"].tolist() == ["a", "b"]  # the same day, the same events
+
+
+def test_empty_cells_take_the_default_and_text_that_is_no_number_does_not(tmp_path: Path) -> None:
+    (tmp_path / "e.csv").write_text(
+        "customer_id,event_time,event_type,amount\n"
+        "a,2024-05-01T10:00:00Z,view,\n"
+        "b,2024-05-01T11:00:00Z,,12.5\n"
+        "c,2024-05-01T12:00:00Z,purchase,12;5\n"
+    )
+    src = SourceConfig(path=str(tmp_path / "e.csv"), defaults={"event_type": "purchase"})
+    events = sources.read_events(src, UTC, DAY, DAY)
+    assert events["event_type"].tolist() == ["view", "purchase", "purchase"]
+    assert events["amount"].tolist()[:2] == [0.0, 12.5]
+    assert pd.isna(events["amount"].iloc[2])  # left for the validation gate to report
