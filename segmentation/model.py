@@ -120,10 +120,6 @@ class Segmenter(ClusterMixin, BaseEstimator):
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.pipeline_.predict(self._values(X)))
 
-    def transform_scaled(self, X: pd.DataFrame) -> np.ndarray:
-        """Features on the model's scale (log1p where skewed, then standardised)."""
-        return np.asarray(self.pipeline_.named_steps["prep"].transform(self._values(X)))
-
     def _values(self, X: pd.DataFrame) -> np.ndarray:
         return X[list(self.feature_names_in_)].to_numpy(dtype="float64")
 
