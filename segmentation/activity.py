@@ -152,7 +152,6 @@ def _register_events(
             }
         )
         con.register("raw", frame)
-        source = "raw"
     else:
         files = [str(p) for p in events]
         if not files:
@@ -166,10 +165,9 @@ def _register_events(
                 "customer_id, event_type, amount, category, "
                 "CAST(event_date AS DATE) AS event_date, event_time"
             ).create_view("raw")
-        source = "raw"
     con.execute(
         "CREATE TEMP VIEW ev AS SELECT customer_id, event_type, amount, category, event_date, "
-        f"epoch_us(event_time) AS t FROM {source}"
+        "epoch_us(event_time) AS t FROM raw"
     )
 
 

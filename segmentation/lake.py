@@ -37,13 +37,7 @@ def write_partition(
 ) -> Path:
     """Replace the partition ``key=day`` under ``root`` with ``frame``, atomically."""
     target = partition_dir(root, key, day)
-    target.mkdir(parents=True, exist_ok=True)
-    tmp = target / f".tmp-{PART}-{uuid.uuid4().hex}"
-    try:
-        pq.write_table(_to_table(frame, schema, metadata), tmp)
-        os.replace(tmp, target / PART)  # atomic: readers see the old file or the new one
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_file(_to_table(frame, schema, metadata), target / PART)
     return target
 
 
@@ -99,14 +93,10 @@ def partition_days(root: Path, key: str) -> list[dt.date]:
     return sorted(days)
 
 
-def partition_files(
-    root: Path, key: str, upto: dt.date, since: dt.date | None = None
-) -> list[Path]:
-    """Partition files with ``since <= day <= upto``; only those are ever opened."""
+def partition_files(root: Path, key: str, upto: dt.date) -> list[Path]:
+    """Partition files of days <= ``upto``; later ones are never opened."""
     return [
-        partition_dir(root, key, day) / PART
-        for day in partition_days(root, key)
-        if day <= upto and (since is None or day >= since)
+        partition_dir(root, key, day) / PART for day in partition_days(root, key) if day <= upto
     ]
 
 

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from segmentation.features import SKEWED_FEATURES
+
 # archetype -> weights on standardised (log-scale) segment means
 ARCHETYPES: dict[str, dict[str, float]] = {
     "High-value loyal": {"monetary": 1.0, "frequency": 1.0, "days_since_last_event": -0.5},
@@ -25,16 +27,8 @@ ARCHETYPES: dict[str, dict[str, float]] = {
     "Occasional": {"frequency": -0.5, "active_days": -0.5},
 }
 ARCHETYPE_FEATURES = sorted({f for weights in ARCHETYPES.values() for f in weights})
-LOG_SCALE = (
-    "days_since_last_event",
-    "recency_days",
-    "frequency",
-    "monetary",
-    "avg_order_value",
-    "tenure_days",
-    "active_days",
-    "n_view",
-)
+# compared on the model's log scale: the skewed features, and view counts
+LOG_SCALE = SKEWED_FEATURES | {"n_view"}
 
 
 def segment_profiles(

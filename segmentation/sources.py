@@ -110,7 +110,7 @@ def read_events(src: SourceConfig, tz: ZoneInfo, first: dt.date, last: dt.date) 
             if neighbour.is_file():
                 files.append(neighbour)
     frames = [_read_event_file(path, src, tz, start, end) for path in files]
-    events = pd.concat(frames, ignore_index=True) if frames else _empty_events()
+    events = pd.concat(frames, ignore_index=True)  # source_files never returns no file
     # duplicates are dropped within a day, so reading a range at once (ingest) and day by
     # day (the nightly run) give the same lake
     local_day = events["event_time"].dt.tz_convert(tz).dt.date
@@ -139,10 +139,6 @@ def read_customers(src: SourceConfig) -> pd.DataFrame:
         customers["age"] = pd.to_numeric(customers["age"], errors="coerce")
     customers = customers.dropna(subset=["customer_id"])
     return customers.drop_duplicates("customer_id", keep="last").reset_index(drop=True)
-
-
-def _empty_events() -> pd.DataFrame:
-    return EVENT_SCHEMA.empty_table().to_pandas()
 
 
 def _read_event_file(
