@@ -34,6 +34,7 @@ CANONICAL_EVENT_COLUMNS = (
     "product_id",
     "quantity",
 )
+RFM_AXES = ("recency_days", "frequency", "monetary")
 CUSTOMER_COLUMNS = ("customer_id", "signup_date", "birth_date", "age", "gender", "region")
 
 
@@ -73,21 +74,61 @@ class FeaturesConfig:
     max_categories: int = 8
 
 
+Algorithm = Literal["kmeans", "gmm", "ward"]
+
+
 @dataclass(frozen=True)
 class ModelConfig:
-    algorithm: Literal["kmeans"] = "kmeans"
-    # a fixed number of segments, or null to choose over [k_min, k_max] by silhouette
+    # candidate families; "kmeans" fits MiniBatchKMeans when the fit set exceeds minibatch_above
+    algorithms: tuple[Algorithm, ...] = ("kmeans", "gmm", "ward")
+    # a fixed number of segments, or null to choose over [k_min, k_max]
     n_segments: int | None = None
     k_min: int = 4
     k_max: int = 10
-    # customers sampled (seeded) to score candidate k and to fit the final model
+    # customers sampled (seeded) to score the candidates, and to fit the chosen one
     score_sample: int = 3_000
     fit_sample: int = 50_000
+    minibatch_above: int = 20_000
+    # stability: adjusted Rand index between fits on this many pairs of bootstrap resamples
+    stability_resamples: int = 2
+    # candidates less stable than this are not chosen (unless none reaches it)
+    min_stability: float = 0.8
+    # a challenger replaces the champion only if its silhouette beats the champion's (both
+    # scored on today's sample) by at least this much; 0 promotes any challenger not worse
+    promote_margin: float = 0.02
     random_state: int = 42
     # a new cluster keeps an old segment_id only if its centre is this close (standardised units)
     id_match_distance: float = 1.5
     # null: the behavioural defaults in segmentation.features.MODEL_FEATURES plus category shares
     features: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class PersonasConfig:
+    language: Literal["en", "zh"] = "en"
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    # depth of the surrogate decision tree that explains segments as readable rules
+    max_depth: int = 4
+    # customers sampled (seeded) to fit it; coverage and precision are measured on everyone
+    sample: int = 50_000
+
+
+@dataclass(frozen=True)
+class ControlConfig:
+    # share of each segment held out of campaigns; per-segment overrides by segment_id
+    share: float = 0.10
+    shares: dict[int, float] = field(default_factory=dict)
+    salt: str = "segmentation-control"
+
+
+@dataclass(frozen=True)
+class RfmConfig:
+    # null: quintiles among buyers. Or four increasing cut points per axis, e.g.
+    # {recency_days: [7, 30, 90, 180], frequency: [1, 2, 4, 8], monetary: [50, 100, 250, 500]}
+    cuts: dict[str, tuple[float, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +150,10 @@ class Config:
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    personas: PersonasConfig = field(default_factory=PersonasConfig)
+    rules: RulesConfig = field(default_factory=RulesConfig)
+    control: ControlConfig = field(default_factory=ControlConfig)
+    rfm: RfmConfig = field(default_factory=RfmConfig)
     drift: DriftConfig = field(default_factory=DriftConfig)
 
     @property
@@ -159,6 +204,29 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
         raise ConfigError(f"{origin}: model.n_segments must be at least 2 (or null)")
     if not 2 <= m.k_min <= m.k_max:
         raise ConfigError(f"{origin}: model.k_min and k_max must satisfy 2 <= k_min <= k_max")
+    if not m.algorithms or len(set(m.algorithms)) != len(m.algorithms):
+        raise ConfigError(f"{origin}: model.algorithms must list each of kmeans, gmm, ward once")
+    if not 0 <= m.min_stability <= 1:
+        raise ConfigError(f"{origin}: model.min_stability must be between 0 and 1")
+    if m.stability_resamples < 1:
+        raise ConfigError(f"{origin}: model.stability_resamples must be at least 1")
+    if not 1 <= cfg.rules.max_depth <= 8:
+        raise ConfigError(f"{origin}: rules.max_depth must be between 1 and 8")
+    for sid, share in {"share": cfg.control.share, **cfg.control.shares}.items():
+        if not 0 <= share < 1:
+            name = "control.share" if sid == "share" else f"control.shares.{sid}"
+            raise ConfigError(f"{origin}: {name} must be a fraction in [0, 1), e.g. 0.1")
+    for axis, cuts in (cfg.rfm.cuts or {}).items():
+        if axis not in RFM_AXES:
+            raise ConfigError(
+                f"{origin}: rfm.cuts has unknown axis {axis!r}{_suggest(axis, RFM_AXES)}; "
+                f"axes are {', '.join(RFM_AXES)}"
+            )
+        if len(cuts) != 4 or list(cuts) != sorted(set(cuts)):
+            raise ConfigError(
+                f"{origin}: rfm.cuts.{axis} needs 4 increasing cut points (5 score bands), "
+                f"got {list(cuts)}"
+            )
     if cfg.features.window_days < 1:
         raise ConfigError(f"{origin}: features.window_days must be a positive number of days")
     ev = cfg.events
@@ -240,7 +308,13 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping")
-        return {str(k): v for k, v in value.items()}
+        key_type, value_type = args
+        return {
+            (str(k) if key_type is str else _coerce(key_type, k, f"{where}.{k}")): (
+                v if value_type is Any else _coerce(value_type, v, f"{where}.{k}")
+            )
+            for k, v in value.items()
+        }
     if origin is tuple:
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{where}: expected a list")
