@@ -13,6 +13,18 @@ import numpy as np
 import pandas as pd
 
 EPS = 1e-4
+# features that grow by one every day for every customer: compared with the reference aged
+# to today, so only a change in the mix of customers (not the calendar) counts as drift
+AGEING_FEATURES = ("tenure_days",)
+
+
+def aged(reference: pd.DataFrame, days: int) -> pd.DataFrame:
+    """The reference as it would look ``days`` later if its customers simply grew older."""
+    out = reference.copy()
+    for col in AGEING_FEATURES:
+        if col in out:
+            out[col] = out[col] + days
+    return out
 
 
 def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float:

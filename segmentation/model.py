@@ -1,41 +1,41 @@
-"""The segmentation model: training, choosing the number of segments, stable ids, the registry.
+"""The segmentation model: candidate algorithms, the selection rule, training.
 
 ``Segmenter`` follows the scikit-learn estimator contract: ``__init__`` stores parameters,
-``fit`` returns ``self`` and fitted state ends in ``_``. The pipeline is log1p on skewed
-features, standard scaling and KMeans. Every random source is seeded from the config's
-``random_state`` and the run date, so a rerun of a date reproduces its model exactly.
+``fit`` returns ``self`` and fitted state ends in ``_``. It scores KMeans, a Gaussian mixture
+and Ward clustering over a range of segment counts on a seeded sample and fits the winner
+(``Segmenter.fit`` states the rule). Every random source is seeded from the config's
+``random_state`` and the run date, so a rerun of a date reproduces its model exactly. What
+happens to a trained model (champion or not, its segment ids) is ``segmentation.registry``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import json
-import shutil
-import uuid
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
-from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.cluster import KMeans
+from scipy.cluster.hierarchy import fcluster, linkage
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_score,
+)
+from sklearn.mixture import GaussianMixture
+from sklearn.neighbors import NearestCentroid
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from segmentation.config import ModelConfig
 from segmentation.errors import SegmentationError
 from segmentation.features import SKEWED_FEATURES
-from segmentation.lake import replace_dir
-
-ARTIFACT = "model.joblib"
-META = "meta.json"
 
 
 def run_seed(random_state: int, day: dt.date) -> int:
@@ -43,31 +43,57 @@ def run_seed(random_state: int, day: dt.date) -> int:
     return (random_state * 1_000_003 + day.toordinal()) % (2**32)
 
 
+ALGORITHMS = ("kmeans", "gmm", "ward")  # also the tie-break order: simplest first
+CRITERIA = ("silhouette", "davies_bouldin", "calinski_harabasz")
+
+
 class Segmenter(ClusterMixin, BaseEstimator):
-    """log1p(skewed) -> StandardScaler -> KMeans, with k chosen by silhouette when not fixed."""
+    """Chooses an algorithm and a number of segments, then fits it; see ``fit`` for the rule.
+
+    Preprocessing (learnt on the fit sample): the basket size of customers who never bought is
+    unknown, so it is imputed with the median buyer's (otherwise the zeros form a segment of
+    their own); log1p on skewed features; standard scaling.
+    """
 
     def __init__(
         self,
+        algorithms: Sequence[str] = ALGORITHMS,
         n_segments: int | None = None,
         k_min: int = 4,
         k_max: int = 10,
         score_sample: int = 3_000,
         fit_sample: int = 50_000,
+        minibatch_above: int = 20_000,
+        stability_resamples: int = 2,
+        min_stability: float = 0.8,
         skewed: Sequence[str] = tuple(sorted(SKEWED_FEATURES)),
         random_state: int = 0,
     ) -> None:
+        self.algorithms = algorithms
         self.n_segments = n_segments
         self.k_min = k_min
         self.k_max = k_max
         self.score_sample = score_sample
         self.fit_sample = fit_sample
+        self.minibatch_above = minibatch_above
+        self.stability_resamples = stability_resamples
+        self.min_stability = min_stability
         self.skewed = skewed
         self.random_state = random_state
 
     def fit(self, X: pd.DataFrame, y: None = None) -> Segmenter:
-        if len(X) < max(self.k_min, 2) * 2:
+        """Score every (algorithm, k) candidate on a seeded sample and fit the chosen one.
+
+        The rule: candidates whose stability (mean adjusted Rand index between the sample's
+        labels and those of fits on bootstrap resamples) reaches ``min_stability`` are
+        eligible (all are, if none does); among them the best mean rank over silhouette
+        (higher is better), Davies-Bouldin (lower) and Calinski-Harabasz (higher) wins; ties go
+        to the more stable, then to fewer segments, then to the simpler algorithm.
+        """
+        k_low = self.n_segments or self.k_min
+        if len(X) < max(k_low, 2) * 2:
             raise SegmentationError(
-                f"only {len(X)} customers to segment; need at least {max(self.k_min, 2) * 2} "
+                f"only {len(X)} customers to segment; need at least {max(k_low, 2) * 2} "
                 "(ingest more days, or lower model.k_min / model.n_segments)"
             )
         values = X.to_numpy(dtype="float64")
@@ -79,53 +105,75 @@ class Segmenter(ClusterMixin, BaseEstimator):
         prep = self._preprocessor(list(X.columns))
         fit_rows = _sample(len(values), self.fit_sample, rng)
         prep.fit(values[fit_rows])
-        scored_rows = _sample(len(values), self.score_sample, rng)
-        scored = prep.transform(values[scored_rows])
+        self.score_rows_ = _sample(len(values), self.score_sample, rng)
+        scored = prep.transform(values[self.score_rows_])
 
-        candidates = (
+        ks = (
             [self.n_segments]
             if self.n_segments
             else list(range(self.k_min, min(self.k_max, len(scored) - 1) + 1))
         )
-        if max(candidates) >= len(scored):
+        if max(ks) >= len(scored):
             raise SegmentationError(
-                f"cannot form {max(candidates)} segments from {len(scored)} customers; "
+                f"cannot form {max(ks)} segments from {len(scored)} customers; "
                 "lower model.n_segments or ingest more history"
             )
-        self.k_scores_: dict[int, float] = {}
-        for k in candidates:
-            with warnings.catch_warnings():
-                # too few distinct points for k clusters: explained below instead
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                labels = self._kmeans(k).fit_predict(scored)
-            if len(np.unique(labels)) < k:
-                raise SegmentationError(
-                    f"the customers' features barely differ: no {k} distinct segments exist "
-                    "(check that the events carry amounts and varied event types)"
+        if len(np.unique(scored, axis=0)) < max(ks):
+            raise SegmentationError(
+                f"the customers' features barely differ: no {max(ks)} distinct segments exist "
+                "(check that the events carry amounts and varied event types)"
+            )
+        resamples = [
+            rng.integers(0, len(scored), len(scored)) for _ in range(self.stability_resamples)
+        ]
+        self.candidates_: list[dict[str, Any]] = []
+        for algorithm in self.algorithms:
+            labels = _labels_by_k(algorithm, scored, ks, self.random_state)
+            boot = [
+                _labels_by_k(algorithm, scored, ks, self.random_state + 1 + i, rows)
+                for i, rows in enumerate(resamples)
+            ]
+            for k in ks:
+                if len(np.unique(labels[k])) < k:
+                    raise SegmentationError(
+                        f"the customers' features barely differ: no {k} distinct segments "
+                        "exist (check that the events carry amounts and varied event types)"
+                    )
+                self.candidates_.append(
+                    {
+                        "algorithm": algorithm,
+                        "k": k,
+                        **quality(scored, labels[k]),
+                        "stability": float(
+                            np.mean([adjusted_rand_score(labels[k], b[k]) for b in boot])
+                        ),
+                    }
                 )
-            self.k_scores_[k] = float(silhouette_score(scored, labels))
-        # the best silhouette; on a tie the smaller k (simpler to act on)
-        k_best = max(candidates, key=lambda k: (round(self.k_scores_[k], 6), -k))
-        kmeans = self._kmeans(k_best).fit(prep.transform(values[fit_rows]))
-        self.pipeline_ = Pipeline([("prep", prep), ("kmeans", kmeans)])
-        self.n_segments_ = k_best
-        labels = kmeans.predict(scored)
+        best = choose(self.candidates_, self.min_stability)
+        self.n_segments_ = int(best["k"])
+        self.algorithm_, clusterer = self._final(
+            str(best["algorithm"]), self.n_segments_, prep.transform(values[fit_rows]), scored
+        )
+        self.pipeline_ = Pipeline([("prep", prep), ("cluster", clusterer)])
         self.scores_ = {
-            "silhouette": float(silhouette_score(scored, labels)),
-            "davies_bouldin": float(davies_bouldin_score(scored, labels)),
-            "calinski_harabasz": float(calinski_harabasz_score(scored, labels)),
+            **quality(scored, clusterer.predict(scored)),
+            "stability": float(best["stability"]),
         }
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.pipeline_.predict(self._values(X)))
 
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """Features in the model's scaled space (where distances and silhouettes are taken)."""
+        return np.asarray(self.pipeline_.named_steps["prep"].transform(self._values(X)))
+
     def _values(self, X: pd.DataFrame) -> np.ndarray:
         return X[list(self.feature_names_in_)].to_numpy(dtype="float64")
 
     @property
     def centers_scaled_(self) -> np.ndarray:
-        return np.asarray(self.pipeline_.named_steps["kmeans"].cluster_centers_)
+        return _centers(self.pipeline_.named_steps["cluster"])
 
     def centers_log_(self) -> np.ndarray:
         """Cluster centres on the log scale before standardising (comparable across models)."""
@@ -134,15 +182,144 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     def _preprocessor(self, columns: list[str]) -> Pipeline:
         skewed = [i for i, c in enumerate(columns) if c in set(self.skewed)]
+        basket = (
+            (columns.index("avg_order_value"), columns.index("frequency"))
+            if {"avg_order_value", "frequency"} <= set(columns)
+            else None
+        )
         return Pipeline(
             [
+                ("basket", _ImputeBasket(basket)),
                 ("log", FunctionTransformer(_Log1p(skewed))),
                 ("scale", StandardScaler()),
             ]
         )
 
-    def _kmeans(self, k: int) -> KMeans:
-        return KMeans(n_clusters=k, n_init=4, random_state=self.random_state)
+    def _final(
+        self, algorithm: str, k: int, fit_set: np.ndarray, scored: np.ndarray
+    ) -> tuple[str, Any]:
+        """The chosen candidate fitted for production use, and its algorithm's name."""
+        with _quiet():
+            if algorithm == "ward":
+                # hierarchical clustering is quadratic: fit on the sample, assign the rest
+                labels = _labels_by_k("ward", scored, [k], self.random_state)[k]
+                return "ward", NearestCentroid().fit(scored, labels)
+            if algorithm == "gmm":
+                return "gmm", _gmm(k, self.random_state).fit(fit_set)
+            if len(fit_set) > self.minibatch_above:
+                return "minibatch_kmeans", MiniBatchKMeans(
+                    n_clusters=k, n_init=3, batch_size=4096, random_state=self.random_state
+                ).fit(fit_set)
+            return "kmeans", _kmeans(k, self.random_state).fit(fit_set)
+
+
+def choose(candidates: list[dict[str, Any]], min_stability: float) -> dict[str, Any]:
+    """The winning candidate by the documented rule (see ``Segmenter.fit``)."""
+    eligible = [c for c in candidates if c["stability"] >= min_stability] or candidates
+    frame = pd.DataFrame(eligible)
+    ranks = pd.concat(
+        [
+            frame["silhouette"].rank(ascending=False),
+            frame["davies_bouldin"].rank(ascending=True),
+            frame["calinski_harabasz"].rank(ascending=False),
+        ],
+        axis=1,
+    ).mean(axis=1)
+    order = sorted(
+        range(len(eligible)),
+        key=lambda i: (
+            round(float(ranks.iloc[i]), 9),
+            -round(eligible[i]["stability"], 9),
+            eligible[i]["k"],
+            ALGORITHMS.index(eligible[i]["algorithm"]),
+        ),
+    )
+    return eligible[order[0]]
+
+
+def _labels_by_k(
+    algorithm: str,
+    scored: np.ndarray,
+    ks: list[int],
+    seed: int,
+    rows: np.ndarray | None = None,
+) -> dict[int, np.ndarray]:
+    """Labels of the scored sample for each k, from fits on ``scored[rows]`` (default: all)."""
+    train = scored if rows is None else scored[rows]
+    out = {}
+    with _quiet():
+        if algorithm == "ward":
+            tree = linkage(train, method="ward")  # one tree, cut at every k
+            for k in ks:
+                cut = fcluster(tree, t=k, criterion="maxclust") - 1
+                if rows is None:
+                    out[k] = cut
+                else:
+                    out[k] = NearestCentroid().fit(train, cut).predict(scored)
+        else:
+            for k in ks:
+                est = _gmm(k, seed) if algorithm == "gmm" else _kmeans(k, seed)
+                out[k] = est.fit(train).predict(scored)
+    return out
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence warnings about degenerate data, which fit() explains in its own errors."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # NearestCentroid notes clusters with a constant feature; harmless for assignment
+        warnings.filterwarnings("ignore", message=".*within_class_std_dev_")
+        yield
+
+
+def _kmeans(k: int, seed: int) -> KMeans:
+    return KMeans(n_clusters=k, n_init=4, random_state=seed)
+
+
+def _gmm(k: int, seed: int) -> GaussianMixture:
+    # diagonal covariances: robust on a few thousand points and fast
+    return GaussianMixture(n_components=k, covariance_type="diag", random_state=seed)
+
+
+def _centers(clusterer: Any) -> np.ndarray:
+    for attr in ("cluster_centers_", "means_", "centroids_"):
+        if hasattr(clusterer, attr):
+            return np.asarray(getattr(clusterer, attr))
+    raise TypeError(f"{type(clusterer).__name__} has no cluster centres")
+
+
+def quality(X: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    if len(np.unique(labels)) < 2:
+        return {"silhouette": -1.0, "davies_bouldin": float("inf"), "calinski_harabasz": 0.0}
+    return {
+        "silhouette": float(silhouette_score(X, labels)),
+        "davies_bouldin": float(davies_bouldin_score(X, labels)),
+        "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
+    }
+
+
+class _ImputeBasket(TransformerMixin, BaseEstimator):
+    """Replace the basket size (avg order value) of non-buyers by the median buyer's."""
+
+    def __init__(self, columns: tuple[int, int] | None) -> None:
+        self.columns = columns
+
+    def fit(self, X: np.ndarray, y: None = None) -> _ImputeBasket:
+        self.median_ = 0.0
+        if self.columns is not None:
+            aov, freq = self.columns
+            bought = X[:, freq] > 0
+            self.median_ = float(np.median(X[bought, aov])) if bought.any() else 0.0
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        if self.columns is None:
+            return X
+        aov, freq = self.columns
+        out = np.array(X, dtype="float64")
+        out[out[:, freq] <= 0, aov] = self.median_
+        return out
 
 
 class _Log1p:
@@ -157,166 +334,27 @@ class _Log1p:
         return out
 
 
+def sample_rows(n: int, size: int, seed: int) -> np.ndarray:
+    """A seeded sample of at most ``size`` row positions out of ``n``, in order."""
+    return _sample(n, size, np.random.default_rng(seed))
+
+
 def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     if n <= size:
         return np.arange(n)
     return np.sort(rng.choice(n, size=size, replace=False))
 
 
-def align_segment_ids(
-    new_centers_log: np.ndarray,
-    features: list[str],
-    previous: ModelRecord | None,
-    scale: np.ndarray,
-    max_distance: float,
-) -> list[int]:
-    """Stable ids for the new model's clusters, matched to the previous model's centres.
-
-    Clusterings are only defined up to a permutation, so each new cluster takes the id of
-    the previous cluster nearest to it (an optimal one-to-one assignment on distances in the
-    new model's standardised space) when that distance is within ``max_distance``; the others
-    get fresh ids, never reusing a retired one.
-    """
-    k = len(new_centers_log)
-    if previous is None:
-        return list(range(k))
-    # compare on the features both models share, by name (category shares can change)
-    shared = [f for f in features if f in previous.features]
-    new = new_centers_log[:, [features.index(f) for f in shared]]
-    old = np.asarray(previous.centers_log)[:, [previous.features.index(f) for f in shared]]
-    if len(shared) * 2 < len(features):
-        old = old[:0]  # too little in common to say which segment is which: start afresh
-    ids = [-1] * k
-    if len(old):
-        unit = np.asarray(scale)[[features.index(f) for f in shared]]
-        dist = np.linalg.norm((new[:, None, :] - old[None, :, :]) / unit, axis=2)
-        rows, cols = linear_sum_assignment(dist)
-        for r, c in zip(rows, cols, strict=True):
-            if dist[r, c] <= max_distance:
-                ids[r] = previous.segment_ids[c]
-    next_id = previous.max_id_ever + 1
-    for i in range(k):
-        if ids[i] < 0:
-            ids[i] = next_id
-            next_id += 1
-    return ids
-
-
-@dataclass(frozen=True)
-class ModelRecord:
-    """What the registry keeps about a model version (meta.json beside the artifact)."""
-
-    model_version: str
-    trained_run_date: dt.date
-    algorithm: str
-    n_segments: int
-    features: list[str]
-    segment_ids: list[int]
-    centers_log: list[list[float]]
-    scale: list[float]
-    max_id_ever: int
-    scores: dict[str, float]
-    k_scores: dict[str, float]
-    training_customers: int
-    random_state: int
-
-    def to_json(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["trained_run_date"] = self.trained_run_date.isoformat()
-        return d
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> ModelRecord:
-        d = dict(d)
-        d["trained_run_date"] = dt.date.fromisoformat(d["trained_run_date"])
-        return cls(**d)
-
-
-def model_version(day: dt.date) -> str:
-    return f"m{day:%Y%m%d}"
-
-
 def train(features: pd.DataFrame, columns: list[str], cfg: ModelConfig, day: dt.date) -> Segmenter:
     return Segmenter(
+        algorithms=cfg.algorithms,
         n_segments=cfg.n_segments,
         k_min=cfg.k_min,
         k_max=cfg.k_max,
         score_sample=cfg.score_sample,
         fit_sample=cfg.fit_sample,
+        minibatch_above=cfg.minibatch_above,
+        stability_resamples=cfg.stability_resamples,
+        min_stability=cfg.min_stability,
         random_state=run_seed(cfg.random_state, day),
     ).fit(features[columns])
-
-
-def save_model(segmenter: Segmenter, record: ModelRecord, models_dir: Path) -> Path:
-    """Write artifact and metadata into ``models/<version>/`` atomically."""
-    models_dir.mkdir(parents=True, exist_ok=True)
-    tmp = models_dir / f".tmp-{record.model_version}-{uuid.uuid4().hex}"
-    tmp.mkdir()
-    try:
-        joblib.dump(segmenter, tmp / ARTIFACT)
-        (tmp / META).write_text(json.dumps(record.to_json(), indent=2, sort_keys=True))
-        target = models_dir / record.model_version
-        replace_dir(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-
-def load_model(models_dir: Path, version: str) -> tuple[Segmenter, ModelRecord]:
-    folder = models_dir / version
-    try:
-        segmenter = joblib.load(folder / ARTIFACT)
-        record = ModelRecord.from_json(json.loads((folder / META).read_text()))
-    except FileNotFoundError:
-        raise SegmentationError(
-            f"model {version} not found in {models_dir}; run train_model for its date first"
-        ) from None
-    except Exception as exc:
-        raise SegmentationError(
-            f"model artifact {folder} cannot be loaded ({type(exc).__name__}: {exc}); "
-            "re-run training for its date to rebuild it"
-        ) from None
-    return segmenter, record
-
-
-def list_models(models_dir: Path) -> list[ModelRecord]:
-    """All model versions with metadata, oldest training date first."""
-    if not models_dir.is_dir():
-        return []
-    records = [
-        ModelRecord.from_json(json.loads((d / META).read_text()))
-        for d in models_dir.iterdir()
-        if d.is_dir() and not d.name.startswith(".") and (d / META).is_file()
-    ]
-    return sorted(records, key=lambda r: r.trained_run_date)
-
-
-def latest_model_before(models_dir: Path, day: dt.date) -> ModelRecord | None:
-    """The newest model trained strictly before ``day`` (point in time)."""
-    earlier = [r for r in list_models(models_dir) if r.trained_run_date < day]
-    return earlier[-1] if earlier else None
-
-
-def registry_table(models_dir: Path, day: dt.date) -> pd.DataFrame:
-    """``model_registry`` as known at the end of ``day``: the model trained that day is active."""
-    rows = []
-    for r in list_models(models_dir):
-        if r.trained_run_date > day:
-            continue
-        rows.append(
-            {
-                "model_version": r.model_version,
-                "trained_run_date": r.trained_run_date,
-                "algorithm": r.algorithm,
-                "n_segments": r.n_segments,
-                "silhouette": r.scores["silhouette"],
-                "davies_bouldin": r.scores["davies_bouldin"],
-                "calinski_harabasz": r.scores["calinski_harabasz"],
-                "k_scores": json.dumps(r.k_scores, sort_keys=True),
-                "features": ",".join(r.features),
-                "training_customers": r.training_customers,
-                "random_state": r.random_state,
-                "status": "active" if r.trained_run_date == day else "retired",
-            }
-        )
-    return pd.DataFrame(rows)

@@ -1,34 +1,108 @@
-"""Segment names and one-sentence descriptions, derived from segment profiles.
+"""Segment archetypes, their names in each language, descriptions and category affinity.
 
 Each segment is compared with the whole population on the model's log scale (how many
 population standard deviations its mean lies away). Each archetype has a score built from
-those comparisons; names are assigned one-to-one to maximise the total score (the
-Hungarian method), so names are unique and the same profiles always give the same names.
+those comparisons; archetypes are assigned one-to-one to maximise the total score (the
+Hungarian method), so they are unique and the same profiles always give the same ones.
+
+Archetypes have stable language-neutral keys ("high_value_loyal"); the words a marketer
+reads come from ``LABELS`` at the edge, so a segment keeps its identity when the report
+language changes, and a key kept from one night to the next keeps its name.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from segmentation.features import SKEWED_FEATURES
+from segmentation.features import CATEGORY_PREFIX, SKEWED_FEATURES
 
-# archetype -> weights on standardised (log-scale) segment means
+# archetype key -> weights on standardised (log-scale) segment means
 ARCHETYPES: dict[str, dict[str, float]] = {
-    "High-value loyal": {"monetary": 1.0, "frequency": 1.0, "days_since_last_event": -0.5},
-    "Hibernating": {"days_since_last_event": 1.5, "frequency": -0.5},
-    "New": {"tenure_days": -1.5, "days_since_last_event": -0.3},
-    "At risk": {"days_since_last_event": 1.0, "frequency": 0.5, "tenure_days": 0.3},
-    "Bargain hunters": {"frequency": 0.5, "avg_order_value": -2.0},
-    "Window shoppers": {"conversion": -1.5, "n_view": 0.7},
-    "Loyal": {"frequency": 0.5, "days_since_last_event": -0.5, "tenure_days": 0.5},
-    "Promising": {"days_since_last_event": -0.6, "frequency": -0.3, "tenure_days": -0.3},
-    "Occasional": {"frequency": -0.5, "active_days": -0.5},
+    "high_value_loyal": {"monetary": 1.0, "frequency": 1.0, "days_since_last_event": -0.5},
+    "hibernating": {"days_since_last_event": 1.5, "frequency": -0.5},
+    "new": {"tenure_days": -1.5, "days_since_last_event": -0.3},
+    "at_risk": {"days_since_last_event": 1.0, "frequency": 0.5, "tenure_days": 0.3},
+    "bargain_hunters": {"frequency": 0.5, "avg_order_value": -2.0},
+    "window_shoppers": {"conversion": -1.5, "n_view": 0.7},
+    "loyal": {"frequency": 0.5, "days_since_last_event": -0.5, "tenure_days": 0.5},
+    "promising": {"days_since_last_event": -0.6, "frequency": -0.3, "tenure_days": -0.3},
+    "occasional": {"frequency": -0.5, "active_days": -0.5},
 }
 ARCHETYPE_FEATURES = sorted({f for weights in ARCHETYPES.values() for f in weights})
 # compared on the model's log scale: the skewed features, and view counts
 LOG_SCALE = SKEWED_FEATURES | {"n_view"}
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "high_value_loyal": "High-value loyal",
+        "hibernating": "Hibernating",
+        "new": "New",
+        "at_risk": "At risk",
+        "bargain_hunters": "Bargain hunters",
+        "window_shoppers": "Window shoppers",
+        "loyal": "Loyal",
+        "promising": "Promising",
+        "occasional": "Occasional",
+    },
+    "zh": {
+        "high_value_loyal": "高价值忠诚客户",
+        "hibernating": "沉睡客户",
+        "new": "新客户",
+        "at_risk": "流失风险客户",
+        "bargain_hunters": "价格敏感客户",
+        "window_shoppers": "只逛不买客户",
+        "loyal": "忠诚客户",
+        "promising": "潜力客户",
+        "occasional": "偶尔购买客户",
+    },
+}
+# label of a segment beyond the archetypes ("segment_<id>"), by language
+PLACEHOLDER_LABEL = {"en": "Segment {id}", "zh": "分群 {id}"}
+PLACEHOLDER_KEY = re.compile(r"segment_(-?\d+)")
+
+# a category is a segment's preference when its lift is at least this; at most TOP shown
+MIN_LIFT = 1.2
+TOP_AFFINITIES = 3
+
+# sentence parts, by language
+_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "spend_customer": "spends {ratio}× the median customer",
+        "spend_buyer": "spends {ratio}× the median buyer",
+        "purchases": "{n:.1f} purchases in the window",
+        "last_bought": "last bought {days} ago on average",
+        "not_bought": "{share:.0%} have not bought in the window",
+        "last_seen": "last seen {days} ago on average",
+        "category": "{share:.0%} of activity in {category}",
+        "day": "1 day",
+        "days": "{n} days",
+        "head": "{name}: ",
+        "sep": ", ",
+        "end": ".",
+        "no_preference": "no clear preference",
+        "list_sep": ", ",
+    },
+    "zh": {
+        "spend_customer": "消费额是客户中位数的 {ratio} 倍",
+        "spend_buyer": "消费额是购买客户中位数的 {ratio} 倍",
+        "purchases": "窗口期内平均购买 {n:.1f} 次",
+        "last_bought": "平均 {days}前购买",
+        "not_bought": "{share:.0%} 的客户在窗口期内未购买",
+        "last_seen": "平均 {days}前最后活跃",
+        "category": "{share:.0%} 的活动集中在 {category}",
+        "day": "1 天",
+        "days": "{n} 天",
+        "head": "{name}：",
+        "sep": "，",
+        "end": "。",
+        "no_preference": "无明显偏好",
+        "list_sep": "、",
+    },
+}
 
 
 def segment_profiles(
@@ -43,54 +117,161 @@ def segment_profiles(
     return profiles.reset_index()
 
 
-def name_segments(features: pd.DataFrame, segment_ids: np.ndarray) -> dict[int, str]:
-    """A unique, deterministic name per segment id from its profile."""
+def assign_archetypes(
+    features: pd.DataFrame, segment_ids: np.ndarray, keep: dict[int, str] | None = None
+) -> dict[int, str]:
+    """A unique archetype key per segment id, from its profile.
+
+    Ids in ``keep`` keep their key, so a name never jumps between segments from one night
+    to the next; pass the keys of the ids that still live. Every key in ``keep`` is reserved
+    (and returned) even if its id has no customers tonight, so the name is still there when
+    they come back. The other ids get the one-to-one assignment with the highest total score
+    among the unused archetypes; ids left over get ``segment_<id>``.
+    """
+    kept = _checked_keep(keep or {})
     z = _standardised_means(features, segment_ids)
-    ids = list(z.index)
-    names = list(ARCHETYPES)
-    weights = np.array([[ARCHETYPES[n].get(f, 0.0) for n in names] for f in z.columns])
-    score = z.to_numpy() @ weights  # segments x archetypes
-    # the one-to-one naming with the highest total score (Hungarian), stable for equal input
-    rows, cols = linear_sum_assignment(score, maximize=True)
-    result = {int(ids[r]): names[c] for r, c in zip(rows, cols, strict=True)}
+    ids = [int(s) for s in z.index]
+    rows = [i for i, s in enumerate(ids) if s not in kept]
+    free = [a for a in ARCHETYPES if a not in kept.values()]
+    result = dict(kept)
+    if rows and free:
+        weights = np.array([[ARCHETYPES[a].get(f, 0.0) for a in free] for f in z.columns])
+        score = z.to_numpy()[rows] @ weights  # unnamed segments x free archetypes
+        # the one-to-one naming with the highest total score (Hungarian), stable for equal input
+        r, c = linear_sum_assignment(score, maximize=True)
+        result.update({ids[rows[i]]: free[j] for i, j in zip(r, c, strict=True)})
     for s in ids:
-        result.setdefault(int(s), f"Segment {int(s)}")
-    return result
+        result.setdefault(s, f"segment_{s}")
+    return dict(sorted(result.items()))
+
+
+def segment_names(keys: dict[int, str], language: str) -> dict[int, str]:
+    """The label of each segment's archetype key in ``language``; unique, or an error."""
+    labels = _labels(language)
+    names = {}
+    for sid, key in keys.items():
+        placeholder = PLACEHOLDER_KEY.fullmatch(key)
+        if key in labels:
+            names[sid] = labels[key]
+        elif placeholder:
+            names[sid] = PLACEHOLDER_LABEL[language].format(id=int(placeholder.group(1)))
+        else:
+            raise ValueError(f"unknown archetype key {key!r} for segment {sid}")
+    if len(set(names.values())) != len(names):
+        raise ValueError(f"segment names are not unique: {sorted(keys.items())}")
+    return names
 
 
 def describe_segments(
-    features: pd.DataFrame, segment_ids: np.ndarray, names: dict[int, str]
+    features: pd.DataFrame,
+    segment_ids: np.ndarray,
+    names: dict[int, str],
+    language: str,
 ) -> dict[int, str]:
-    """One sentence per segment, relative to the median buyer."""
-    frame = features.assign(segment_id=segment_ids, _buyer=features["frequency"] > 0)
-    buyers = frame[frame["_buyer"]]
-    median_spend = float(buyers["monetary"].median()) if len(buyers) else 0.0
-    share_cols = [c for c in features.columns if c.startswith("category_share_")]
+    """One sentence per segment, relative to the whole population.
+
+    Spend compares the segment's median customer with the population's median customer:
+    medians, as spend is long-tailed and a segment like everyone else should read 1.0×.
+    When most customers have not bought (the population median is 0) the reference is the
+    median buyer, and the sentence says so. Segments where most have not bought are
+    described by how many have not and when they were last seen instead.
+    """
+    text = _TEXT[_check_language(language)]
+    ids = np.asarray(segment_ids)
+    buyer = features["frequency"].to_numpy(dtype="float64") > 0
+    spend = features["monetary"].to_numpy(dtype="float64")
+    frame = pd.DataFrame(
+        {
+            "segment_id": ids,
+            "buyer": buyer,
+            "spend": spend,
+            "purchases": features["frequency"].to_numpy(dtype="float64"),
+            "recency": np.where(buyer, features["recency_days"].to_numpy(dtype="float64"), np.nan),
+            "seen": features["days_since_last_event"].to_numpy(dtype="float64"),
+        }
+    )
+    stats = frame.groupby("segment_id", sort=True).agg(
+        customers=("buyer", "size"),
+        buyers=("buyer", "sum"),
+        spend=("spend", "median"),
+        purchases=("purchases", "mean"),
+        recency=("recency", "mean"),
+        seen=("seen", "mean"),
+    )
+    reference, spend_text = _reference_spend(spend, buyer, text)
+    top = _top_categories(category_affinity(features, ids))
+    columns = {c: stats[c].to_numpy(dtype="float64") for c in stats.columns}
     out = {}
-    for sid, group in frame.groupby("segment_id", sort=True):
-        bought = group[group["_buyer"]]
+    for i, sid in enumerate(int(s) for s in stats.index):
+        customers, buyers = columns["customers"][i], columns["buyers"][i]
         parts = []
-        if len(bought) * 2 >= len(group):
-            if median_spend > 0:
-                ratio = float(bought["monetary"].mean()) / median_spend
-                parts.append(f"buyers spend {ratio:.1f}x the median buyer")
-            parts.append(f"last bought {bought['recency_days'].mean():.0f} days ago on average")
-            parts.append(f"{group['frequency'].mean():.1f} purchases in the window")
+        if buyers * 2 >= customers:
+            if reference > 0:
+                ratio = _ratio(columns["spend"][i] / reference)
+                parts.append(spend_text.format(ratio=ratio))
+            parts.append(text["purchases"].format(n=columns["purchases"][i]))
+            parts.append(text["last_bought"].format(days=_days(columns["recency"][i], text)))
         else:
-            parts.append(f"{1 - len(bought) / len(group):.0%} have not bought in the window")
-            parts.append(
-                f"last seen {group['days_since_last_event'].mean():.0f} days ago on average"
-            )
-        if share_cols:
-            shares = group[share_cols].mean()
-            top = str(shares.idxmax()).removeprefix("category_share_")
-            parts.append(f"{shares.max():.0%} of activity in {top}")
-        key = int(str(sid))
-        out[key] = f"{names[key]}: " + ", ".join(parts) + "."
+            parts.append(text["not_bought"].format(share=1 - buyers / customers))
+            parts.append(text["last_seen"].format(days=_days(columns["seen"][i], text)))
+        if sid in top:
+            category, share = top[sid]
+            parts.append(text["category"].format(share=share, category=category))
+        out[sid] = text["head"].format(name=names[sid]) + text["sep"].join(parts) + text["end"]
+    return out
+
+
+def category_affinity(features: pd.DataFrame, segment_ids: np.ndarray) -> pd.DataFrame:
+    """Lift of each segment over the population in each category (association-rule view).
+
+    One row per (segment_id, category): ``share`` (the segment's share of activity in the
+    category), ``population_share`` and ``lift`` = share / population_share. Shares are the
+    means of the customers' smoothed ``category_share_*`` features, not pooled event counts:
+    every customer weighs the same, so a few very active customers cannot make a segment's
+    taste, and customers with little activity sit near the population mix (the features'
+    prior), which pulls thin evidence towards lift 1 instead of a spurious preference. The
+    feature table has no raw per-category counts anyway. ``category`` is the column's name
+    part (lower case, as in the feature table).
+    """
+    columns = sorted(c for c in features.columns if c.startswith(CATEGORY_PREFIX))
+    shares = features[columns].astype("float64")
+    means = shares.groupby(np.asarray(segment_ids), sort=True).mean()
+    population = shares.mean().to_numpy(dtype="float64")
+    n_segments, n_categories = len(means), len(columns)
+    share = means.to_numpy(dtype="float64").ravel()
+    base = np.tile(population, n_segments)
+    lift = np.divide(share, base, out=np.full_like(share, np.nan), where=base > 0)
+    return pd.DataFrame(
+        {
+            "segment_id": np.repeat(means.index.to_numpy(), n_categories).astype("int64"),
+            "category": pd.Series(
+                np.tile([c.removeprefix(CATEGORY_PREFIX) for c in columns], n_segments),
+                dtype="string",
+            ),
+            "share": share,
+            "population_share": base,
+            "lift": lift,
+        }
+    )
+
+
+def affinity_summary(affinity: pd.DataFrame, language: str) -> dict[int, str]:
+    """Per segment, the categories it over-indexes on: lift >= MIN_LIFT, top by lift."""
+    text = _TEXT[_check_language(language)]
+    strong = affinity[affinity["lift"] >= MIN_LIFT].sort_values(
+        ["segment_id", "lift", "category"], ascending=[True, False, True]
+    )
+    top = strong.groupby("segment_id", sort=True).head(TOP_AFFINITIES)
+    out = {int(s): text["no_preference"] for s in np.unique(affinity["segment_id"].to_numpy())}
+    for sid in np.unique(top["segment_id"].to_numpy()):
+        rows = top[top["segment_id"] == sid]
+        items = [f"{c} {lift:.1f}×" for c, lift in zip(rows["category"], rows["lift"], strict=True)]
+        out[int(sid)] = text["list_sep"].join(items)
     return out
 
 
 def _standardised_means(features: pd.DataFrame, segment_ids: np.ndarray) -> pd.DataFrame:
+    """Segment means of the archetype features in population standard deviations."""
     cols = [c for c in ARCHETYPE_FEATURES if c in features]
     values = features[cols].astype("float64")
     for c in cols:
@@ -102,3 +283,63 @@ def _standardised_means(features: pd.DataFrame, segment_ids: np.ndarray) -> pd.D
     std = values.std(ddof=0).replace(0, 1.0)
     means = values.assign(segment_id=segment_ids).groupby("segment_id", sort=True).mean()
     return ((means - values.mean()) / std).fillna(0.0)
+
+
+def _checked_keep(keep: dict[int, str]) -> dict[int, str]:
+    """``keep`` with int ids, or an error naming a key that cannot be kept."""
+    kept = {int(s): k for s, k in keep.items()}
+    for sid, key in kept.items():
+        if key not in ARCHETYPES and key != f"segment_{sid}":
+            raise ValueError(
+                f"segment {sid} cannot keep {key!r}: not an archetype ({', '.join(ARCHETYPES)}) "
+                f"nor its own placeholder 'segment_{sid}'"
+            )
+    if len(set(kept.values())) != len(kept):
+        raise ValueError(f"kept archetype keys are not unique: {sorted(kept.items())}")
+    return kept
+
+
+def _check_language(language: str) -> str:
+    if language not in LABELS:
+        raise ValueError(f"unknown language {language!r}; choose one of {', '.join(LABELS)}")
+    return language
+
+
+def _labels(language: str) -> dict[str, str]:
+    return LABELS[_check_language(language)]
+
+
+def _reference_spend(
+    spend: np.ndarray, buyer: np.ndarray, text: dict[str, str]
+) -> tuple[float, str]:
+    """The population's median spend, or the median buyer's when most have not bought."""
+    median = float(np.median(spend)) if len(spend) else 0.0
+    if median > 0:
+        return median, text["spend_customer"]
+    bought = spend[buyer]
+    return (float(np.median(bought)) if len(bought) else 0.0), text["spend_buyer"]
+
+
+def _top_categories(affinity: pd.DataFrame) -> dict[int, tuple[str, float]]:
+    """Per segment, the category with the largest share of activity (ties: by name)."""
+    order = ["segment_id", "share", "category"]
+    ranked = affinity.sort_values(order, ascending=[True, False, True])
+    first = ranked.groupby("segment_id", sort=True).head(1)
+    return {
+        int(s): (str(c), float(v))
+        for s, c, v in zip(first["segment_id"], first["category"], first["share"], strict=True)
+    }
+
+
+def _ratio(value: float) -> str:
+    """A ratio with sensible precision: 15, 4.2, 0.4, 0.05, <0.01."""
+    if round(value, 1) >= 10:
+        return f"{value:.0f}"
+    if round(value, 2) >= 0.1:
+        return f"{value:.1f}"
+    return f"{value:.2f}" if value >= 0.005 else "<0.01"
+
+
+def _days(value: float, text: dict[str, str]) -> str:
+    n = round(value)
+    return text["day"] if n == 1 else text["days"].format(n=n)

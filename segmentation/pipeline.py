@@ -32,7 +32,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmentation import activity, drift, lake, model, personas, publish, rfm, sources, validation
+from segmentation import (
+    activity,
+    control,
+    drift,
+    lake,
+    model,
+    personas,
+    publish,
+    registry,
+    rfm,
+    rules,
+    sources,
+    validation,
+)
 from segmentation.config import Config
 from segmentation.errors import BadInput, SegmentationError, ValidationFailed
 from segmentation.features import features_from_state, model_feature_columns
@@ -40,7 +53,7 @@ from segmentation.features import features_from_state, model_feature_columns
 log = logging.getLogger(__name__)
 EVENT_KEY = "event_date"
 STATE_KEY = "segmentation.state_of"
-WORK_TABLES = ("customer_segments", "segment_profiles", "segment_migrations")
+WORK_TABLES = ("customer_segments", "segment_profiles", "segment_migrations", "segment_rules")
 
 
 def resolve_run_date(
@@ -217,55 +230,135 @@ def _fingerprint(cfg: Config, files: list[Path]) -> str:
 
 
 def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
-    """Fit the segmenter on ``day``'s features and register it with stable segment ids."""
+    """Train tonight's challenger and decide whether it replaces the champion."""
     features = _features(cfg, day)
     columns = model_feature_columns(features, cfg.model.features)
-    segmenter = model.train(features, columns, cfg.model, day)
-    previous = model.latest_model_before(_models(cfg), day)
-    centers = segmenter.centers_log_()
-    scaler = segmenter.pipeline_.named_steps["prep"].named_steps["scale"]
-    ids = model.align_segment_ids(
-        centers, columns, previous, scaler.scale_, cfg.model.id_match_distance
+    challenger = model.train(features, columns, cfg.model, day)
+    champion = registry.champion_as_of(_models(cfg), day, strictly_before=True)
+    champion_score = None
+    forced = None
+    if champion is not None:
+        missing = [f for f in champion.features if f not in features]
+        if missing:
+            forced = f"the champion's features {missing} no longer exist"
+        else:
+            # both models' labels for the same customers, scored in the challenger's space
+            sample = features.iloc[challenger.score_rows_]
+            champion_model, _ = registry.load_model(_models(cfg), champion.model_version)
+            champion_score = model.quality(
+                challenger.transform(sample), champion_model.predict(sample)
+            )["silhouette"]
+            forced = _drift_forcing_retrain(cfg, champion, features, day)
+    promoted, reason = registry.promotion(
+        challenger.scores_["silhouette"], champion_score, cfg.model.promote_margin, forced
     )
-    record = model.ModelRecord(
-        model_version=model.model_version(day),
+    scaler = challenger.pipeline_.named_steps["prep"].named_steps["scale"]
+    alignment = registry.align_segment_ids(
+        challenger.centers_log_(), columns, champion, scaler.scale_, cfg.model.id_match_distance
+    )
+    # a segment that keeps its id keeps its name; new segments are named from their profile
+    kept = champion.keys_by_id if champion else {}
+    keep = {
+        new: kept[old]
+        for new, old in zip(alignment.segment_ids, alignment.previous_ids, strict=True)
+        if old is not None and old in kept
+    }
+    rows = model.sample_rows(len(features), cfg.model.fit_sample, challenger.random_state)
+    named = features.iloc[rows]
+    keys = personas.assign_archetypes(
+        named, np.asarray(alignment.segment_ids)[challenger.predict(named)], keep
+    )
+    version = registry.model_version(day)
+    record = registry.ModelRecord(
+        model_version=version,
         trained_run_date=day,
-        algorithm=cfg.model.algorithm,
-        n_segments=segmenter.n_segments_,
+        algorithm=challenger.algorithm_,
+        n_segments=challenger.n_segments_,
         features=columns,
-        segment_ids=ids,
-        centers_log=centers.tolist(),
+        segment_ids=alignment.segment_ids,
+        centers_log=challenger.centers_log_().tolist(),
         scale=scaler.scale_.tolist(),
-        max_id_ever=max([*ids, previous.max_id_ever if previous else -1]),
-        scores=segmenter.scores_,
-        k_scores={str(k): v for k, v in segmenter.k_scores_.items()},
+        max_id_ever=max([*alignment.segment_ids, champion.max_id_ever if champion else -1]),
+        scores={**challenger.scores_, "champion_silhouette": champion_score},
+        candidates=challenger.candidates_,
         training_customers=len(features),
-        random_state=segmenter.random_state,
+        random_state=challenger.random_state,
+        promoted=promoted,
+        reason=reason,
+        compared_with=champion.model_version if champion else None,
+        segment_keys={str(k): v for k, v in sorted(keys.items())},
+        lineage=registry.lineage_rows(alignment, version, champion) if promoted else [],
     )
-    model.save_model(segmenter, record, _models(cfg))
+    registry.save_model(challenger, record, _models(cfg))
+    log.info("%s %s: %s", version, "promoted" if promoted else "rejected", reason)
     return {
         "run_date": day.isoformat(),
-        "model_version": record.model_version,
+        "model_version": version,
+        "algorithm": record.algorithm,
         "n_segments": record.n_segments,
-        "silhouette": round(record.scores["silhouette"], 4),
+        "silhouette": round(challenger.scores_["silhouette"], 4),
+        "champion": version if promoted else champion.model_version if champion else None,
+        "reason": reason,
     }
 
 
+def _drift_forcing_retrain(
+    cfg: Config, champion: registry.ModelRecord, features: pd.DataFrame, features_day: dt.date
+) -> str | None:
+    """Drift policy: an alert-level PSI against the champion's training data forces a retrain."""
+    reference_day = champion.trained_run_date
+    if not (
+        lake.partition_dir(cfg.home / "features", "run_date", reference_day) / lake.PART
+    ).is_file():
+        return None
+    reference = _features(cfg, reference_day, champion.features)
+    seed = model.run_seed(cfg.model.random_state, reference_day)
+    d = cfg.drift
+    psi = drift.feature_drift(
+        drift.aged(
+            reference.iloc[model.sample_rows(len(reference), cfg.model.fit_sample, seed)],
+            (features_day - reference_day).days,
+        ),
+        features[champion.features].iloc[
+            model.sample_rows(len(features), cfg.model.fit_sample, seed)
+        ],
+        d.bins,
+        d.psi_warn,
+        d.psi_alert,
+    )
+    alerts = psi[psi["level"] == "alert"]
+    if alerts.empty:
+        return None
+    listed = ", ".join(f"{r.name} {r.value:.2f}" for r in alerts.itertuples())
+    return f"drift alert forces a retrain: PSI >= {d.psi_alert:g} on {listed}"
+
+
 def assign_segments(cfg: Config, day: dt.date) -> dict[str, Any]:
-    """Segment, name and RFM-score every customer; stage the tables for publishing."""
+    """Segment, name, explain and RFM-score every customer with the champion; stage the tables."""
     features = _features(cfg, day)
-    segmenter, record = model.load_model(_models(cfg), model.model_version(day))
-    labels = segmenter.predict(features)
-    segment_ids = np.asarray(record.segment_ids)[labels]
-    names = personas.name_segments(features, segment_ids)
-    descriptions = personas.describe_segments(features, segment_ids, names)
-    scores = rfm.score_rfm(features)
+    champion = registry.champion_as_of(_models(cfg), day)
+    if champion is None:
+        raise SegmentationError(f"no model trained up to {day}; run train_model for {day} first")
+    segmenter, record = registry.load_model(_models(cfg), champion.model_version)
+    segment_ids = np.asarray(record.segment_ids)[segmenter.predict(features)]
+    language = cfg.personas.language
+    names = personas.segment_names(record.keys_by_id, language)
+    descriptions = personas.describe_segments(features, segment_ids, names, language)
+    scores = rfm.score_rfm(features, cfg.rfm.cuts)
+    is_control = control.control_flags(
+        features["customer_id"],
+        segment_ids,
+        cfg.control.share,
+        cfg.control.shares,
+        cfg.control.salt,
+    )
     segments = pd.DataFrame(
         {
             "customer_id": features["customer_id"].to_numpy(),
             "segment_id": segment_ids.astype("int64"),
             "segment_name": pd.Series(segment_ids).map(names).to_numpy(),
             "model_version": record.model_version,
+            "is_control": is_control,
             "recency_days": features["recency_days"].to_numpy(),
             "frequency": features["frequency"].to_numpy(),
             "monetary": features["monetary"].to_numpy(),
@@ -276,14 +369,35 @@ def assign_segments(cfg: Config, day: dt.date) -> dict[str, Any]:
             "rfm_segment": scores["rfm_segment"].to_numpy(),
         }
     )
+    segment_rules = rules.segment_rules(
+        features,
+        segment_ids,
+        record.features,
+        cfg.rules.max_depth,
+        cfg.rules.sample,
+        record.random_state,
+        language,
+    )
+    segment_rules.insert(0, "model_version", record.model_version)
+    affinity = personas.category_affinity(features, segment_ids)
     profiles = personas.segment_profiles(features, segment_ids, record.features)
     profiles.insert(1, "segment_name", profiles["segment_id"].map(names))
     profiles.insert(2, "description", profiles["segment_id"].map(descriptions))
     profiles.insert(3, "model_version", record.model_version)
+    profiles.insert(
+        4, "rules", profiles["segment_id"].map(rules.rules_summary(segment_rules, language))
+    )
+    profiles.insert(
+        5, "affinity", profiles["segment_id"].map(personas.affinity_summary(affinity, language))
+    )
+    control_counts = pd.Series(is_control).groupby(segment_ids).sum()
+    profiles.insert(
+        8, "control_customers", profiles["segment_id"].map(control_counts).astype("int64")
+    )
     previous = _previous_segments(cfg, day)
     moves = drift.migrations(segments, previous)
     work = _work(cfg, day)
-    for name, frame in zip(WORK_TABLES, (segments, profiles, moves), strict=True):
+    for name, frame in zip(WORK_TABLES, (segments, profiles, moves, segment_rules), strict=True):
         publish.stage_table(frame, name, day, work / f"{name}.parquet")
     return {
         "run_date": day.isoformat(),
@@ -307,8 +421,11 @@ def publish_tables(cfg: Config, day: dt.date) -> dict[str, Any]:
     paths = {}
     for table in WORK_TABLES:
         paths[table] = str(publish.publish_staged(work / f"{table}.parquet", table, day, cfg.home))
-    registry = model.registry_table(_models(cfg), day)
-    paths["model_registry"] = str(publish.publish_table(registry, "model_registry", day, cfg.home))
+    for table, frame in (
+        ("model_registry", registry.registry_table(_models(cfg), day)),
+        ("segment_lineage", registry.lineage_table(_models(cfg), day)),
+    ):
+        paths[table] = str(publish.publish_table(frame, table, day, cfg.home))
     shutil.rmtree(work)  # only once everything is published: a retry still finds it all
     return {"run_date": day.isoformat(), "tables": paths}
 
@@ -326,13 +443,16 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
         raise SegmentationError(
             f"customer_segments for {day} is not published; run publish_tables first"
         )
-    previous_model = model.latest_model_before(_models(cfg), day)
+    previous_model = registry.champion_as_of(_models(cfg), day, strictly_before=True)
     parts = []
     if previous_model is not None:
         # only the reference model's features, and of those only the ones that exist today
         today = lake.partition_dir(cfg.home / "features", "run_date", day) / lake.PART
         cols = [c for c in previous_model.features if c in lake.column_names(today)]
-        reference = _features(cfg, previous_model.trained_run_date, cols)
+        reference = drift.aged(
+            _features(cfg, previous_model.trained_run_date, cols),
+            (day - previous_model.trained_run_date).days,
+        )
         d = cfg.drift
         parts.append(
             drift.feature_drift(

@@ -23,7 +23,9 @@ TABLES = (
     "customer_segments",
     "segment_profiles",
     "segment_migrations",
+    "segment_rules",
     "model_registry",
+    "segment_lineage",
     "drift_metrics",
 )
 RUN_DATE_KEY = "segmentation.run_date"

@@ -1,15 +1,49 @@
-"""RFM scores (1-5 by quintile) and the standard named RFM segments.
+"""RFM scores (1-5 by quintile, or by fixed cut points) and the standard named RFM segments.
 
-Scores are quintiles of the rank, with ties broken by ``customer_id`` so the same data always
-gives the same scores. Higher is better on every axis: a recent buyer gets R=5. Customers who
-never purchased score 1 on all three. Segment names follow the usual R x F grid; the rules are
-checked in order and the first match wins, which is the documented precedence.
+Higher is better on every axis: a recent buyer gets R=5. Customers who never purchased score 1
+on all three, whatever the method.
+
+Quintiles (the default, per axis without cut points): quintiles of the rank among buyers, with
+ties broken by ``customer_id`` so the same data always gives the same scores.
+
+Fixed cut points (``rfm.cuts``: four increasing values c1 < c2 < c3 < c4 per axis) score by
+bands that do not move from one night to the next:
+
+    frequency, monetary:  (-inf, c1] -> 1, (c1, c2] -> 2, (c2, c3] -> 3, (c3, c4] -> 4,
+                          (c4, inf) -> 5    i.e. 1 + the number of cut points below the value
+    recency_days:         (-inf, c1] -> 5, (c1, c2] -> 4, (c2, c3] -> 3, (c3, c4] -> 2,
+                          (c4, inf) -> 1    (fewer days since the last purchase is better)
+
+A value equal to a cut point falls in the band that ends at it. Axes with and without cut
+points can be mixed.
+
+Named segments follow the usual R x F grid. The rules are checked in this order and the first
+match wins (the documented precedence, ``RFM_SEGMENTS``):
+
+    1. Champions           R 5        F 4-5
+    2. Loyal Customers     R 3-5      F 4-5
+    3. Can't Lose Them     R 1-2      F 5
+    4. At Risk             R 1-2      F 3-4
+    5. Lost                R 1        F 1
+    6. Hibernating         R 1-2      F 1-2
+    7. Need Attention      R 3        F 3
+    8. About To Sleep      R 3        F 1-2
+    9. Potential Loyalist  R 4-5      F 2-3
+   10. New Customers       R 5        F 1
+   11. Promising           R 4        F 1
+
+so (5, 5) is Champions rather than Loyal Customers, and (1, 1) is Lost rather than Hibernating.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
+
+from segmentation.config import RFM_AXES
+from segmentation.errors import ConfigError
 
 # (name, allowed R scores, allowed F scores), first match wins
 RFM_SEGMENTS: tuple[tuple[str, frozenset[int], frozenset[int]], ...] = (
@@ -52,12 +86,17 @@ def _quintiles(v: np.ndarray, key_order: np.ndarray, higher_is_better: bool) -> 
     return (ranks * 5 // n + 1).astype("int8")
 
 
-def score_rfm(features: pd.DataFrame) -> pd.DataFrame:
+def score_rfm(
+    features: pd.DataFrame, cuts: Mapping[str, Sequence[float]] | None = None
+) -> pd.DataFrame:
     """``r_score``, ``f_score``, ``m_score``, ``rfm_score`` and ``rfm_segment`` per customer.
 
-    Quintiles are taken among buyers only: customers who never purchased in the window would
-    otherwise fill the low ranks and push every buyer up. Non-buyers score 1, 1, 1.
+    Axes named in ``cuts`` score by its fixed bands, the others by quintiles among buyers
+    only: customers who never purchased in the window would otherwise fill the low ranks and
+    push every buyer up. Non-buyers score 1, 1, 1.
     """
+    cuts = cuts or {}
+    _check_cuts(cuts)
     buyers = features["frequency"].to_numpy() > 0
     key_order = _key_order(features["customer_id"][buyers])
     scores = {}
@@ -68,7 +107,10 @@ def score_rfm(features: pd.DataFrame) -> pd.DataFrame:
     ):
         score = np.ones(len(features), dtype="int8")
         values = features[column].to_numpy(dtype="float64")[buyers]
-        score[buyers] = _quintiles(values, key_order, better)
+        if column in cuts:
+            score[buyers] = band_scores(values, cuts[column], better)
+        else:
+            score[buyers] = _quintiles(values, key_order, better)
         scores[name] = score
     r, f, m = scores["r_score"], scores["f_score"], scores["m_score"]
     return pd.DataFrame(
@@ -79,6 +121,26 @@ def score_rfm(features: pd.DataFrame) -> pd.DataFrame:
             "rfm_segment": rfm_segment(r, f),
         }
     )
+
+
+def band_scores(
+    values: np.ndarray, cuts: Sequence[float], higher_is_better: bool = True
+) -> np.ndarray:
+    """1-5 by the fixed bands (-inf, c1], (c1, c2], ..., (c4, inf); reversed when lower is
+    better. A value on a cut point belongs to the band that ends at it."""
+    below = np.searchsorted(np.asarray(cuts, dtype="float64"), values, side="left")
+    return (below + 1 if higher_is_better else 5 - below).astype("int8")
+
+
+def _check_cuts(cuts: Mapping[str, Sequence[float]]) -> None:
+    for axis, points in cuts.items():
+        if axis not in RFM_AXES:
+            raise ConfigError(f"rfm.cuts has unknown axis {axis!r}; axes are {', '.join(RFM_AXES)}")
+        p = list(points)
+        if len(p) != 4 or not np.isfinite(p).all() or p != sorted(set(p)):
+            raise ConfigError(
+                f"rfm.cuts.{axis} needs 4 increasing cut points (5 score bands), got {p}"
+            )
 
 
 _RFM_CODES = np.array([f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)])

@@ -43,6 +43,9 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("window_shoppers", 0.13, 0.008, 0.15, 40.0, (4, 1, 1, 1, 1, 3)),
     Persona("hibernating", 0.25, 0.040, 0.06, 30.0, (1, 1, 1, 1, 1, 1), ((400, 300), (260, 200))),
 )
+# a persona that does not exist at first: a wave of new customers arriving from a given date
+EMERGING = Persona("premium_newcomers", 0.0, 0.5, 1.0, 350.0, (1, 1, 1, 8, 1, 1), None, 45.0)
+_ALL = (*PERSONAS, EMERGING)
 PERSONA_BY_NAME = {p.name: p for p in PERSONAS}
 EVENT_COLUMNS = [
     "event_id",
@@ -75,11 +78,15 @@ def generate(
     drift_persona: str = "bargain_hunters",
     drift_share: float = 0.3,
     bad_rows: int = 0,
+    emerging_from: dt.date | None = None,
+    emerging_share: float = 0.1,
 ) -> GeneratedData:
     """Generate events for ``days`` days from ``start`` (UTC) for ``customers`` customers.
 
     From ``drift_from`` on, a seeded ``drift_share`` of the customers behave as
-    ``drift_persona``. ``bad_rows`` rows that break the event contract are mixed in.
+    ``drift_persona``. From ``emerging_from`` on, ``emerging_share`` x ``customers`` new
+    customers of the ``EMERGING`` persona arrive. ``bad_rows`` rows that break the event
+    contract are mixed in.
     """
     if drift_persona not in PERSONA_BY_NAME:
         raise ValueError(
@@ -99,6 +106,12 @@ def generate(
         (s1, s0), (e1, e0) = p.active_days_before_end
         a[mask] = days - rng.uniform(s0, s1, mask.sum())
         b[mask] = days - rng.uniform(e0, e1, mask.sum())
+    if emerging_from is not None:
+        arriving = round(customers * emerging_share)
+        persona_idx = np.concatenate([persona_idx, np.full(arriving, _ALL.index(EMERGING))])
+        a = np.concatenate([a, np.full(arriving, float((emerging_from - start).days))])
+        b = np.concatenate([b, np.full(arriving, float(days))])
+        customers += arriving
     a = np.clip(a, 0, days)
     b = np.clip(b, a, days)
 
@@ -130,7 +143,7 @@ def generate(
     first_day = pd.Timestamp(start) + pd.to_timedelta(np.floor(a), unit="D")
     signup = first_day - pd.to_timedelta(rng.integers(0, 60, customers), unit="D")
     ages = np.clip(
-        rng.normal(np.array([p.age_mean for p in PERSONAS])[persona_idx], 9.0), 16, 90
+        rng.normal(np.array([p.age_mean for p in _ALL])[persona_idx], 9.0), 16, 90
     ).round()
     customers_df = pd.DataFrame(
         {
@@ -144,7 +157,7 @@ def generate(
         }
     )
     truth = pd.DataFrame(
-        {"customer_id": ids, "persona": np.array([p.name for p in PERSONAS])[final_persona]}
+        {"customer_id": ids, "persona": np.array([p.name for p in _ALL])[final_persona]}
     )[seen].reset_index(drop=True)
     return GeneratedData(
         events=events, customers=customers_df, ground_truth=truth, start=start, days=days
@@ -161,9 +174,9 @@ def _draw_events(
 ) -> pd.DataFrame:
     length = b - a
     rates = {
-        "purchase": np.array([p.purchases_per_day for p in PERSONAS]),
-        "view": np.array([p.views_per_day for p in PERSONAS]),
-        "add_to_cart": np.array([p.purchases_per_day * 0.4 for p in PERSONAS]),
+        "purchase": np.array([p.purchases_per_day for p in _ALL]),
+        "view": np.array([p.views_per_day for p in _ALL]),
+        "add_to_cart": np.array([p.purchases_per_day * 0.4 for p in _ALL]),
     }
     parts = []
     for event_type, rate in rates.items():
@@ -182,12 +195,12 @@ def _draw_events(
     span_persona = persona[ev["_span"].to_numpy()]
     n = len(ev)
 
-    weights = np.array([p.categories for p in PERSONAS], dtype=float)
+    weights = np.array([p.categories for p in _ALL], dtype=float)
     weights /= weights.sum(axis=1, keepdims=True)
     cum = weights.cumsum(axis=1)[span_persona]
     cat_idx = (rng.random(n)[:, None] > cum).sum(axis=1).clip(0, len(CATEGORIES) - 1)
 
-    medians = np.array([p.basket_median for p in PERSONAS])[span_persona]
+    medians = np.array([p.basket_median for p in _ALL])[span_persona]
     is_purchase = (ev["event_type"] == "purchase").to_numpy()
     amount = np.where(is_purchase, medians * rng.lognormal(0.0, 0.45, n), 0.0).round(2)
 

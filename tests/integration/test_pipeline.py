@@ -25,6 +25,7 @@ CONTRACT = {
         "frequency",
         "monetary",
         "rfm_segment",
+        "is_control",
     },
     "segment_profiles": {
         "run_date",
@@ -45,6 +46,17 @@ CONTRACT = {
         "davies_bouldin",
         "calinski_harabasz",
         "status",
+        "reason",
+        "stability",
+        "candidates",
+    },
+    "segment_rules": {"run_date", "segment_id", "rule", "customers", "coverage", "precision"},
+    "segment_lineage": {
+        "run_date",
+        "model_version",
+        "segment_id",
+        "previous_segment_id",
+        "change",
     },
 }
 DAY1 = LAST - dt.timedelta(days=1)
@@ -108,8 +120,15 @@ def test_migrations_link_the_two_nights(two_nights: Path) -> None:
     both = first.index.intersection(second.index)
     assert stayed == int((first[both] == second[both]).sum())
     registry = read(two_nights, "model_registry", DAY2)
-    assert registry["status"].tolist().count("active") == 1
+    assert registry["status"].tolist().count("champion") == 1
     assert len(registry) == 2
+    # the second night's challenger was judged against the first night's champion
+    second_night = registry.set_index("model_version").loc[f"m{DAY2:%Y%m%d}"]
+    assert second_night["compared_with"] == f"m{DAY1:%Y%m%d}"
+    assert second_night["reason"]
+    # the customers' segments come from whichever model is champion that night
+    champion = registry.loc[registry["status"] == "champion", "model_version"].item()
+    assert set(read(two_nights, "customer_segments", DAY2)["model_version"]) == {champion}
     drift = read(two_nights, "drift_metrics", DAY2)
     assert {"feature", "segment"} <= set(drift["scope"])
     assert drift.loc[drift["scope"] == "feature", "value"].notna().all()

@@ -33,7 +33,9 @@ def test_adjusted_rand_index_against_planted_personas() -> None:
     )
 
     # the names a marketer reads match the planted behaviour for the clearest personas
-    names = pd.Series(labels).map(personas.name_segments(features, labels))
+    names = pd.Series(labels).map(
+        personas.segment_names(personas.assign_archetypes(features, labels), "en")
+    )
     majority = pd.crosstab(truth["persona"], names).idxmax(axis=1)
     assert majority["champions"] == "High-value loyal"
     assert majority["hibernating"] == "Hibernating"

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from segmentation.model import ModelRecord, align_segment_ids
+from segmentation.registry import ModelRecord, align_segment_ids, lineage_rows, promotion
 
 pytestmark = pytest.mark.unit
 
@@ -24,7 +24,7 @@ def record(centers: list[list[float]], ids: list[int], max_id: int) -> ModelReco
         scale=[1.0, 1.0],
         max_id_ever=max_id,
         scores={},
-        k_scores={},
+        candidates=[],
         training_customers=0,
         random_state=0,
     )
@@ -33,27 +33,51 @@ def record(centers: list[list[float]], ids: list[int], max_id: int) -> ModelReco
 def test_permuted_centres_keep_their_ids() -> None:
     previous = record([[0, 0], [5, 5], [10, 0]], ids=[3, 7, 9], max_id=9)
     new = np.array([[10.1, 0.0], [0.0, 0.2], [5.0, 4.9]])  # same clusters, other order
-    assert align_segment_ids(new, ["x", "y"], previous, np.ones(2), max_distance=1.0) == [9, 3, 7]
+    alignment = align_segment_ids(new, ["x", "y"], previous, np.ones(2), max_distance=1.0)
+    assert alignment.segment_ids == [9, 3, 7]
+    assert alignment.previous_ids == [9, 3, 7]
+    assert alignment.retired == []
 
 
 def test_far_cluster_gets_a_fresh_id_and_retired_ids_are_not_reused() -> None:
     previous = record([[0, 0], [5, 5]], ids=[0, 4], max_id=6)  # ids 1-3, 5, 6 were retired
     new = np.array([[0.1, 0.0], [40.0, 40.0], [5.0, 5.1]])
-    assert align_segment_ids(new, ["x", "y"], previous, np.ones(2), max_distance=1.0) == [0, 7, 4]
+    alignment = align_segment_ids(new, ["x", "y"], previous, np.ones(2), max_distance=1.0)
+    assert alignment.segment_ids == [0, 7, 4]
+    # the far cluster is new, and the lineage still says which old segment is nearest
+    assert alignment.previous_ids == [0, None, 4]
+    assert alignment.nearest_ids[1] == 4
+    rows = lineage_rows(alignment, "m2", previous)
+    assert [(r["segment_id"], r["previous_segment_id"], r["change"]) for r in rows] == [
+        (0, 0, "kept"),
+        (7, None, "new"),
+        (4, 4, "kept"),
+    ]
+
+
+def test_a_vanished_cluster_retires_its_id() -> None:
+    previous = record([[0, 0], [5, 5], [20, 20]], ids=[0, 1, 2], max_id=2)
+    new = np.array([[0.0, 0.1], [20.0, 19.9]])
+    alignment = align_segment_ids(new, ["x", "y"], previous, np.ones(2), max_distance=1.0)
+    assert alignment.segment_ids == [0, 2]
+    assert alignment.retired == [1]
+    retired = [r for r in lineage_rows(alignment, "m2", previous) if r["change"] == "retired"]
+    assert [r["segment_id"] for r in retired] == [1]
 
 
 def test_first_model_numbers_from_zero() -> None:
-    assert align_segment_ids(np.zeros((3, 2)), ["x", "y"], None, np.ones(2), 1.0) == [0, 1, 2]
+    alignment = align_segment_ids(np.zeros((3, 2)), ["x", "y"], None, np.ones(2), 1.0)
+    assert alignment.segment_ids == [0, 1, 2]
 
 
 def test_centres_are_compared_by_feature_name_not_position() -> None:
     previous = record([[0, 0], [5, 5]], ids=[3, 7], max_id=7)  # features x, y
     # the new model has the same clusters with its columns in the other order, plus z
     new = np.array([[5.0, 5.0, 1.0], [0.0, 0.0, 1.0]])
-    assert align_segment_ids(new, ["y", "x", "z"], previous, np.ones(3), 1.0) == [7, 3]
+    assert align_segment_ids(new, ["y", "x", "z"], previous, np.ones(3), 1.0).segment_ids == [7, 3]
     # a model with too little in common starts afresh, without reusing retired ids
     fresh = align_segment_ids(new, ["y", "a", "b"], previous, np.ones(3), 1.0)
-    assert fresh == [8, 9]
+    assert fresh.segment_ids == [8, 9]
 
 
 def test_impossible_segment_counts_are_explained() -> None:
@@ -63,8 +87,22 @@ def test_impossible_segment_counts_are_explained() -> None:
     from segmentation.model import Segmenter
 
     X = pd.DataFrame({"x": np.arange(12.0), "y": np.arange(12.0) % 3})
-    with pytest.raises(SegmentationError, match="cannot form 12 segments from 12 customers"):
+    with pytest.raises(SegmentationError, match="only 12 customers to segment; need at least 24"):
         Segmenter(n_segments=12, k_min=2).fit(X)
+    with pytest.raises(SegmentationError, match="cannot form 6 segments from 6 customers"):
+        Segmenter(n_segments=6, k_min=2, score_sample=6).fit(X)
     same = pd.DataFrame({"x": np.ones(20), "y": np.ones(20)})
     with pytest.raises(SegmentationError, match="barely differ"):
         Segmenter(n_segments=3, k_min=2).fit(same)
+
+
+def test_the_champion_is_replaced_only_by_a_clearly_better_challenger() -> None:
+    assert promotion(0.30, None, margin=0.02) == (True, "first model")
+    kept, why = promotion(0.31, 0.30, margin=0.02)
+    assert not kept and "champion kept" in why
+    promoted, why = promotion(0.33, 0.30, margin=0.02)
+    assert promoted and "beats" in why
+    # a zero margin promotes any challenger that is not worse
+    assert promotion(0.30, 0.30, margin=0.0)[0]
+    # the drift policy overrides the comparison
+    assert promotion(0.10, 0.30, margin=0.02, forced="drift alert") == (True, "drift alert")

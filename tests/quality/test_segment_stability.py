@@ -1,0 +1,121 @@
+"""Segment ids keep their meaning night after night, and a new kind of customer gets a new id."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segmentation import lake, pipeline, publish, registry, synthetic
+from segmentation.config import Config, load_config
+from tests.conftest import write_config
+
+pytestmark = pytest.mark.quality
+
+START = dt.date(2024, 1, 1)
+
+
+HISTORY = 365  # days ingested before the first night
+STEADY = 30  # nights without anything new
+EMERGING = START + dt.timedelta(days=HISTORY + STEADY)  # newcomers of a new kind arrive
+LAST = EMERGING + dt.timedelta(days=7)
+FIRST = START + dt.timedelta(days=HISTORY)
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, synthetic.GeneratedData]:
+    """A year of history, then one nightly run per day: 30 quiet nights, then newcomers."""
+    folder = tmp_path_factory.mktemp("nightly")
+    days = (LAST - START).days + 1
+    data = synthetic.generate(
+        customers=1500, start=START, days=days, seed=11, emerging_from=EMERGING
+    )
+    synthetic.write(data, folder / "landing", "csv")
+    cfg = load_config(write_config(folder, folder / "landing", model={}))
+    pipeline.ingest(cfg, START, FIRST - dt.timedelta(days=1))
+    for i in range((LAST - FIRST).days + 1):
+        pipeline.run(cfg, FIRST + dt.timedelta(days=i))
+    return cfg, data
+
+
+def segments(cfg: Config, day: dt.date) -> pd.DataFrame:
+    root = publish.table_root(cfg.home, "customer_segments")
+    return lake.read_partition(root, "run_date", day).set_index("customer_id")
+
+
+def test_ids_stay_put_for_customers_whose_features_barely_change(
+    nights: tuple[Config, synthetic.GeneratedData],
+) -> None:
+    cfg, _ = nights
+    kept_shares = []
+    for i in range(STEADY):
+        day = FIRST + dt.timedelta(days=i)
+        if i == 0:
+            continue
+        before, now = segments(cfg, day - dt.timedelta(days=1)), segments(cfg, day)
+        # "barely changed": moved less than a quarter of a standard unit in the model's space
+        champion = registry.champion_as_of(cfg.home / "models", day)
+        assert champion is not None
+        model, _ = registry.load_model(cfg.home / "models", champion.model_version)
+        features = {
+            d: pipeline._features(cfg, d).set_index("customer_id")
+            for d in (day - dt.timedelta(days=1), day)
+        }
+        common = features[day].index.intersection(features[day - dt.timedelta(days=1)].index)
+        moved = np.linalg.norm(
+            model.transform(features[day].loc[common].reset_index())
+            - model.transform(features[day - dt.timedelta(days=1)].loc[common].reset_index()),
+            axis=1,
+        )
+        steady = common[moved < 0.25]
+        same = (before.loc[steady, "segment_id"] == now.loc[steady, "segment_id"]).mean()
+        kept_shares.append(same)
+    registry_now = pd.read_parquet(publish.current_path(cfg.home, "model_registry"))
+    assert min(kept_shares) >= 0.99, (
+        f"share keeping their id per night: {np.round(kept_shares, 4).tolist()}\n"
+        f"{registry_now[['model_version', 'n_segments', 'status', 'reason']].to_string()}"
+    )
+    # every night's challenger and its fate are on record
+    assert len(registry_now) == (LAST - FIRST).days + 1
+    assert set(registry_now["status"]) <= {"champion", "retired", "rejected"}
+    assert (registry_now["status"] == "champion").sum() == 1
+
+    # explanations: the rules that describe each segment are mostly right
+    rules = pd.read_parquet(publish.current_path(cfg.home, "segment_rules"))
+    top = rules[rules["rank"] == 1]
+    weighted = float((top["precision"] * top["customers"]).sum() / top["customers"].sum())
+    assert weighted >= 0.85, rules.to_string()
+
+
+def test_a_new_kind_of_customer_gets_a_new_id_and_old_ids_keep_their_meaning(
+    nights: tuple[Config, synthetic.GeneratedData],
+) -> None:
+    cfg, data = nights
+    before = EMERGING - dt.timedelta(days=1)
+    old_ids = set(segments(cfg, before)["segment_id"])
+    last = segments(cfg, LAST)
+    newcomers = data.ground_truth.loc[
+        data.ground_truth["persona"] == synthetic.EMERGING.name, "customer_id"
+    ]
+    new_ids = set(last["segment_id"]) - old_ids
+    assert new_ids, "no new segment appeared for the newcomers"
+    in_new = last["segment_id"].isin(new_ids)
+    # the new segment is the newcomers, and most newcomers are in it
+    assert last.index[in_new].isin(newcomers).mean() >= 0.8
+    assert in_new[last.index.isin(newcomers)].mean() >= 0.8
+    lineage = pd.read_parquet(publish.current_path(cfg.home, "segment_lineage"))
+    assert set(lineage.loc[lineage["change"] == "new", "segment_id"]) >= new_ids
+
+    # the ids that existed before keep their meaning: their profiles stay close
+    profiles = publish.table_root(cfg.home, "segment_profiles")
+    then = lake.read_partition(profiles, "run_date", before).set_index("segment_id")
+    now = lake.read_partition(profiles, "run_date", LAST).set_index("segment_id")
+    kept = sorted(old_ids & set(now.index))
+    assert len(kept) >= len(old_ids) - 1
+    features = pipeline._features(cfg, before)
+    for column in [c for c in then.columns if c.startswith("mean_")]:
+        values = features[column.removeprefix("mean_")].astype("float64")
+        shift = np.abs(then.loc[kept, column] - now.loc[kept, column]) / values.std()
+        assert (shift < 0.5).all(), f"{column}: {shift.round(2).to_dict()}"
