@@ -28,6 +28,7 @@ from sklearn.metrics import (
     davies_bouldin_score,
     silhouette_score,
 )
+from sklearn.metrics.pairwise import pairwise_distances
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestCentroid
 from sklearn.pipeline import Pipeline
@@ -126,6 +127,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         resamples = [
             rng.integers(0, len(scored), len(scored)) for _ in range(self.stability_resamples)
         ]
+        distances = pairwise_distances(scored)
         self.candidates_: list[dict[str, Any]] = []
         for algorithm in self.algorithms:
             labels = _labels_by_k(algorithm, scored, ks, self.random_state)
@@ -143,7 +145,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
                     {
                         "algorithm": algorithm,
                         "k": k,
-                        **quality(scored, labels[k]),
+                        **quality(scored, labels[k], distances),
                         "stability": float(
                             np.mean([adjusted_rand_score(labels[k], b[k]) for b in boot])
                         ),
@@ -156,7 +158,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         )
         self.pipeline_ = Pipeline([("prep", prep), ("cluster", clusterer)])
         self.scores_ = {
-            **quality(scored, clusterer.predict(scored)),
+            **quality(scored, clusterer.predict(scored), distances),
             "stability": float(best["stability"]),
         }
         return self
@@ -289,11 +291,23 @@ def _centers(clusterer: Any) -> np.ndarray:
     raise TypeError(f"{type(clusterer).__name__} has no cluster centres")
 
 
-def quality(X: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+def quality(
+    X: np.ndarray, labels: np.ndarray, distances: np.ndarray | None = None
+) -> dict[str, float]:
+    """Silhouette, Davies-Bouldin and Calinski-Harabasz of ``labels`` on ``X``.
+
+    ``distances``, the pairwise distances of ``X`` when given, saves recomputing them for
+    every candidate (the silhouette's main cost).
+    """
     if len(np.unique(labels)) < 2:
         return {"silhouette": -1.0, "davies_bouldin": float("inf"), "calinski_harabasz": 0.0}
+    silhouette = (
+        silhouette_score(X, labels)
+        if distances is None
+        else silhouette_score(distances, labels, metric="precomputed")
+    )
     return {
-        "silhouette": float(silhouette_score(X, labels)),
+        "silhouette": float(silhouette),
         "davies_bouldin": float(davies_bouldin_score(X, labels)),
         "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
     }

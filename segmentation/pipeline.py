@@ -268,6 +268,8 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
     keys = personas.assign_archetypes(
         named, np.asarray(alignment.segment_ids)[challenger.predict(named)], keep
     )
+    for sid in alignment.segment_ids:  # a segment too small to appear in the sample
+        keys.setdefault(sid, f"segment_{sid}")
     version = registry.model_version(day)
     record = registry.ModelRecord(
         model_version=version,
@@ -390,6 +392,8 @@ def assign_segments(cfg: Config, day: dt.date) -> dict[str, Any]:
     profiles.insert(
         5, "affinity", profiles["segment_id"].map(personas.affinity_summary(affinity, language))
     )
+    lifts = affinity.pivot(index="segment_id", columns="category", values="lift")
+    profiles = profiles.join(lifts.add_prefix("lift_"), on="segment_id")
     control_counts = pd.Series(is_control).groupby(segment_ids).sum()
     profiles.insert(
         8, "control_customers", profiles["segment_id"].map(control_counts).astype("int64")

@@ -17,20 +17,22 @@ pytestmark = pytest.mark.quality
 START = dt.date(2024, 1, 1)
 
 
-HISTORY = 365  # days ingested before the first night
+# The generator places its personas relative to the end of the data (DAYS): at-risk and
+# hibernating customers stop some months before it, new ones arrive in its last four weeks.
+# The quiet nights sit in a stretch where every persona is steady, after seven months.
+DAYS = 400
+FIRST = START + dt.timedelta(days=210)
 STEADY = 30  # nights without anything new
-EMERGING = START + dt.timedelta(days=HISTORY + STEADY)  # newcomers of a new kind arrive
+EMERGING = FIRST + dt.timedelta(days=STEADY)  # newcomers of a new kind arrive
 LAST = EMERGING + dt.timedelta(days=7)
-FIRST = START + dt.timedelta(days=HISTORY)
 
 
 @pytest.fixture(scope="module")
 def nights(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, synthetic.GeneratedData]:
-    """A year of history, then one nightly run per day: 30 quiet nights, then newcomers."""
+    """Seven months of history, then a nightly run per day: 30 quiet nights, then newcomers."""
     folder = tmp_path_factory.mktemp("nightly")
-    days = (LAST - START).days + 1
     data = synthetic.generate(
-        customers=1500, start=START, days=days, seed=11, emerging_from=EMERGING
+        customers=1500, start=START, days=DAYS, seed=11, emerging_from=EMERGING
     )
     synthetic.write(data, folder / "landing", "csv")
     cfg = load_config(write_config(folder, folder / "landing", model={}))
