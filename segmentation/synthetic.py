@@ -80,6 +80,7 @@ def generate(
     bad_rows: int = 0,
     emerging_from: dt.date | None = None,
     emerging_share: float = 0.1,
+    anchor: dt.date | None = None,
 ) -> GeneratedData:
     """Generate events for ``days`` days from ``start`` (UTC) for ``customers`` customers.
 
@@ -87,6 +88,10 @@ def generate(
     ``drift_persona``. From ``emerging_from`` on, ``emerging_share`` x ``customers`` new
     customers of the ``EMERGING`` persona arrive. ``bad_rows`` rows that break the event
     contract are mixed in.
+
+    Personas' active periods are placed relative to ``anchor`` (default: the end of the
+    data); a period that lasts until the anchor lasts until the end of the data. With an
+    anchor before the end, the days after it are steady: nobody starts or stops.
     """
     if drift_persona not in PERSONA_BY_NAME:
         raise ValueError(
@@ -97,6 +102,7 @@ def generate(
     persona_idx = rng.choice(len(PERSONAS), size=customers, p=shares / shares.sum())
 
     # active window of each customer, in day indices [a, b) relative to start
+    end = float((anchor - start).days) if anchor is not None else float(days)
     a = np.zeros(customers)
     b = np.full(customers, float(days))
     for i, p in enumerate(PERSONAS):
@@ -104,8 +110,9 @@ def generate(
             continue
         mask = persona_idx == i
         (s1, s0), (e1, e0) = p.active_days_before_end
-        a[mask] = days - rng.uniform(s0, s1, mask.sum())
-        b[mask] = days - rng.uniform(e0, e1, mask.sum())
+        a[mask] = end - rng.uniform(s0, s1, mask.sum())
+        stop = end - rng.uniform(e0, e1, mask.sum())  # drawn always: same stream as before
+        b[mask] = days if e1 == 0 else stop
     if emerging_from is not None:
         arriving = round(customers * emerging_share)
         persona_idx = np.concatenate([persona_idx, np.full(arriving, _ALL.index(EMERGING))])

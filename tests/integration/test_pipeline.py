@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation import lake, pipeline, publish
+from segmentation import lake, personas, pipeline, publish
 from segmentation.config import load_config
-from tests.conftest import LAST, NEW_CUSTOMER, START, snapshot
+from tests.conftest import LAST, NEW_CUSTOMER, START, snapshot, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -145,8 +145,10 @@ def test_rerunning_a_date_reproduces_it_and_leaves_current_alone(
     pipeline.run(cfg, DAY1)  # a backfill of the older night
     after = snapshot(tmp_path / "home")
     assert after.keys() == before.keys()
-    for table in ("customer_segments", "segment_profiles", "segment_migrations"):
+    for table in ("customer_segments", "segment_profiles", "segment_migrations", "segment_rules"):
         key = f"{table}/run_date={DAY1}/part-0.parquet"
+        # same data, config and run date: byte-identical tables
+        assert after[key] == before[key], f"{table} changed on a rerun"
         pd.testing.assert_frame_equal(
             pd.read_parquet(tmp_path / "home" / "output" / key),
             pd.read_parquet(two_nights / "home" / "output" / key),
@@ -205,3 +207,19 @@ def test_rolled_forward_state_equals_a_rebuild_and_stale_state_is_not_used(
     pipeline.build_features(cfg, DAY1)  # a fresh state for DAY1 ...
     pipeline.ingest(cfg, START, START)  # ... made stale by re-ingesting an old day
     assert pipeline.build_features(cfg, DAY2)["state"] == "rebuilt from history"
+
+
+def test_names_descriptions_and_rules_in_chinese(published: Path, landing: Path) -> None:
+    cfg = load_config(write_config(published, landing, personas={"language": "zh"}))
+    day = LAST - dt.timedelta(days=1)
+    pipeline.assign_segments(cfg, day)
+    pipeline.publish_tables(cfg, day)
+    profiles = pd.read_parquet(publish.current_path(cfg.home, "segment_profiles"))
+    chinese = set(personas.LABELS["zh"].values())
+    assert all(n in chinese or n.startswith("分群") for n in profiles["segment_name"])
+    # each description starts with its segment's name, in Chinese punctuation
+    for name, text in zip(profiles["segment_name"], profiles["description"], strict=True):
+        assert text.startswith(f"{name}：")
+    assert profiles["rules"].str.contains("精确率").all()
+    segments = pd.read_parquet(publish.current_path(cfg.home, "customer_segments"))
+    assert set(segments["segment_name"]) == set(profiles["segment_name"])

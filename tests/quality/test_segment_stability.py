@@ -17,22 +17,26 @@ pytestmark = pytest.mark.quality
 START = dt.date(2024, 1, 1)
 
 
-# The generator places its personas relative to the end of the data (DAYS): at-risk and
-# hibernating customers stop some months before it, new ones arrive in its last four weeks.
-# The quiet nights sit in a stretch where every persona is steady, after seven months.
-DAYS = 400
-FIRST = START + dt.timedelta(days=210)
-STEADY = 30  # nights without anything new
-EMERGING = FIRST + dt.timedelta(days=STEADY)  # newcomers of a new kind arrive
+# A year of history, then the nightly runs. The generator's personas start and stop before
+# FIRST (its anchor), so the 30 quiet nights from FIRST on are steady; then newcomers of a
+# kind never seen before arrive.
+FIRST = START + dt.timedelta(days=365)
+STEADY = 30
+EMERGING = FIRST + dt.timedelta(days=STEADY)
 LAST = EMERGING + dt.timedelta(days=7)
 
 
 @pytest.fixture(scope="module")
 def nights(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, synthetic.GeneratedData]:
-    """Seven months of history, then a nightly run per day: 30 quiet nights, then newcomers."""
+    """A year of history, then a nightly run per day: 30 quiet nights, then newcomers."""
     folder = tmp_path_factory.mktemp("nightly")
     data = synthetic.generate(
-        customers=1500, start=START, days=DAYS, seed=11, emerging_from=EMERGING
+        customers=1500,
+        start=START,
+        days=(LAST - START).days + 1,
+        seed=11,
+        emerging_from=EMERGING,
+        anchor=FIRST,
     )
     synthetic.write(data, folder / "landing", "csv")
     cfg = load_config(write_config(folder, folder / "landing", model={}))
