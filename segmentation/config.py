@@ -93,12 +93,16 @@ class ModelConfig:
     stability_resamples: int = 2
     # candidates less stable than this are not chosen (unless none reaches it)
     min_stability: float = 0.8
+    # nor are candidates with a segment smaller than this share of customers (not actionable)
+    min_segment_share: float = 0.01
     # a challenger replaces the champion only if its silhouette beats the champion's (both
     # scored on today's sample) by at least this much; 0 promotes any challenger not worse
     promote_margin: float = 0.02
+    # also try KMeans started from the champion's centres, preferred within promote_margin
+    warm_start: bool = True
     random_state: int = 42
     # a new cluster keeps an old segment_id only if its centre is this close (standardised units)
-    id_match_distance: float = 1.5
+    id_match_distance: float = 2.5
     # null: the behavioural defaults in segmentation.features.MODEL_FEATURES plus category shares
     features: tuple[str, ...] | None = None
 
@@ -111,7 +115,7 @@ class PersonasConfig:
 @dataclass(frozen=True)
 class RulesConfig:
     # depth of the surrogate decision tree that explains segments as readable rules
-    max_depth: int = 4
+    max_depth: int = 5
     # customers sampled (seeded) to fit it; coverage and precision are measured on everyone
     sample: int = 50_000
 
@@ -208,6 +212,10 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
         raise ConfigError(f"{origin}: model.algorithms must list each of kmeans, gmm, ward once")
     if not 0 <= m.min_stability <= 1:
         raise ConfigError(f"{origin}: model.min_stability must be between 0 and 1")
+    if not 0 <= m.min_segment_share < 1 / max(m.n_segments or m.k_max, 1):
+        raise ConfigError(
+            f"{origin}: model.min_segment_share must be at least 0 and below 1 / k_max"
+        )
     if m.stability_resamples < 1:
         raise ConfigError(f"{origin}: model.stability_resamples must be at least 1")
     if not 1 <= cfg.rules.max_depth <= 8:

@@ -44,7 +44,10 @@ def run_seed(random_state: int, day: dt.date) -> int:
     return (random_state * 1_000_003 + day.toordinal()) % (2**32)
 
 
-ALGORITHMS = ("kmeans", "gmm", "ward")  # also the tie-break order: simplest first
+ALGORITHMS = ("kmeans", "gmm", "ward")
+# KMeans started from the champion's centres; first in the tie-break order, then simplest first
+WARM = "kmeans_warm"
+TIE_ORDER = (WARM, *ALGORITHMS)
 CRITERIA = ("silhouette", "davies_bouldin", "calinski_harabasz")
 
 
@@ -67,8 +70,11 @@ class Segmenter(ClusterMixin, BaseEstimator):
         minibatch_above: int = 20_000,
         stability_resamples: int = 2,
         min_stability: float = 0.8,
+        min_segment_share: float = 0.01,
         skewed: Sequence[str] = tuple(sorted(SKEWED_FEATURES)),
         random_state: int = 0,
+        warm_centers: np.ndarray | None = None,
+        continuity_margin: float = 0.02,
     ) -> None:
         self.algorithms = algorithms
         self.n_segments = n_segments
@@ -79,17 +85,28 @@ class Segmenter(ClusterMixin, BaseEstimator):
         self.minibatch_above = minibatch_above
         self.stability_resamples = stability_resamples
         self.min_stability = min_stability
+        self.min_segment_share = min_segment_share
         self.skewed = skewed
         self.random_state = random_state
+        self.warm_centers = warm_centers
+        self.continuity_margin = continuity_margin
 
     def fit(self, X: pd.DataFrame, y: None = None) -> Segmenter:
         """Score every (algorithm, k) candidate on a seeded sample and fit the chosen one.
 
         The rule: candidates whose stability (mean adjusted Rand index between the sample's
-        labels and those of fits on bootstrap resamples) reaches ``min_stability`` are
-        eligible (all are, if none does); among them the best mean rank over silhouette
+        labels and those of fits on bootstrap resamples) reaches ``min_stability`` and whose
+        smallest segment holds at least ``min_segment_share`` of the sample are eligible (all
+        are, if none is); among them the best mean rank over silhouette
         (higher is better), Davies-Bouldin (lower) and Calinski-Harabasz (higher) wins; ties go
         to the more stable, then to fewer segments, then to the simpler algorithm.
+
+        Continuity: with ``warm_centers`` (the champion's centres on the log scale, one column
+        per feature of ``X``), KMeans started from them, with the points farthest from them
+        as the starting centres of any extra segments, is a candidate too. When it scores a
+        silhouette within ``continuity_margin`` of the winner with the same number of
+        segments, it is chosen instead: a retrain should not reshuffle the segments for a
+        negligible gain.
         """
         k_low = self.n_segments or self.k_min
         if len(X) < max(k_low, 2) * 2:
@@ -128,14 +145,20 @@ class Segmenter(ClusterMixin, BaseEstimator):
             rng.integers(0, len(scored), len(scored)) for _ in range(self.stability_resamples)
         ]
         distances = pairwise_distances(scored)
+        warm = (
+            None
+            if self.warm_centers is None
+            else prep.named_steps["scale"].transform(np.asarray(self.warm_centers, dtype="float64"))
+        )
         self.candidates_: list[dict[str, Any]] = []
-        for algorithm in self.algorithms:
-            labels = _labels_by_k(algorithm, scored, ks, self.random_state)
+        for algorithm in [*self.algorithms, *([WARM] if warm is not None else [])]:
+            family_ks = [k for k in ks if warm is None or algorithm != WARM or k >= len(warm)]
+            labels = _labels_by_k(algorithm, scored, family_ks, self.random_state, warm=warm)
             boot = [
-                _labels_by_k(algorithm, scored, ks, self.random_state + 1 + i, rows)
+                _labels_by_k(algorithm, scored, family_ks, self.random_state + 1 + i, rows, warm)
                 for i, rows in enumerate(resamples)
             ]
-            for k in ks:
+            for k in family_ks:
                 if len(np.unique(labels[k])) < k:
                     raise SegmentationError(
                         f"the customers' features barely differ: no {k} distinct segments "
@@ -146,15 +169,18 @@ class Segmenter(ClusterMixin, BaseEstimator):
                         "algorithm": algorithm,
                         "k": k,
                         **quality(scored, labels[k], distances),
+                        "smallest_share": float(np.bincount(labels[k]).min() / len(scored)),
                         "stability": float(
                             np.mean([adjusted_rand_score(labels[k], b[k]) for b in boot])
                         ),
                     }
                 )
-        best = choose(self.candidates_, self.min_stability)
+        best = choose(
+            self.candidates_, self.min_stability, self.min_segment_share, self.continuity_margin
+        )
         self.n_segments_ = int(best["k"])
         self.algorithm_, clusterer = self._final(
-            str(best["algorithm"]), self.n_segments_, prep.transform(values[fit_rows]), scored
+            str(best["algorithm"]), self.n_segments_, prep.transform(values[fit_rows]), scored, warm
         )
         self.pipeline_ = Pipeline([("prep", prep), ("cluster", clusterer)])
         self.scores_ = {
@@ -198,10 +224,28 @@ class Segmenter(ClusterMixin, BaseEstimator):
         )
 
     def _final(
-        self, algorithm: str, k: int, fit_set: np.ndarray, scored: np.ndarray
+        self,
+        algorithm: str,
+        k: int,
+        fit_set: np.ndarray,
+        scored: np.ndarray,
+        warm: np.ndarray | None,
     ) -> tuple[str, Any]:
         """The chosen candidate fitted for production use, and its algorithm's name."""
         with _quiet():
+            if algorithm == WARM and warm is not None:
+                init = _warm_init(warm, scored, k)
+                if len(fit_set) > self.minibatch_above:
+                    return "minibatch_" + WARM, MiniBatchKMeans(
+                        n_clusters=k,
+                        init=init,
+                        n_init=1,
+                        batch_size=4096,
+                        random_state=self.random_state,
+                    ).fit(fit_set)
+                return WARM, KMeans(
+                    n_clusters=k, init=init, n_init=1, random_state=self.random_state
+                ).fit(fit_set)
             if algorithm == "ward":
                 # hierarchical clustering is quadratic: fit on the sample, assign the rest
                 labels = _labels_by_k("ward", scored, [k], self.random_state)[k]
@@ -215,9 +259,18 @@ class Segmenter(ClusterMixin, BaseEstimator):
             return "kmeans", _kmeans(k, self.random_state).fit(fit_set)
 
 
-def choose(candidates: list[dict[str, Any]], min_stability: float) -> dict[str, Any]:
+def choose(
+    candidates: list[dict[str, Any]],
+    min_stability: float,
+    min_segment_share: float = 0.0,
+    continuity_margin: float = 0.0,
+) -> dict[str, Any]:
     """The winning candidate by the documented rule (see ``Segmenter.fit``)."""
-    eligible = [c for c in candidates if c["stability"] >= min_stability] or candidates
+    eligible = [
+        c
+        for c in candidates
+        if c["stability"] >= min_stability and c["smallest_share"] >= min_segment_share
+    ] or candidates
     frame = pd.DataFrame(eligible)
     ranks = pd.concat(
         [
@@ -233,10 +286,18 @@ def choose(candidates: list[dict[str, Any]], min_stability: float) -> dict[str, 
             round(float(ranks.iloc[i]), 9),
             -round(eligible[i]["stability"], 9),
             eligible[i]["k"],
-            ALGORITHMS.index(eligible[i]["algorithm"]),
+            TIE_ORDER.index(eligible[i]["algorithm"]),
         ),
     )
-    return eligible[order[0]]
+    best = eligible[order[0]]
+    continuing = [
+        c
+        for c in eligible
+        if c["algorithm"] == WARM
+        and c["k"] == best["k"]
+        and best["silhouette"] - c["silhouette"] <= continuity_margin
+    ]
+    return continuing[0] if continuing else best
 
 
 def _labels_by_k(
@@ -245,12 +306,18 @@ def _labels_by_k(
     ks: list[int],
     seed: int,
     rows: np.ndarray | None = None,
+    warm: np.ndarray | None = None,
 ) -> dict[int, np.ndarray]:
     """Labels of the scored sample for each k, from fits on ``scored[rows]`` (default: all)."""
     train = scored if rows is None else scored[rows]
     out = {}
     with _quiet():
-        if algorithm == "ward":
+        if algorithm == WARM and warm is not None:
+            for k in ks:
+                init = _warm_init(warm, scored, k)
+                est = KMeans(n_clusters=k, init=init, n_init=1, random_state=seed)
+                out[k] = est.fit(train).predict(scored)
+        elif algorithm == "ward":
             tree = linkage(train, method="ward")  # one tree, cut at every k
             for k in ks:
                 cut = fcluster(tree, t=k, criterion="maxclust") - 1
@@ -262,6 +329,25 @@ def _labels_by_k(
             for k in ks:
                 est = _gmm(k, seed) if algorithm == "gmm" else _kmeans(k, seed)
                 out[k] = est.fit(train).predict(scored)
+    return out
+
+
+def _warm_init(centers: np.ndarray, points: np.ndarray, k: int) -> np.ndarray:
+    """``centers`` plus, up to ``k``, new centres where they reduce the squared error most.
+
+    Each new centre is the point, among the 200 farthest from every centre so far, whose
+    addition lowers the sum of squared distances most: a dense group of customers far from
+    the champion's segments, not a lone outlier (greedy k-means++, without randomness).
+    """
+    out = np.array(centers[:k], dtype="float64")
+    nearest = np.min(((points[:, None, :] - out[None, :, :]) ** 2).sum(axis=2), axis=1)
+    while len(out) < k:
+        candidates = np.argsort(-nearest, kind="stable")[:200]
+        to_candidate = ((points[None, :, :] - points[candidates, None, :]) ** 2).sum(axis=2)
+        gain = np.maximum(nearest[None, :] - to_candidate, 0).sum(axis=1)
+        best = points[candidates[int(np.argmax(gain))]]
+        out = np.vstack([out, best])
+        nearest = np.minimum(nearest, ((points - best) ** 2).sum(axis=1))
     return out
 
 
@@ -359,7 +445,13 @@ def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.choice(n, size=size, replace=False))
 
 
-def train(features: pd.DataFrame, columns: list[str], cfg: ModelConfig, day: dt.date) -> Segmenter:
+def train(
+    features: pd.DataFrame,
+    columns: list[str],
+    cfg: ModelConfig,
+    day: dt.date,
+    warm_centers: np.ndarray | None = None,
+) -> Segmenter:
     return Segmenter(
         algorithms=cfg.algorithms,
         n_segments=cfg.n_segments,
@@ -370,5 +462,8 @@ def train(features: pd.DataFrame, columns: list[str], cfg: ModelConfig, day: dt.
         minibatch_above=cfg.minibatch_above,
         stability_resamples=cfg.stability_resamples,
         min_stability=cfg.min_stability,
+        min_segment_share=cfg.min_segment_share,
         random_state=run_seed(cfg.random_state, day),
+        warm_centers=warm_centers,
+        continuity_margin=cfg.promote_margin,
     ).fit(features[columns])

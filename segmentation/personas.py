@@ -66,6 +66,8 @@ PLACEHOLDER_KEY = re.compile(r"segment_(-?\d+)")
 
 # a category is a segment's preference when its lift is at least this; at most TOP shown
 MIN_LIFT = 1.2
+# score (in population standard deviations) a segment's previous name is worth keeping
+PREVIOUS_NAME_BONUS = 1.0
 TOP_AFFINITIES = 3
 
 # sentence parts, by language
@@ -118,30 +120,27 @@ def segment_profiles(
 
 
 def assign_archetypes(
-    features: pd.DataFrame, segment_ids: np.ndarray, keep: dict[int, str] | None = None
+    features: pd.DataFrame, segment_ids: np.ndarray, previous: dict[int, str] | None = None
 ) -> dict[int, str]:
     """A unique archetype key per segment id, from its profile.
 
-    Ids in ``keep`` keep their key, so a name never jumps between segments from one night
-    to the next; pass the keys of the ids that still live. Every key in ``keep`` is reserved
-    (and returned) even if its id has no customers tonight, so the name is still there when
-    they come back. The other ids get the one-to-one assignment with the highest total score
-    among the unused archetypes; ids left over get ``segment_<id>``.
+    The one-to-one assignment with the highest total score (Hungarian). A segment's
+    ``previous`` key earns a bonus of ``PREVIOUS_NAME_BONUS``, so a name stays with its
+    segment from one model to the next unless the profile has clearly moved to another
+    archetype. Ids left over when the archetypes run out get ``segment_<id>``.
     """
-    kept = _checked_keep(keep or {})
     z = _standardised_means(features, segment_ids)
     ids = [int(s) for s in z.index]
-    rows = [i for i, s in enumerate(ids) if s not in kept]
-    free = [a for a in ARCHETYPES if a not in kept.values()]
-    result = dict(kept)
-    if rows and free:
-        weights = np.array([[ARCHETYPES[a].get(f, 0.0) for a in free] for f in z.columns])
-        score = z.to_numpy()[rows] @ weights  # unnamed segments x free archetypes
-        # the one-to-one naming with the highest total score (Hungarian), stable for equal input
-        r, c = linear_sum_assignment(score, maximize=True)
-        result.update({ids[rows[i]]: free[j] for i, j in zip(r, c, strict=True)})
-    for s in ids:
-        result.setdefault(s, f"segment_{s}")
+    names = list(ARCHETYPES)
+    weights = np.array([[ARCHETYPES[a].get(f, 0.0) for a in names] for f in z.columns])
+    score = z.to_numpy() @ weights  # segments x archetypes
+    for row, sid in enumerate(ids):
+        if (previous or {}).get(sid) in ARCHETYPES:
+            score[row, names.index((previous or {})[sid])] += PREVIOUS_NAME_BONUS
+    r, c = linear_sum_assignment(score, maximize=True)
+    result = {ids[i]: names[j] for i, j in zip(r, c, strict=True)}
+    for sid in ids:
+        result.setdefault(sid, f"segment_{sid}")
     return dict(sorted(result.items()))
 
 
@@ -283,20 +282,6 @@ def _standardised_means(features: pd.DataFrame, segment_ids: np.ndarray) -> pd.D
     std = values.std(ddof=0).replace(0, 1.0)
     means = values.assign(segment_id=segment_ids).groupby("segment_id", sort=True).mean()
     return ((means - values.mean()) / std).fillna(0.0)
-
-
-def _checked_keep(keep: dict[int, str]) -> dict[int, str]:
-    """``keep`` with int ids, or an error naming a key that cannot be kept."""
-    kept = {int(s): k for s, k in keep.items()}
-    for sid, key in kept.items():
-        if key not in ARCHETYPES and key != f"segment_{sid}":
-            raise ValueError(
-                f"segment {sid} cannot keep {key!r}: not an archetype ({', '.join(ARCHETYPES)}) "
-                f"nor its own placeholder 'segment_{sid}'"
-            )
-    if len(set(kept.values())) != len(kept):
-        raise ValueError(f"kept archetype keys are not unique: {sorted(kept.items())}")
-    return kept
 
 
 def _check_language(language: str) -> str:

@@ -233,8 +233,12 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
     """Train tonight's challenger and decide whether it replaces the champion."""
     features = _features(cfg, day)
     columns = model_feature_columns(features, cfg.model.features)
-    challenger = model.train(features, columns, cfg.model, day)
     champion = registry.champion_as_of(_models(cfg), day, strictly_before=True)
+    warm = None
+    if cfg.model.warm_start and champion is not None and set(champion.features) == set(columns):
+        order = [champion.features.index(c) for c in columns]
+        warm = np.asarray(champion.centers_log)[:, order]
+    challenger = model.train(features, columns, cfg.model, day, warm)
     champion_score = None
     forced = None
     if champion is not None:
@@ -256,17 +260,17 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
     alignment = registry.align_segment_ids(
         challenger.centers_log_(), columns, champion, scaler.scale_, cfg.model.id_match_distance
     )
-    # a segment that keeps its id keeps its name; new segments are named from their profile
-    kept = champion.keys_by_id if champion else {}
-    keep = {
-        new: kept[old]
+    # a segment that keeps its id keeps its name unless its profile has clearly moved on
+    before = champion.keys_by_id if champion else {}
+    previous = {
+        new: before[old]
         for new, old in zip(alignment.segment_ids, alignment.previous_ids, strict=True)
-        if old is not None and old in kept
+        if old is not None and old in before
     }
     rows = model.sample_rows(len(features), cfg.model.fit_sample, challenger.random_state)
     named = features.iloc[rows]
     keys = personas.assign_archetypes(
-        named, np.asarray(alignment.segment_ids)[challenger.predict(named)], keep
+        named, np.asarray(alignment.segment_ids)[challenger.predict(named)], previous
     )
     for sid in alignment.segment_ids:  # a segment too small to appear in the sample
         keys.setdefault(sid, f"segment_{sid}")

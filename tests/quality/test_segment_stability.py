@@ -39,7 +39,7 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, synthetic.
         anchor=FIRST,
     )
     synthetic.write(data, folder / "landing", "csv")
-    cfg = load_config(write_config(folder, folder / "landing", model={}))
+    cfg = load_config(write_config(folder, folder / "landing", model={"k_min": 4, "k_max": 10}))
     pipeline.ingest(cfg, START, FIRST - dt.timedelta(days=1))
     for i in range((LAST - FIRST).days + 1):
         pipeline.run(cfg, FIRST + dt.timedelta(days=i))

@@ -29,6 +29,7 @@ def candidate(algorithm: str, k: int, sil: float, db: float, ch: float, stab: fl
         "davies_bouldin": db,
         "calinski_harabasz": ch,
         "stability": stab,
+        "smallest_share": 0.05,
     }
 
 
@@ -103,3 +104,35 @@ def test_the_basket_size_of_non_buyers_does_not_make_a_segment_of_its_own() -> N
     # non-buyers sit where a buyer with the median basket size sits on that axis
     imputed = seg.transform(pd.DataFrame({"frequency": [1.0], "avg_order_value": [buyers_median]}))
     assert np.allclose(scaled[freq == 0, 1], imputed[0, 1])
+
+
+def test_a_warm_start_within_the_margin_wins_over_a_reshuffle() -> None:
+    cold = candidate("kmeans", 5, 0.35, 1.1, 900, 0.99)
+    warm = candidate("kmeans_warm", 5, 0.34, 1.2, 850, 0.99)
+    assert choose([cold, warm], 0.8, continuity_margin=0.02) is warm
+    assert choose([cold, warm], 0.8, continuity_margin=0.0) is cold
+    # only a warm start with the winner's number of segments counts
+    other_k = candidate("kmeans_warm", 4, 0.349, 1.2, 850, 0.99)
+    assert choose([cold, other_k], 0.8, continuity_margin=0.02) is cold
+
+
+def test_a_segment_too_small_to_act_on_makes_a_candidate_ineligible() -> None:
+    tiny = {**candidate("kmeans", 8, 0.40, 1.0, 950, 0.99), "smallest_share": 0.005}
+    fine = candidate("kmeans", 7, 0.35, 1.1, 900, 0.99)
+    assert choose([tiny, fine], 0.8, min_segment_share=0.01) is fine
+    assert choose([tiny, fine], 0.8, min_segment_share=0.0) is tiny
+
+
+def test_the_champions_centres_are_kept_and_a_new_group_gets_a_centre_of_its_own() -> None:
+    old = blobs(150, FOUR[:3], seed=2)
+    champion = Segmenter(algorithms=("kmeans",), n_segments=3, skewed=(), random_state=0).fit(old)
+    grown = blobs(150, FOUR, seed=3)
+    seg = Segmenter(
+        k_min=2, k_max=6, skewed=(), random_state=1, warm_centers=champion.centers_log_()
+    ).fit(grown)
+    assert seg.algorithm_ == "kmeans_warm"
+    assert seg.n_segments_ == 4
+    centres = seg.centers_log_()
+    # the three old centres lead, nearly where they were; the fourth is the new group
+    assert np.allclose(centres[:3], champion.centers_log_(), atol=0.15)
+    assert np.allclose(centres[3], FOUR[3], atol=0.15)

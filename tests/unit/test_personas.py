@@ -64,30 +64,21 @@ def test_clear_profiles_get_their_archetypes() -> None:
     assert keys == {10: "high_value_loyal", 20: "hibernating", 30: "new"}
 
 
-def test_kept_ids_keep_their_keys_and_the_rest_stay_unique() -> None:
+def test_a_previous_name_that_no_longer_fits_is_replaced() -> None:
     features, ids = three_segments()
-    keys = personas.assign_archetypes(features, ids, keep={10: "new"})
-    assert keys[10] == "new"
-    assert set(keys) == {10, 20, 30}
-    assert len(set(keys.values())) == 3
-    assert keys[30] != "new"
+    swapped = {10: "hibernating", 20: "high_value_loyal", 30: "new"}
+    keys = personas.assign_archetypes(features, ids, previous=swapped)
+    assert keys == {10: "high_value_loyal", 20: "hibernating", 30: "new"}
 
 
-def test_a_kept_key_is_reserved_while_its_id_has_no_customers() -> None:
+def test_between_equally_fitting_names_the_previous_ones_stay() -> None:
     features, ids = three_segments()
-    keys = personas.assign_archetypes(features, ids, keep={99: "high_value_loyal"})
-    assert keys[99] == "high_value_loyal"
-    assert "high_value_loyal" not in [keys[s] for s in (10, 20, 30)]
-    assert len(set(keys.values())) == 4
-
-
-@pytest.mark.parametrize(
-    "keep", [{10: "segment_20"}, {10: "no_such_archetype"}, {10: "new", 20: "new"}]
-)
-def test_keys_that_cannot_be_kept_are_refused(keep: dict[int, str]) -> None:
-    features, ids = three_segments()
-    with pytest.raises(ValueError, match=r"keep|unique"):
-        personas.assign_archetypes(features, ids, keep=keep)
+    # segments 10 and 20 behave identically: either could be called either
+    features.loc[ids == 20, :] = features[ids == 10].iloc[0].to_numpy()
+    first = personas.assign_archetypes(features, ids)
+    swapped = {10: first[20], 20: first[10], 30: first[30]}
+    assert personas.assign_archetypes(features, ids, previous=swapped) == swapped
+    assert personas.assign_archetypes(features, ids, previous=first) == first
 
 
 def test_more_segments_than_archetypes_get_generated_keys() -> None:
@@ -108,17 +99,6 @@ def test_more_segments_than_archetypes_get_generated_keys() -> None:
         assert en[s] == f"Segment {s}"
         assert zh[s] == f"分群 {s}"
     assert len(set(en.values())) == len(set(zh.values())) == n_segments
-
-
-def test_every_kept_archetype_leaves_new_segments_generated_keys() -> None:
-    features, ids = three_segments()
-    keep = dict(zip(range(100, 109), personas.ARCHETYPES, strict=True))
-    keys = personas.assign_archetypes(features, ids, keep=keep)
-    assert {s: keys[s] for s in (10, 20, 30)} == {
-        10: "segment_10",
-        20: "segment_20",
-        30: "segment_30",
-    }
 
 
 # ------------------------------------------------------------------ labels
