@@ -531,6 +531,16 @@ def status(cfg: Config) -> dict[str, Any]:
             f"segment {r.segment_id}, {r.customers} customers. {r.description}"
             for r in frame.itertuples()
         ]
+    models = registry.list_models(_models(cfg))
+    champions = [r for r in models if r.promoted]
+    if champions:
+        c = champions[-1]
+        out["champion"] = (
+            f"{c.model_version} ({c.algorithm}, {c.n_segments} segments), champion since "
+            f"{c.trained_run_date}: {c.reason}"
+        )
+    if models and not models[-1].promoted:
+        out["latest_challenger"] = f"{models[-1].model_version}: {models[-1].reason}"
     results = sorted((cfg.home / "validation" / "events").glob("run_date=*.json"))
     if results:
         out["latest_validation_result"] = str(results[-1])

@@ -136,3 +136,16 @@ def test_the_champions_centres_are_kept_and_a_new_group_gets_a_centre_of_its_own
     # the three old centres lead, nearly where they were; the fourth is the new group
     assert np.allclose(centres[:3], champion.centers_log_(), atol=0.15)
     assert np.allclose(centres[3], FOUR[3], atol=0.15)
+
+
+def test_the_fast_silhouette_equals_scikit_learns() -> None:
+    from sklearn.metrics import pairwise_distances, silhouette_score
+
+    from segmentation.model import silhouette
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 3))
+    labels = rng.integers(0, 5, 300) * 2  # not contiguous: 0, 2, 4, ...
+    labels[0] = 11  # a lone customer
+    D = pairwise_distances(X)
+    assert silhouette(D, labels) == pytest.approx(silhouette_score(X, labels), abs=1e-12)
