@@ -89,17 +89,20 @@ class ModelConfig:
     score_sample: int = 3_000
     fit_sample: int = 50_000
     minibatch_above: int = 20_000
-    # stability: adjusted Rand index between fits on this many pairs of bootstrap resamples
+    # stability: adjusted Rand index between the sample's labels and those of a fit on a
+    # bootstrap resample, averaged over this many resamples
     stability_resamples: int = 2
     # candidates less stable than this are not chosen (unless none reaches it)
     min_stability: float = 0.8
     # nor are candidates with a segment smaller than this share of customers (not actionable)
     min_segment_share: float = 0.01
-    # a challenger replaces the champion only if its silhouette beats the champion's (both
-    # scored on today's sample) by at least this much; 0 promotes any challenger not worse
-    promote_margin: float = 0.02
-    # also try KMeans started from the champion's centres, preferred within promote_margin
+    # a challenger replaces the champion unless its silhouette is worse than the champion's
+    # (both scored on the same sample of today's customers) by more than this
+    promote_margin: float = 0.01
+    # also try KMeans started from the champion's centres, and prefer it to a winner whose
+    # silhouette is better by less than continuity_margin
     warm_start: bool = True
+    continuity_margin: float = 0.02
     random_state: int = 42
     # a new cluster keeps an old segment_id only if its centre is this close (standardised units)
     id_match_distance: float = 2.5
@@ -114,8 +117,8 @@ class PersonasConfig:
 
 @dataclass(frozen=True)
 class RulesConfig:
-    # depth of the surrogate decision tree that explains segments as readable rules
-    max_depth: int = 5
+    # depth of the surrogate decision trees (one per segment) that explain segments as rules
+    max_depth: int = 3
     # customers sampled (seeded) to fit it; coverage and precision are measured on everyone
     sample: int = 50_000
 
@@ -214,8 +217,24 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
         raise ConfigError(f"{origin}: model.min_stability must be between 0 and 1")
     if not 0 <= m.min_segment_share < 1 / max(m.n_segments or m.k_max, 1):
         raise ConfigError(
-            f"{origin}: model.min_segment_share must be at least 0 and below 1 / k_max"
+            f"{origin}: model.min_segment_share must be at least 0 and below 1 divided by "
+            "the number of segments (k_max, or n_segments when set)"
         )
+    for key in ("promote_margin", "continuity_margin"):
+        if not 0 <= getattr(m, key) < 1:
+            raise ConfigError(f"{origin}: model.{key} must be a silhouette difference in [0, 1)")
+    if m.id_match_distance <= 0:
+        raise ConfigError(f"{origin}: model.id_match_distance must be positive")
+    for key in ("fit_sample", "minibatch_above"):
+        if getattr(m, key) < 1:
+            raise ConfigError(f"{origin}: model.{key} must be a positive number of customers")
+    if m.score_sample <= (m.n_segments or m.k_max):
+        raise ConfigError(
+            f"{origin}: model.score_sample ({m.score_sample}) must exceed the number of "
+            "segments searched (k_max or n_segments)"
+        )
+    if cfg.rules.sample < 1:
+        raise ConfigError(f"{origin}: rules.sample must be a positive number of customers")
     if m.stability_resamples < 1:
         raise ConfigError(f"{origin}: model.stability_resamples must be at least 1")
     if not 1 <= cfg.rules.max_depth <= 8:

@@ -103,11 +103,11 @@ class Segmenter(ClusterMixin, BaseEstimator):
         to the more stable, then to fewer segments, then to the simpler algorithm.
 
         Continuity: with ``warm_centers`` (the champion's centres on the log scale, one column
-        per feature of ``X``), KMeans started from them, with the points farthest from them
-        as the starting centres of any extra segments, is a candidate too. When it scores a
-        silhouette within ``continuity_margin`` of the winner with the same number of
-        segments, it is chosen instead: a retrain should not reshuffle the segments for a
-        negligible gain.
+        per feature of ``X``), KMeans started from them is a candidate too (for more segments,
+        the extra ones start where they reduce the squared error most). When the warm start
+        with the champion's number of segments (the champion's segments, refined on today's
+        data) scores a silhouette within ``continuity_margin`` of the winner's, it is chosen
+        instead: a retrain should not reshuffle or add segments for a negligible gain.
         """
         k_low = self.n_segments or self.k_min
         if len(X) < max(k_low, 2) * 2:
@@ -137,11 +137,13 @@ class Segmenter(ClusterMixin, BaseEstimator):
                 f"cannot form {max(ks)} segments from {len(scored)} customers; "
                 "lower model.n_segments or ingest more history"
             )
-        if len(np.unique(scored, axis=0)) < max(ks):
+        distinct = len(np.unique(scored, axis=0))
+        if distinct < min(ks):
             raise SegmentationError(
-                f"the customers' features barely differ: no {max(ks)} distinct segments exist "
+                f"the customers' features barely differ: no {min(ks)} distinct segments exist "
                 "(check that the events carry amounts and varied event types)"
             )
+        ks = [k for k in ks if k <= distinct]
         resamples = [
             rng.integers(0, len(scored), len(scored)) for _ in range(self.stability_resamples)
         ]
@@ -158,7 +160,9 @@ class Segmenter(ClusterMixin, BaseEstimator):
             family_ks = [k for k in ks if warm is None or algorithm != WARM or k >= len(warm)]
             labels = _labels_by_k(algorithm, scored, family_ks, self.random_state, warm=warm)
             boot = [
-                _labels_by_k(algorithm, scored, family_ks, self.random_state + 1 + i, rows, warm)
+                _labels_by_k(
+                    algorithm, scored, family_ks, (self.random_state + 1 + i) % 2**32, rows, warm
+                )
                 for i, rows in enumerate(resamples)
             ]
             return family_ks, labels, boot
@@ -172,10 +176,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         for algorithm, (family_ks, labels, boot) in zip(families, fitted, strict=True):
             for k in family_ks:
                 if len(np.unique(labels[k])) < k:
-                    raise SegmentationError(
-                        f"the customers' features barely differ: no {k} distinct segments "
-                        "exist (check that the events carry amounts and varied event types)"
-                    )
+                    continue  # the family found fewer than k segments: not a candidate
                 self.candidates_.append(
                     {
                         "algorithm": algorithm,
@@ -187,8 +188,18 @@ class Segmenter(ClusterMixin, BaseEstimator):
                         ),
                     }
                 )
+        if not self.candidates_:
+            raise SegmentationError(
+                "the customers' features barely differ: no algorithm found "
+                f"{min(ks)} distinct segments (check that the events carry amounts and "
+                "varied event types)"
+            )
         best = choose(
-            self.candidates_, self.min_stability, self.min_segment_share, self.continuity_margin
+            self.candidates_,
+            self.min_stability,
+            self.min_segment_share,
+            self.continuity_margin,
+            None if warm is None else len(warm),
         )
         self.n_segments_ = int(best["k"])
         self.algorithm_, clusterer = self._final(
@@ -276,6 +287,7 @@ def choose(
     min_stability: float,
     min_segment_share: float = 0.0,
     continuity_margin: float = 0.0,
+    champion_k: int | None = None,
 ) -> dict[str, Any]:
     """The winning candidate by the documented rule (see ``Segmenter.fit``)."""
     eligible = [
@@ -306,7 +318,7 @@ def choose(
         c
         for c in eligible
         if c["algorithm"] == WARM
-        and c["k"] == best["k"]
+        and c["k"] == champion_k
         and best["silhouette"] - c["silhouette"] <= continuity_margin
     ]
     return continuing[0] if continuing else best
@@ -501,5 +513,5 @@ def train(
         min_segment_share=cfg.min_segment_share,
         random_state=run_seed(cfg.random_state, day),
         warm_centers=warm_centers,
-        continuity_margin=cfg.promote_margin,
+        continuity_margin=cfg.continuity_margin if cfg.warm_start else 0.0,
     ).fit(features[columns])

@@ -293,7 +293,14 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
         reason=reason,
         compared_with=champion.model_version if champion else None,
         segment_keys={str(k): v for k, v in sorted(keys.items())},
-        lineage=registry.lineage_rows(alignment, version, champion) if promoted else [],
+        lineage=registry.lineage_rows(
+            alignment,
+            version,
+            champion,
+            frozenset(s for s, key in previous.items() if keys[s] != key),
+        )
+        if promoted
+        else [],
     )
     registry.save_model(challenger, record, _models(cfg))
     log.info("%s %s: %s", version, "promoted" if promoted else "rejected", reason)

@@ -3,9 +3,10 @@
 Every night's retrain is a *challenger*, saved under ``models/mYYYYMMDD/`` with its scores and
 the decision taken about it. It becomes the *champion* (the model that assigns segments) when
 there is no champion yet, when the drift check forces a retrain, when the champion's features
-no longer exist, or when its silhouette beats the champion's by ``model.promote_margin``, both
-scored on the same sample of today's customers in the challenger's scaled space. Otherwise the
-champion keeps assigning, and the challenger is recorded as rejected with the reason.
+no longer exist, or when its silhouette is not worse than the champion's by more than
+``model.promote_margin``, both scored on the same sample of today's customers in the
+challenger's scaled space. Otherwise the champion keeps assigning, and the challenger is
+recorded as rejected with the reason.
 
 Segment ids keep their meaning across champions: a promoted challenger's clusters are matched
 to the champion's by an optimal one-to-one assignment on centre distances (standardised
@@ -127,6 +128,10 @@ class ModelRecord:
     def from_json(cls, d: dict[str, Any]) -> ModelRecord:
         d = dict(d)
         d["trained_run_date"] = dt.date.fromisoformat(d["trained_run_date"])
+        # metadata of models saved before model selection: each was the model in force
+        d.pop("k_scores", None)
+        d.setdefault("candidates", [])
+        d.setdefault("scores", {}).setdefault("stability", None)
         return cls(**d)
 
     @property
@@ -144,24 +149,37 @@ def promotion(
     margin: float,
     forced: str | None = None,
 ) -> tuple[bool, str]:
-    """Whether the challenger replaces the champion, and why (scores: silhouettes)."""
+    """Whether the challenger replaces the champion, and why (scores: silhouettes).
+
+    The challenger is promoted unless it is worse than the champion by more than ``margin``:
+    the fresher model wins when it is as good, within the noise of scoring on a sample.
+    """
     if forced:
         return True, forced
     if champion_score is None:
         return True, "first model"
-    if challenger_score >= champion_score + margin:
+    if challenger_score >= champion_score - margin:
         return True, (
-            f"challenger silhouette {challenger_score:.3f} beats the champion's "
-            f"{champion_score:.3f} by at least the margin {margin:g}"
+            f"challenger silhouette {challenger_score:.3f} is not worse than the champion's "
+            f"{champion_score:.3f} by more than the margin {margin:g}"
         )
     return False, (
-        f"champion kept: challenger silhouette {challenger_score:.3f} does not beat the "
-        f"champion's {champion_score:.3f} by the margin {margin:g}"
+        f"champion kept: challenger silhouette {challenger_score:.3f} is worse than the "
+        f"champion's {champion_score:.3f} by more than the margin {margin:g}"
     )
 
 
-def lineage_rows(alignment: Alignment, version: str, previous: ModelRecord | None) -> list[dict]:
-    """One row per segment of the new champion, and one per champion segment it retires."""
+def lineage_rows(
+    alignment: Alignment,
+    version: str,
+    previous: ModelRecord | None,
+    renamed: frozenset[int] = frozenset(),
+) -> list[dict]:
+    """One row per segment of the new champion, and one per champion segment it retires.
+
+    ``change`` is ``kept``, ``renamed`` (kept, but its profile now fits another name better),
+    ``new`` or ``retired``.
+    """
     prev_version = previous.model_version if previous else None
     rows = [
         {
@@ -171,7 +189,7 @@ def lineage_rows(alignment: Alignment, version: str, previous: ModelRecord | Non
             "previous_segment_id": before,
             "nearest_previous_segment_id": near,
             "distance": dist,
-            "change": "kept" if before is not None else "new",
+            "change": "new" if before is None else "renamed" if sid in renamed else "kept",
         }
         for sid, before, near, dist in zip(
             alignment.segment_ids,

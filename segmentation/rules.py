@@ -1,17 +1,17 @@
-"""Segments explained as readable rules, by a shallow surrogate decision tree.
+"""Segments explained as readable rules, by shallow surrogate decision trees.
 
-A decision tree is fitted on a seeded sample of the raw feature values (trees are invariant to
-monotone transforms, so thresholds stay in the units a marketer knows: days, purchases,
-money) to predict the segment ids. Each leaf becomes one rule, the conjunction of the
-conditions on its path, attributed to the leaf's majority segment. Thresholds are rounded for
+For each segment a shallow decision tree is fitted on a seeded sample of the raw feature
+values (trees are invariant to monotone transforms, so thresholds stay in the units a
+marketer knows: days, purchases, money) to tell that segment from the rest, with balanced
+class weights so a small segment counts as much as the rest. Each leaf where the segment
+wins becomes one rule, the conjunction of the conditions on its path. Thresholds are rounded for
 reading (whole numbers for whole-number features, 2 decimals for shares and rates in [0, 1],
 2 significant figures otherwise), and coverage and precision are measured with the rounded
 thresholds on every customer, not only the sample, so the figures describe the rule as shown.
 
-Rules with precision below ``MIN_PRECISION`` explain nothing and are dropped, except that a
-segment keeps its best rule (the one covering most of its customers) whatever its precision.
-A segment that is the majority of no leaf (typically one much smaller than the leaves, which
-hold at least ``MIN_LEAF_SHARE`` of the sample) gets no rule.
+Rules with precision below ``MIN_PRECISION`` explain nothing and are dropped, so a segment
+that no rule describes well (typically one much smaller than the leaves, which hold at least
+``MIN_LEAF_SHARE`` of the sample) gets no rule rather than a misleading one.
 """
 
 from __future__ import annotations
@@ -108,38 +108,54 @@ def segment_rules(
         if len(values) <= sample
         else np.sort(rng.choice(len(values), size=sample, replace=False))
     )
-    tree = DecisionTreeClassifier(
-        max_depth=max_depth,
-        min_samples_leaf=max(1, math.ceil(MIN_LEAF_SHARE * len(rows))),
-        random_state=random_state,
-    ).fit(values[rows], labels[rows])
-
     kinds = [_kind(values[:, j]) for j in range(len(columns))]
     segments, codes, sizes = np.unique(labels, return_inverse=True, return_counts=True)
     found = []
-    for path, leaf in _leaf_paths(tree):
-        rule = _simplify(path, columns, kinds)
-        mask = _mask(values, columns, rule)
-        majority = tree.classes_[int(np.argmax(tree.tree_.value[leaf, 0]))]
-        s = int(np.searchsorted(segments, majority))
-        matched = int(np.count_nonzero(mask))
-        hits = int(np.count_nonzero(codes[mask] == s))
-        found.append(
-            {
-                "segment_id": int(majority),
-                "rule": _text(rule, words),
-                "customers": matched,
-                "coverage": hits / int(sizes[s]),
-                "precision": hits / matched if matched else 0.0,
-            }
-        )
+    for s, segment in enumerate(segments):
+        # one tree per segment, "this segment or not": a segment of any size gets its own
+        # leaves, which one multi-class tree of readable depth cannot give nine segments
+        inside = codes[rows] == s
+        if inside.all():  # one segment: everyone
+            found.append(
+                {
+                    "segment_id": int(segment),
+                    "rule": words["all"],
+                    "customers": len(values),
+                    "coverage": 1.0,
+                    "precision": 1.0,
+                }
+            )
+            continue
+        if not inside.any():
+            continue
+        tree = DecisionTreeClassifier(
+            max_depth=max_depth,
+            min_samples_leaf=max(1, math.ceil(MIN_LEAF_SHARE * len(rows))),
+            class_weight="balanced",
+            random_state=random_state,
+        ).fit(values[rows], inside)
+        for path, leaf in _leaf_paths(tree):
+            if tree.classes_[int(np.argmax(tree.tree_.value[leaf, 0]))] != 1:
+                continue  # a leaf of the rest
+            rule = _simplify(path, columns, kinds)
+            mask = _mask(values, columns, rule)
+            matched = int(np.count_nonzero(mask))
+            hits = int(np.count_nonzero(codes[mask] == s))
+            found.append(
+                {
+                    "segment_id": int(segment),
+                    "rule": _text(rule, words),
+                    "customers": matched,
+                    "coverage": hits / int(sizes[s]),
+                    "precision": hits / matched if matched else 0.0,
+                }
+            )
     out = pd.DataFrame(found, columns=list(RULE_COLUMNS[:-1]))
     out = out.drop_duplicates(["segment_id", "rule"])
     out = out.sort_values(
         ["segment_id", "coverage", "precision", "rule"], ascending=[True, False, False, True]
     )
-    best = ~out["segment_id"].duplicated()
-    out = out[best | (out["precision"] >= MIN_PRECISION)].reset_index(drop=True)
+    out = out[out["precision"] >= MIN_PRECISION].reset_index(drop=True)
     out["rank"] = out.groupby("segment_id").cumcount() + 1
     return out.astype(_DTYPES)
 

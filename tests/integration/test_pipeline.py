@@ -223,3 +223,15 @@ def test_names_descriptions_and_rules_in_chinese(published: Path, landing: Path)
     assert profiles["rules"].str.contains("精确率").all()
     segments = pd.read_parquet(publish.current_path(cfg.home, "customer_segments"))
     assert set(segments["segment_name"]) == set(profiles["segment_name"])
+
+
+def test_the_drift_policy_forces_a_promotion(published: Path, landing: Path) -> None:
+    day = LAST - dt.timedelta(days=1)
+    # an alert threshold no real data stays under: any drift forces the retrain
+    cfg = load_config(write_config(published, landing, drift={"psi_alert": 1e-9}))
+    earlier = day - dt.timedelta(days=5)
+    pipeline.build_features(cfg, earlier)
+    pipeline.train_model(cfg, earlier)  # the champion the night is judged against
+    result = pipeline.train_model(cfg, day)
+    assert result["champion"] == f"m{day:%Y%m%d}"
+    assert result["reason"].startswith("drift alert forces a retrain")

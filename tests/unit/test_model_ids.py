@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -96,13 +97,58 @@ def test_impossible_segment_counts_are_explained() -> None:
         Segmenter(n_segments=3, k_min=2).fit(same)
 
 
-def test_the_champion_is_replaced_only_by_a_clearly_better_challenger() -> None:
-    assert promotion(0.30, None, margin=0.02) == (True, "first model")
-    kept, why = promotion(0.31, 0.30, margin=0.02)
+def test_the_champion_is_replaced_unless_the_challenger_is_worse_by_more_than_the_margin() -> None:
+    assert promotion(0.30, None, margin=0.01) == (True, "first model")
+    promoted, why = promotion(0.295, 0.30, margin=0.01)
+    assert promoted and "not worse" in why
+    assert promotion(0.35, 0.30, margin=0.01)[0]
+    kept, why = promotion(0.28, 0.30, margin=0.01)
     assert not kept and "champion kept" in why
-    promoted, why = promotion(0.33, 0.30, margin=0.02)
-    assert promoted and "beats" in why
     # a zero margin promotes any challenger that is not worse
     assert promotion(0.30, 0.30, margin=0.0)[0]
+    assert not promotion(0.2999, 0.30, margin=0.0)[0]
     # the drift policy overrides the comparison
-    assert promotion(0.10, 0.30, margin=0.02, forced="drift alert") == (True, "drift alert")
+    assert promotion(0.10, 0.30, margin=0.01, forced="drift alert") == (True, "drift alert")
+
+
+def test_metadata_written_before_model_selection_still_loads() -> None:
+    old = record([[0, 0]], ids=[0], max_id=3).to_json()
+    del old["candidates"], old["promoted"], old["reason"], old["segment_keys"], old["lineage"]
+    del old["compared_with"]
+    old["k_scores"] = {"4": 0.3}
+    old["scores"] = {"silhouette": 0.3, "davies_bouldin": 1.0, "calinski_harabasz": 500.0}
+    loaded = ModelRecord.from_json(old)
+    assert loaded.promoted and loaded.candidates == [] and loaded.max_id_ever == 3
+
+
+def test_the_champion_and_the_registry_are_as_known_on_a_date(tmp_path: Path) -> None:
+    import json
+
+    from segmentation.registry import META, champion_as_of, registry_table
+
+    def save(day: int, promoted: bool) -> None:
+        r = record([[0, 0]], ids=[0], max_id=0)
+        d = {
+            **r.to_json(),
+            "model_version": f"m202401{day:02d}",
+            "trained_run_date": f"2024-01-{day:02d}",
+            "promoted": promoted,
+            "scores": {"silhouette": 0.3, "davies_bouldin": 1, "calinski_harabasz": 9},
+        }
+        (tmp_path / d["model_version"]).mkdir()
+        (tmp_path / d["model_version"] / META).write_text(json.dumps(d))
+
+    save(1, True)
+    save(2, False)
+    save(3, True)
+    save(4, False)
+    on = dt.date(2024, 1, 3)
+    assert champion_as_of(tmp_path, on).model_version == "m20240103"
+    # a rerun of the 3rd is judged against the champion before it, whatever came later
+    assert champion_as_of(tmp_path, on, strictly_before=True).model_version == "m20240101"
+    table = registry_table(tmp_path, on)
+    assert dict(zip(table["model_version"], table["status"], strict=True)) == {
+        "m20240101": "retired",
+        "m20240102": "rejected",
+        "m20240103": "champion",
+    }

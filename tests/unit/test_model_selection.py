@@ -109,11 +109,14 @@ def test_the_basket_size_of_non_buyers_does_not_make_a_segment_of_its_own() -> N
 def test_a_warm_start_within_the_margin_wins_over_a_reshuffle() -> None:
     cold = candidate("kmeans", 5, 0.35, 1.1, 900, 0.99)
     warm = candidate("kmeans_warm", 5, 0.34, 1.2, 850, 0.99)
-    assert choose([cold, warm], 0.8, continuity_margin=0.02) is warm
-    assert choose([cold, warm], 0.8, continuity_margin=0.0) is cold
-    # only a warm start with the winner's number of segments counts
-    other_k = candidate("kmeans_warm", 4, 0.349, 1.2, 850, 0.99)
-    assert choose([cold, other_k], 0.8, continuity_margin=0.02) is cold
+    assert choose([cold, warm], 0.8, continuity_margin=0.02, champion_k=5) is warm
+    assert choose([cold, warm], 0.8, continuity_margin=0.0, champion_k=5) is cold
+    # only the champion's segments refined count, not a warm start that adds segments
+    added = candidate("kmeans_warm", 6, 0.349, 1.2, 850, 0.99)
+    assert choose([cold, added], 0.8, continuity_margin=0.02, champion_k=5) is cold
+    # a clearly better structure wins over continuity
+    better = candidate("kmeans", 6, 0.40, 1.0, 950, 0.99)
+    assert choose([better, warm], 0.8, continuity_margin=0.02, champion_k=5) is better
 
 
 def test_a_segment_too_small_to_act_on_makes_a_candidate_ineligible() -> None:
@@ -130,12 +133,26 @@ def test_the_champions_centres_are_kept_and_a_new_group_gets_a_centre_of_its_own
     seg = Segmenter(
         k_min=2, k_max=6, skewed=(), random_state=1, warm_centers=champion.centers_log_()
     ).fit(grown)
-    assert seg.algorithm_ == "kmeans_warm"
     assert seg.n_segments_ == 4
+    # the warm start is a candidate, its first three centres start at the champion's
+    warm = [c for c in seg.candidates_ if c["algorithm"] == "kmeans_warm"]
+    assert sorted(c["k"] for c in warm) == [3, 4, 5, 6]
     centres = seg.centers_log_()
-    # the three old centres lead, nearly where they were; the fourth is the new group
-    assert np.allclose(centres[:3], champion.centers_log_(), atol=0.15)
-    assert np.allclose(centres[3], FOUR[3], atol=0.15)
+    distance = np.linalg.norm(centres[:, None, :] - champion.centers_log_()[None], axis=2)
+    # every old centre is still there, nearly unmoved, and the fourth is the new group
+    assert (distance.min(axis=0) < 0.15).all()
+    newcomer = int(np.argmax(distance.min(axis=1)))
+    assert np.allclose(centres[newcomer], FOUR[3], atol=0.15)
+
+
+def test_with_the_same_groups_the_champions_segments_are_refined_not_replaced() -> None:
+    X = blobs(150, FOUR, seed=5)
+    champion = Segmenter(algorithms=("gmm",), n_segments=4, skewed=(), random_state=0).fit(X)
+    again = Segmenter(
+        k_min=2, k_max=6, skewed=(), random_state=9, warm_centers=champion.centers_log_()
+    ).fit(blobs(150, FOUR, seed=6))
+    assert again.algorithm_ == "kmeans_warm"
+    assert np.allclose(again.centers_log_(), champion.centers_log_(), atol=0.15)
 
 
 def test_the_fast_silhouette_equals_scikit_learns() -> None:
