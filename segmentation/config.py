@@ -119,8 +119,8 @@ class PersonasConfig:
 class RulesConfig:
     # depth of the surrogate decision trees (one per segment) that explain segments as rules
     max_depth: int = 3
-    # customers sampled (seeded) to fit it; coverage and precision are measured on everyone
-    sample: int = 50_000
+    # customers sampled (seeded) to fit them; coverage and precision are measured on everyone
+    sample: int = 20_000
 
 
 @dataclass(frozen=True)

@@ -478,7 +478,10 @@ class _Log1p:
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         out = np.array(X, dtype="float64")
-        out[:, self.columns] = np.log1p(np.clip(out[:, self.columns], 0, None))
+        skewed = out[:, self.columns]  # one copy, transformed in place
+        np.maximum(skewed, 0, out=skewed)
+        np.log1p(skewed, out=skewed)
+        out[:, self.columns] = skewed
         return out
 
 
