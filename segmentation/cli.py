@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SegmentationError as exc:
         sys.stderr.write(f"segmentation {args.command}: {exc}\n")
         return 2
-    sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
+    sys.stdout.write(json.dumps(result, indent=2, default=str, ensure_ascii=False) + "\n")
     return 0
 
 
