@@ -1,9 +1,11 @@
-"""Drift: how far today's customers have moved from the model's training reference.
+"""Drift: how far today's customers have moved from the champion's reference, and whether
+today's segments can be trusted.
 
-First version: the population stability index (PSI) per feature on bins cut at the
-reference's quantiles, plus segment share changes against the previous run. PSI is
-sum((a - e) * ln(a / e)) over bins, with empty-bin proportions floored at ``EPS`` so the
-logarithm stays finite.
+Per feature, Evidently's statistics with its exact definitions (``segmentation.drift_stats``)
+so users can compare, and the two metrics the decision rests on, which stay steady on skewed
+features: PSI on reference-decile bins and PSI on equal-width bins of the model's scale. Per
+segment: share changes, centroid shift, segments that appeared or vanished. Per run: the
+decision (ok, warn, alert), the drifted features and the migration rate.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-EPS = 1e-4
+from segmentation import drift_stats
+from segmentation.config import DriftConfig
+
 # features that grow by one every day for every customer: compared with the reference aged
 # to today, so only a change in the mix of customers (not the calendar) counts as drift
 AGEING_FEATURES = ("tenure_days",)
@@ -27,74 +31,153 @@ def aged(reference: pd.DataFrame, days: int) -> pd.DataFrame:
     return out
 
 
-def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float:
-    """PSI of ``current`` against ``reference`` on ``bins`` reference-quantile bins."""
-    ref = np.asarray(reference, dtype="float64")
-    cur = np.asarray(current, dtype="float64")
-    ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+# the metrics the alert decision rests on: stable on skewed features (see the README)
+DECIDING = ("psi_quantile", "psi_model")
+LEVELS = ("ok", "warn", "alert")
+# Evidently's defaults, reported beside its statistics for comparison (not deciding)
+EVIDENTLY_THRESHOLDS = {
+    "psi": 0.1,
+    "jensenshannon": 0.1,
+    "wasserstein_normed": 0.1,
+    "ks_pvalue": 0.05,
+}
+
+
+def psi_equal_width(reference: np.ndarray, current: np.ndarray, bins: int) -> float:
+    """PSI on ``bins`` equal-width bins over the combined range (Evidently's epsilon rule).
+
+    Meant for the model's scale, where log1p and standardising have tamed the long tails
+    that make equal-width bins on raw spend so fragile. One pass per side, no sort.
+    """
+    ref = reference[np.isfinite(reference)]
+    cur = current[np.isfinite(current)]
     if len(ref) == 0 or len(cur) == 0:
         return float("nan")
-    # interior edges only; repeated quantiles (many equal values) collapse into one bin
-    edges = np.unique(np.quantile(ref, np.linspace(0, 1, bins + 1)[1:-1]))
-    e = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=len(edges) + 1) / len(ref)
-    a = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1) / len(cur)
-    e, a = np.maximum(e, EPS), np.maximum(a, EPS)
-    return float(np.sum((a - e) * np.log(a / e)))
+    lo, hi = float(min(ref.min(), cur.min())), float(max(ref.max(), cur.max()))
+    if lo == hi:
+        return 0.0
+    e = np.histogram(ref, bins=bins, range=(lo, hi))[0] / len(ref)
+    a = np.histogram(cur, bins=bins, range=(lo, hi))[0] / len(cur)
+    e, a = drift_stats.fill_empty(e), drift_stats.fill_empty(a)
+    return float(np.sum((e - a) * np.log(e / a)))
+
+
+def level_of(value: float, warn: float, alert: float) -> str:
+    if not np.isfinite(value):
+        return "ok"
+    return "alert" if value >= alert else "warn" if value >= warn else "ok"
 
 
 def feature_drift(
-    reference: pd.DataFrame, current: pd.DataFrame, bins: int, warn: float, alert: float
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    reference_model: np.ndarray | None,
+    current_model: np.ndarray | None,
+    cfg: DriftConfig,
 ) -> pd.DataFrame:
-    """One PSI row per feature present in both frames, with its alert threshold."""
+    """Per feature: Evidently's statistics on the raw values, and the deciding metrics.
+
+    ``reference_model`` / ``current_model`` are the same columns on the model's scale (log1p,
+    standardised), in the same order, or None when the model cannot transform them.
+    Evidently's metrics get its default thresholds and level ``info``; ``psi_quantile``
+    (reference-decile bins) and ``psi_model`` (equal-width bins on the model's scale) get
+    ``drift.psi_warn`` / ``psi_alert`` and decide.
+    """
     rows = []
-    for col in reference.columns:
+    for j, col in enumerate(reference.columns):
         if col not in current:
             continue
-        value = psi(reference[col].to_numpy(), current[col].to_numpy(), bins)
-        rows.append(
-            {
-                "scope": "feature",
-                "name": col,
-                "metric": "psi",
-                "value": value,
-                "threshold": alert,
-                "drifted": bool(value >= alert),
-                "level": "alert" if value >= alert else "warn" if value >= warn else "ok",
-            }
+        stats = drift_stats.column_stats(
+            reference[col].to_numpy(dtype="float64"), current[col].to_numpy(dtype="float64")
         )
-    return pd.DataFrame(rows)
+        if reference_model is not None and current_model is not None:
+            stats["psi_model"] = psi_equal_width(
+                reference_model[:, j], current_model[:, j], cfg.bins
+            )
+        for metric, value in stats.items():
+            if metric in DECIDING:
+                level = level_of(value, cfg.psi_warn, cfg.psi_alert)
+                threshold = cfg.psi_alert
+                drifted = level == "alert"
+            else:
+                threshold = EVIDENTLY_THRESHOLDS.get(metric, float("nan"))
+                drifted = bool(value <= threshold if metric == "ks_pvalue" else value >= threshold)
+                level = "info"
+            rows.append(_row("feature", col, metric, value, threshold, drifted, level))
+    return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def share_drift(
-    current: pd.DataFrame, previous: pd.DataFrame | None, threshold: float = 0.05
+def segment_drift(
+    current: pd.Series,
+    previous: pd.Series | None,
+    reference: pd.Series | None,
+    centroid_shift: dict[int, float],
+    share_warn: float,
 ) -> pd.DataFrame:
-    """Absolute change of each segment's share of customers since the previous run."""
-    now = current["segment_id"].value_counts(normalize=True)
-    before = (
-        previous["segment_id"].value_counts(normalize=True)
-        if previous is not None
-        else pd.Series(dtype="float64")
-    )
-    ids = sorted(set(now.index) | set(before.index))
+    """Per segment: share change since the previous run and since the reference, centroid
+    shift (standardised units) and whether it appeared or vanished since the previous run.
+
+    ``current``, ``previous`` and ``reference`` are segment ids, one per customer.
+    """
+    now = current.value_counts(normalize=True)
+    before = previous.value_counts(normalize=True) if previous is not None else None
+    ref = reference.value_counts(normalize=True) if reference is not None else None
+    ids = sorted(set(now.index) | set(before.index if before is not None else []))
     rows = []
     for sid in ids:
-        change = (
-            float(now.get(sid, 0.0) - before.get(sid, 0.0))
-            if previous is not None
-            else float("nan")
-        )
-        rows.append(
-            {
-                "scope": "segment",
-                "name": str(sid),
-                "metric": "share_change",
-                "value": change,
-                "threshold": threshold,
-                "drifted": bool(abs(change) >= threshold) if previous is not None else False,
-                "level": "warn" if previous is not None and abs(change) >= threshold else "ok",
-            }
-        )
-    return pd.DataFrame(rows)
+        name = str(sid)
+        for metric, base in (("share_change", before), ("share_change_reference", ref)):
+            if base is None:
+                continue
+            change = float(now.get(sid, 0.0) - base.get(sid, 0.0))
+            level = "warn" if abs(change) >= share_warn else "ok"
+            rows.append(_row("segment", name, metric, change, share_warn, level == "warn", level))
+        if sid in centroid_shift:
+            shift = centroid_shift[int(sid)]
+            rows.append(_row("segment", name, "centroid_shift", shift, np.nan, False, "info"))
+        if before is not None and sid not in before.index:
+            rows.append(_row("segment", name, "appeared", 1.0, np.nan, True, "warn"))
+        if before is not None and sid not in now.index:
+            rows.append(_row("segment", name, "vanished", 1.0, np.nan, True, "warn"))
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def decision(metrics: pd.DataFrame) -> tuple[str, list[str]]:
+    """The run's drift decision (ok, warn, alert) and the features that drifted.
+
+    Alert when a deciding feature metric reaches ``psi_alert`` (the pipeline then forces a
+    retrain); warn when one reaches ``psi_warn`` or a segment moved or appeared or vanished.
+    """
+    ranked = metrics["level"].map({"ok": 0, "info": 0, "warn": 1, "alert": 2}).fillna(0)
+    level = LEVELS[int(ranked.max()) if len(ranked) else 0]
+    feature = metrics[(metrics["scope"] == "feature") & (metrics["level"] == "alert")]
+    return level, sorted(set(feature["name"]))
+
+
+def run_rows(level: str, drifted: list[str], migration_rate: float) -> pd.DataFrame:
+    rows = [
+        _row("run", "all", "decision", float(LEVELS.index(level)), 2.0, level == "alert", level),
+        _row("run", "all", "drifted_features", float(len(drifted)), np.nan, bool(drifted), "info"),
+        _row("run", "all", "migration_rate", migration_rate, np.nan, False, "info"),
+    ]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+COLUMNS = ("scope", "name", "metric", "value", "threshold", "drifted", "level")
+
+
+def _row(
+    scope: str, name: str, metric: str, value: float, threshold: float, drifted: bool, level: str
+) -> dict[str, object]:
+    return {
+        "scope": scope,
+        "name": name,
+        "metric": metric,
+        "value": float(value),
+        "threshold": float(threshold),
+        "drifted": bool(drifted),
+        "level": level,
+    }
 
 
 def migrations(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:

@@ -36,6 +36,7 @@ from segmentation import (
     activity,
     control,
     drift,
+    history,
     lake,
     model,
     personas,
@@ -53,6 +54,7 @@ from segmentation.features import features_from_state, model_feature_columns
 log = logging.getLogger(__name__)
 EVENT_KEY = "event_date"
 STATE_KEY = "segmentation.state_of"
+HISTORY = "segment_history"
 WORK_TABLES = ("customer_segments", "segment_profiles", "segment_migrations", "segment_rules")
 
 
@@ -275,6 +277,13 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
     for sid in alignment.segment_ids:  # a segment too small to appear in the sample
         keys.setdefault(sid, f"segment_{sid}")
     version = registry.model_version(day)
+    # a champion that only refined its predecessor's segments keeps its drift reference
+    refined = (
+        champion is not None
+        and not forced
+        and challenger.algorithm_.endswith(model.WARM)
+        and challenger.n_segments_ == champion.n_segments
+    )
     record = registry.ModelRecord(
         model_version=version,
         trained_run_date=day,
@@ -292,6 +301,7 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
         promoted=promoted,
         reason=reason,
         compared_with=champion.model_version if champion else None,
+        reference_run_date=champion.reference_day if refined and champion else day,
         segment_keys={str(k): v for k, v in sorted(keys.items())},
         lineage=registry.lineage_rows(
             alignment,
@@ -316,34 +326,52 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
 
 
 def _drift_forcing_retrain(
-    cfg: Config, champion: registry.ModelRecord, features: pd.DataFrame, features_day: dt.date
+    cfg: Config, champion: registry.ModelRecord, features: pd.DataFrame, day: dt.date
 ) -> str | None:
-    """Drift policy: an alert-level PSI against the champion's training data forces a retrain."""
-    reference_day = champion.trained_run_date
-    if not (
-        lake.partition_dir(cfg.home / "features", "run_date", reference_day) / lake.PART
-    ).is_file():
+    """Drift policy: an alert against the champion's reference forces a retrain.
+
+    The same decision as ``compute_drift``, on seeded samples of ``fit_sample`` customers.
+    """
+    seed = model.run_seed(cfg.model.random_state, day)
+    metrics = _feature_drift(cfg, champion, features, day, cfg.model.fit_sample, seed)
+    if metrics is None:
         return None
-    reference = _features(cfg, reference_day, champion.features)
-    seed = model.run_seed(cfg.model.random_state, reference_day)
-    d = cfg.drift
-    psi = drift.feature_drift(
-        drift.aged(
-            reference.iloc[model.sample_rows(len(reference), cfg.model.fit_sample, seed)],
-            (features_day - reference_day).days,
-        ),
-        features[champion.features].iloc[
-            model.sample_rows(len(features), cfg.model.fit_sample, seed)
-        ],
-        d.bins,
-        d.psi_warn,
-        d.psi_alert,
-    )
-    alerts = psi[psi["level"] == "alert"]
+    alerts = metrics[(metrics["level"] == "alert")]
     if alerts.empty:
         return None
-    listed = ", ".join(f"{r.name} {r.value:.2f}" for r in alerts.itertuples())
-    return f"drift alert forces a retrain: PSI >= {d.psi_alert:g} on {listed}"
+    listed = ", ".join(f"{r.name} ({r.metric} {r.value:.2f})" for r in alerts.itertuples())
+    return f"drift alert forces a retrain: {listed} >= {cfg.drift.psi_alert:g}"
+
+
+def _feature_drift(
+    cfg: Config,
+    champion: registry.ModelRecord,
+    features: pd.DataFrame,
+    day: dt.date,
+    sample: int | None = None,
+    seed: int = 0,
+) -> pd.DataFrame | None:
+    """Today's features against the champion's reference day, raw and on the model's scale.
+
+    None when the reference features are gone. ``sample`` limits both sides to a seeded
+    sample (the retrain decision); ``compute_drift`` uses everyone.
+    """
+    reference_day = champion.reference_day
+    path = lake.partition_dir(cfg.home / "features", "run_date", reference_day) / lake.PART
+    if not path.is_file():
+        return None
+    cols = [c for c in champion.features if c in features and c in lake.column_names(path)]
+    reference = drift.aged(_features(cfg, reference_day, cols), (day - reference_day).days)
+    current = features[cols]
+    if sample is not None:
+        reference = reference.iloc[model.sample_rows(len(reference), sample, seed)]
+        current = current.iloc[model.sample_rows(len(current), sample, seed)]
+    reference_scaled = current_scaled = None
+    if cols == champion.features:
+        segmenter, _ = registry.load_model(_models(cfg), champion.model_version)
+        reference_scaled = segmenter.transform(reference)
+        current_scaled = segmenter.transform(current)
+    return drift.feature_drift(reference, current, reference_scaled, current_scaled, cfg.drift)
 
 
 def assign_segments(cfg: Config, day: dt.date) -> dict[str, Any]:
@@ -441,15 +469,65 @@ def publish_tables(cfg: Config, day: dt.date) -> dict[str, Any]:
         ("segment_lineage", registry.lineage_table(_models(cfg), day)),
     ):
         paths[table] = str(publish.publish_table(frame, table, day, cfg.home))
+    paths["segment_history"] = str(_update_history(cfg, day))
     shutil.rmtree(work)  # only once everything is published: a retry still finds it all
     return {"run_date": day.isoformat(), "tables": paths}
 
 
-def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
-    """PSI of today's features against the previous model's training data, and share change.
+def _update_history(cfg: Config, day: dt.date) -> Path:
+    """Fold ``day``'s published segments into the one membership history file.
 
-    The reference is the training data of the model in force before today's retrain
-    (the features of its training day); the first run has no reference.
+    The history is a single file (it grows with changes, not days), as of the newest run
+    folded into it. A night after it is folded on; a rerun of an older night truncates it to
+    the run before, folds that night, then refolds every later published night, so the file
+    always equals a build from scratch over the published ``customer_segments``.
+    """
+    path = publish.current_path(cfg.home, HISTORY)
+    runs = lake.partition_days(publish.table_root(cfg.home, "customer_segments"), "run_date")
+    as_of = publish.current_run_date(cfg.home, HISTORY) if path.is_file() else None
+    if as_of is None:
+        frame, previous = None, None
+        todo = runs
+    elif as_of < day:
+        frame, previous = pd.read_parquet(path), as_of
+        todo = [d for d in runs if as_of < d]
+    else:  # a rerun: back to the run before ``day``, then forward again
+        before = [d for d in runs if d < day]
+        previous = before[-1] if before else None
+        frame = (
+            history.truncate(pd.read_parquet(path), previous, _names_on(cfg, previous))
+            if previous
+            else None
+        )
+        todo = [d for d in runs if d >= day]
+    for run in todo:
+        assignments = publish.read_published(
+            cfg.home, "customer_segments", run, ["customer_id", "segment_id", "segment_name"]
+        )
+        if assignments is None:
+            raise SegmentationError(f"customer_segments for {run} vanished while folding it")
+        frame = history.advance(frame, previous, run, assignments)
+        previous = run
+    assert frame is not None and previous is not None  # today's segments are published
+    lake.write_file(frame, path, metadata={publish.RUN_DATE_KEY: previous.isoformat()})
+    return path
+
+
+def _names_on(cfg: Config, day: dt.date) -> dict[int, str]:
+    profiles = publish.read_published(
+        cfg.home, "segment_profiles", day, ["segment_id", "segment_name"]
+    )
+    if profiles is None:
+        return {}
+    return dict(zip(profiles["segment_id"], profiles["segment_name"], strict=True))
+
+
+def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
+    """Drift of today's features and segments against the champion in force before today.
+
+    The reference is that champion's reference day (its own training day, or for a champion
+    that only refined its predecessor's segments, the predecessor's); the first run has none.
+    Publishes ``drift_metrics`` and returns the decision: ok, warn or alert.
     """
     current = publish.read_published(
         cfg.home, "customer_segments", day, columns=["customer_id", "segment_id"]
@@ -458,36 +536,64 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
         raise SegmentationError(
             f"customer_segments for {day} is not published; run publish_tables first"
         )
-    previous_model = registry.champion_as_of(_models(cfg), day, strictly_before=True)
+    champion = registry.champion_as_of(_models(cfg), day, strictly_before=True)
     parts = []
-    if previous_model is not None:
-        # only the reference model's features, and of those only the ones that exist today
-        today = lake.partition_dir(cfg.home / "features", "run_date", day) / lake.PART
-        cols = [c for c in previous_model.features if c in lake.column_names(today)]
-        reference = drift.aged(
-            _features(cfg, previous_model.trained_run_date, cols),
-            (day - previous_model.trained_run_date).days,
+    reference_segments = None
+    shifts: dict[int, float] = {}
+    if champion is not None:
+        features = _features(cfg, day)
+        feature_metrics = _feature_drift(cfg, champion, features, day)
+        if feature_metrics is not None:
+            parts.append(feature_metrics)
+        reference_segments = _segments_of(cfg, champion.reference_day)
+        shifts = _centroid_shifts(cfg, day, features)
+    previous = _previous_segments(cfg, day)
+    parts.append(
+        drift.segment_drift(
+            current["segment_id"],
+            None if previous is None else previous["segment_id"],
+            None if reference_segments is None else reference_segments["segment_id"],
+            shifts,
+            cfg.drift.share_warn,
         )
-        d = cfg.drift
-        parts.append(
-            drift.feature_drift(
-                reference, _features(cfg, day, cols), d.bins, d.psi_warn, d.psi_alert
-            )
-        )
-    parts.append(drift.share_drift(current, _previous_segments(cfg, day), cfg.drift.share_warn))
-    metrics = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    publish.publish_table(metrics, "drift_metrics", day, cfg.home)
-    drifted = metrics.loc[metrics["drifted"] & (metrics["scope"] == "feature"), "name"].tolist()
-    level = (
-        "alert"
-        if (metrics["level"] == "alert").any()
-        else "warn"
-        if (metrics["level"] == "warn").any()
-        else "ok"
     )
+    moves = publish.read_published(cfg.home, "segment_migrations", day)
+    moved = 0.0
+    if moves is not None and previous is not None:
+        both = moves[moves["from_segment_id"].notna()]
+        changed = both["from_segment_id"] != both["to_segment_id"]
+        moved = float(both.loc[changed, "customers"].sum() / max(both["customers"].sum(), 1))
+    filled = [p for p in parts if len(p)]
+    metrics = (
+        pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=drift.COLUMNS)
+    )
+    level, drifted = drift.decision(metrics)
+    metrics = pd.concat([metrics, drift.run_rows(level, drifted, moved)], ignore_index=True)
+    publish.publish_table(metrics, "drift_metrics", day, cfg.home)
     if drifted:
         log.warning("features drifted on %s: %s", day, ", ".join(drifted))
     return {"run_date": day.isoformat(), "level": level, "drifted_features": drifted}
+
+
+def _segments_of(cfg: Config, day: dt.date) -> pd.DataFrame | None:
+    return publish.read_published(cfg.home, "customer_segments", day, columns=["segment_id"])
+
+
+def _centroid_shifts(cfg: Config, day: dt.date, features: pd.DataFrame) -> dict[int, float]:
+    """How far each segment's mean today is from its centre in today's champion (scaled)."""
+    champion = registry.champion_as_of(_models(cfg), day)
+    if champion is None:
+        return {}
+    segmenter, record = registry.load_model(_models(cfg), champion.model_version)
+    scaled = segmenter.transform(features)
+    labels = segmenter.predict(features)
+    out = {}
+    for i, sid in enumerate(record.segment_ids):
+        members = labels == i
+        if members.any():
+            centre = segmenter.centers_scaled_[i]
+            out[int(sid)] = float(np.linalg.norm(scaled[members].mean(axis=0) - centre))
+    return out
 
 
 STEPS = (

@@ -26,6 +26,7 @@ TABLES = (
     "segment_rules",
     "model_registry",
     "segment_lineage",
+    "segment_history",
     "drift_metrics",
 )
 RUN_DATE_KEY = "segmentation.run_date"

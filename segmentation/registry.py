@@ -115,6 +115,9 @@ class ModelRecord:
     promoted: bool = True
     reason: str = "first model"
     compared_with: str | None = None  # the champion it challenged
+    # the day whose features are the drift reference: the training day, or for a champion
+    # that refined its predecessor's segments, the predecessor's reference day
+    reference_run_date: dt.date | None = None
     # archetype key per segment id (JSON keys are text), named in the configured language
     segment_keys: dict[str, str] = field(default_factory=dict)
     lineage: list[dict[str, Any]] = field(default_factory=list)
@@ -122,17 +125,25 @@ class ModelRecord:
     def to_json(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["trained_run_date"] = self.trained_run_date.isoformat()
+        d["reference_run_date"] = (self.reference_run_date or self.trained_run_date).isoformat()
         return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ModelRecord:
         d = dict(d)
         d["trained_run_date"] = dt.date.fromisoformat(d["trained_run_date"])
+        d["reference_run_date"] = dt.date.fromisoformat(
+            d.get("reference_run_date") or d["trained_run_date"].isoformat()
+        )
         # metadata of models saved before model selection: each was the model in force
         d.pop("k_scores", None)
         d.setdefault("candidates", [])
         d.setdefault("scores", {}).setdefault("stability", None)
         return cls(**d)
+
+    @property
+    def reference_day(self) -> dt.date:
+        return self.reference_run_date or self.trained_run_date
 
     @property
     def keys_by_id(self) -> dict[int, str]:

@@ -235,3 +235,28 @@ def test_the_drift_policy_forces_a_promotion(published: Path, landing: Path) -> 
     result = pipeline.train_model(cfg, day)
     assert result["champion"] == f"m{day:%Y%m%d}"
     assert result["reason"].startswith("drift alert forces a retrain")
+
+
+def test_membership_history_follows_the_nights_and_survives_a_rerun(
+    two_nights: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    shutil.copytree(two_nights, tmp_path, dirs_exist_ok=True)
+    cfg = load_config(tmp_path / "config.yaml")
+    path = publish.current_path(cfg.home, "segment_history")
+    history = pd.read_parquet(path)
+    first = read(two_nights, "customer_segments", DAY1).set_index("customer_id")["segment_id"]
+    second = read(two_nights, "customer_segments", DAY2).set_index("customer_id")["segment_id"]
+    current = history[history["valid_to"].isna()].set_index("customer_id")["segment_id"]
+    assert current.sort_index().equals(second.sort_index())
+    both = first.index.intersection(second.index)
+    changed = set(both[first[both] != second[both]])
+    closed = history[history["valid_to"].notna()]
+    assert set(closed["customer_id"]) == changed
+    assert (pd.to_datetime(closed["valid_to"]).dt.date == DAY1).all()
+    assert publish.current_run_date(cfg.home, "segment_history") == DAY2
+
+    before = path.read_bytes()
+    pipeline.run(cfg, DAY1)  # a rerun of the older night refolds the newer one
+    assert path.read_bytes() == before

@@ -1,35 +1,78 @@
-"""PSI on hand-computed values, and migrations."""
+"""Drift metrics and the decision, on hand-computed and planted values; migrations."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation.drift import EPS, migrations, psi
+from segmentation.config import DriftConfig
+from segmentation.drift import (
+    decision,
+    feature_drift,
+    migrations,
+    psi_equal_width,
+    segment_drift,
+)
 
 pytestmark = pytest.mark.unit
 
 
-def test_psi_matches_the_formula_on_quartile_bins() -> None:
-    reference = np.arange(100.0)  # quartile edges 24.75, 49.5, 74.25 -> 25% per bin
-    # current: 10 in bin 1, 20 in bin 2, 30 in bin 3, 40 in bin 4
-    current = np.concatenate(
-        [np.full(10, 1.0), np.full(20, 30.0), np.full(30, 60.0), np.full(40, 90.0)]
-    )
-    expected = sum((a - 0.25) * math.log(a / 0.25) for a in (0.1, 0.2, 0.3, 0.4))
-    assert psi(reference, current, bins=4) == pytest.approx(expected, abs=1e-12)
+def test_psi_on_equal_width_bins_matches_the_formula() -> None:
+    reference = np.array([0.0, 1.0, 2.0, 3.0])  # range 0..4 over 2 bins: [0, 2), [2, 4]
+    current = np.array([0.5, 3.0, 3.5, 4.0])
+    e, a = np.array([0.5, 0.5]), np.array([0.25, 0.75])
+    expected = float(np.sum((e - a) * np.log(e / a)))
+    assert psi_equal_width(reference, current, bins=2) == pytest.approx(expected, abs=1e-12)
+    assert psi_equal_width(reference, reference, bins=2) == 0.0
 
 
-def test_psi_of_identical_samples_is_zero_and_empty_bins_use_eps() -> None:
-    reference = np.arange(100.0)
-    assert psi(reference, reference, bins=10) == pytest.approx(0.0, abs=1e-12)
-    # everything in the top quartile: three bins empty (floored at EPS), one full
-    current = np.full(50, 99.0)
-    expected = 3 * (EPS - 0.25) * math.log(EPS / 0.25) + (1 - 0.25) * math.log(1 / 0.25)
-    assert psi(reference, current, bins=4) == pytest.approx(expected, abs=1e-12)
+def test_a_planted_shift_alerts_and_names_the_feature_while_a_steady_one_does_not() -> None:
+    rng = np.random.default_rng(0)
+    n = 20_000
+    reference = pd.DataFrame({"steady": rng.lognormal(3, 1, n), "moved": rng.normal(0, 1, n)})
+    current = pd.DataFrame({"steady": rng.lognormal(3, 1, n), "moved": rng.normal(1, 1, n)})
+    metrics = feature_drift(reference, current, None, None, DriftConfig())
+    deciding = metrics[metrics["metric"] == "psi_quantile"].set_index("name")
+    assert deciding.loc["steady", "level"] == "ok"
+    assert deciding.loc["moved", "level"] == "alert"
+    # Evidently's statistics ride along for comparison, without deciding
+    assert set(metrics.loc[metrics["level"] == "info", "metric"]) >= {"psi", "ks_pvalue"}
+    assert decision(metrics) == ("alert", ["moved"])
+
+
+def test_one_extreme_customer_sways_evidentlys_metrics_but_not_the_deciding_ones() -> None:
+    rng = np.random.default_rng(1)
+    reference = pd.DataFrame({"monetary": rng.lognormal(4, 1, 50_000)})
+    shifted = pd.DataFrame({"monetary": rng.lognormal(4, 1, 50_000) * 1.3})  # a real shift
+    whale = shifted.copy()
+    whale.loc[0, "monetary"] = 5e6  # plus one extreme customer
+
+    def metrics(current: pd.DataFrame) -> pd.Series:
+        scaled = (np.log1p(reference.to_numpy()), np.log1p(current.to_numpy()))
+        frame = feature_drift(reference, current, *scaled, DriftConfig())
+        return frame.set_index("metric")["value"]
+
+    calm, swayed = metrics(shifted), metrics(whale)
+    # equal-width bins on raw spend: one customer in 50,000 changes the verdict
+    assert swayed["wasserstein_normed"] > 3 * calm["wasserstein_normed"]
+    assert swayed["jensenshannon"] < calm["jensenshannon"] / 3
+    # the deciding metrics barely notice
+    assert swayed["psi_quantile"] == pytest.approx(calm["psi_quantile"], abs=1e-3)
+    assert swayed["psi_model"] == pytest.approx(calm["psi_model"], rel=0.15)
+    assert calm["psi_quantile"] > 0.05  # and they do see the real shift
+
+
+def test_segments_that_appear_vanish_or_move_are_flagged() -> None:
+    previous = pd.Series([1] * 50 + [2] * 50)
+    current = pd.Series([1] * 30 + [3] * 70)
+    rows = segment_drift(current, previous, None, {1: 0.2}, share_warn=0.05)
+    got = {(r.name, r.metric): r.value for r in rows.itertuples()}
+    assert got[("1", "share_change")] == pytest.approx(-0.2)
+    assert got[("3", "appeared")] == 1.0 and got[("2", "vanished")] == 1.0
+    assert got[("1", "centroid_shift")] == 0.2
+    level, drifted = decision(rows)
+    assert level == "warn" and drifted == []
 
 
 def test_migrations_count_pairs_and_new_customers() -> None:
