@@ -3,7 +3,8 @@
 
 Extracts the day that just closed into the Parquet lake, validates it with Great Expectations,
 builds per-customer features, retrains the segmentation model, assigns every customer a
-segment and publishes the output tables (declared as Assets), then computes drift.
+segment and publishes the output tables (declared as Assets), then computes drift and sends
+a drift alert to the configured target (log, webhook or email).
 
 * **Nightly**: the run triggered just after midnight (UTC) processes the previous day.
 * **Manual**: trigger with `{"run_date": "YYYY-MM-DD"}` to (re)process one day.
@@ -19,7 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Asset, BaseNotifier, Param, dag, get_current_context, task
 
 OUTPUTS = {
     name: Asset(name=name, uri=f"segmentation://output/{name}")
@@ -27,10 +28,24 @@ OUTPUTS = {
         "customer_segments",
         "segment_profiles",
         "segment_migrations",
+        "segment_rules",
         "model_registry",
+        "segment_lineage",
+        "segment_history",
         "drift_metrics",
     )
 }
+
+
+class DriftNotifier(BaseNotifier):
+    """Sends compute_drift's decision to the configured alert target (`alerts` in the config)."""
+
+    def notify(self, context: dict) -> None:
+        from segmentation import alerts
+        from segmentation.config import load_config
+
+        result = context["ti"].xcom_pull(task_ids="compute_drift")
+        alerts.notify(result, load_config().alerts, result.get("report"))
 
 
 def _step(name: str, upstream: dict | None = None) -> dict:
@@ -101,7 +116,7 @@ def customer_segmentation() -> None:
     def publish_tables(assigned: dict) -> dict:
         return _step("publish_tables", assigned)
 
-    @task(outlets=[OUTPUTS["drift_metrics"]])
+    @task(outlets=[OUTPUTS["drift_metrics"]], on_success_callback=DriftNotifier())
     def compute_drift(published: dict) -> dict:
         return _step("compute_drift", published)
 

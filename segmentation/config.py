@@ -148,6 +148,20 @@ class DriftConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    # where drift alerts go: the task log, a webhook (JSON POST) or email (SMTP)
+    target: Literal["log", "webhook", "email"] = "log"
+    # notify from this decision level on
+    min_level: Literal["warn", "alert"] = "alert"
+    url: str | None = None
+    email_to: tuple[str, ...] = ()
+    email_from: str = "segmentation@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
 class Config:
     home: Path = Path("./data")
     timezone: str = "UTC"
@@ -162,6 +176,7 @@ class Config:
     control: ControlConfig = field(default_factory=ControlConfig)
     rfm: RfmConfig = field(default_factory=RfmConfig)
     drift: DriftConfig = field(default_factory=DriftConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -254,6 +269,12 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
                 f"{origin}: rfm.cuts.{axis} needs 4 increasing cut points (5 score bands), "
                 f"got {list(cuts)}"
             )
+    if cfg.alerts.target == "webhook" and not (cfg.alerts.url or "").startswith(
+        ("http://", "https://")
+    ):
+        raise ConfigError(f"{origin}: alerts.target webhook needs alerts.url (http:// or https://)")
+    if cfg.alerts.target == "email" and not cfg.alerts.email_to:
+        raise ConfigError(f"{origin}: alerts.target email needs alerts.email_to (a list)")
     if cfg.features.window_days < 1:
         raise ConfigError(f"{origin}: features.window_days must be a positive number of days")
     ev = cfg.events

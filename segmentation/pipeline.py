@@ -42,6 +42,7 @@ from segmentation import (
     personas,
     publish,
     registry,
+    report,
     rfm,
     rules,
     sources,
@@ -572,7 +573,13 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
     publish.publish_table(metrics, "drift_metrics", day, cfg.home)
     if drifted:
         log.warning("features drifted on %s: %s", day, ", ".join(drifted))
-    return {"run_date": day.isoformat(), "level": level, "drifted_features": drifted}
+    path = report.write_report(cfg.home, day, cfg.personas.language, psi_warn=cfg.drift.psi_warn)
+    return {
+        "run_date": day.isoformat(),
+        "level": level,
+        "drifted_features": drifted,
+        "report": str(path),
+    }
 
 
 def _segments_of(cfg: Config, day: dt.date) -> pd.DataFrame | None:
@@ -644,6 +651,9 @@ def status(cfg: Config) -> dict[str, Any]:
             f"segment {r.segment_id}, {r.customers} customers. {r.description}"
             for r in frame.itertuples()
         ]
+    latest_report = report.current_report_path(cfg.home)
+    if latest_report.is_file():
+        out["report"] = str(latest_report)
     models = registry.list_models(_models(cfg))
     champions = [r for r in models if r.promoted]
     if champions:

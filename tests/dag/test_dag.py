@@ -60,6 +60,9 @@ print(json.dumps({{
     "outlets": sorted(a.name for t in dag.tasks for a in t.outlets) if dag else [],
     "params": sorted(dag.params.keys()) if dag else [],
     "doc": bool(dag.doc_md) if dag else False,
+    "drift_callbacks": [
+        type(c).__name__ for c in dag.get_task("compute_drift").on_success_callback
+    ] if dag else [],
 }}))
 """,
         tmp_path,
@@ -69,15 +72,10 @@ print(json.dumps({{
     assert result["tasks"] == ORDER
     assert result["max_active_runs"] == 1
     assert min(result["retries"]) >= 1
-    assert result["outlets"] == sorted(
-        [
-            "customer_segments",
-            "segment_profiles",
-            "segment_migrations",
-            "model_registry",
-            "drift_metrics",
-        ]
-    )
+    from segmentation.publish import TABLES
+
+    assert result["outlets"] == sorted(TABLES)  # every published table is an Asset
+    assert result["drift_callbacks"] == ["DriftNotifier"]
     assert result["params"] == ["run_date"]
     assert result["doc"]
 

@@ -28,8 +28,44 @@ def airflow(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
     )
 
 
+class Receiver:
+    """A local HTTP endpoint standing in for the alert webhook (Slack, Teams, on-call)."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.posts: list[dict] = []
+        posts = self.posts
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                posts.append({"path": self.path, "json": json.loads(body)})
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/SECRET-TOKEN"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def test_two_consecutive_nights_through_airflow(tmp_path: Path, landing: Path) -> None:
-    config = write_config(tmp_path, landing)
+    receiver = Receiver()
+    # an alert threshold nothing stays under: the second night's drift check must alert
+    config = write_config(
+        tmp_path,
+        landing,
+        alerts={"target": "webhook", "url": receiver.url},
+        drift={"psi_alert": 1e-9},
+    )
     cfg = load_config(config)
     day1, day2 = LAST - dt.timedelta(days=1), LAST
     pipeline.ingest(cfg, START, day1 - dt.timedelta(days=1))  # history before the first night
@@ -84,6 +120,13 @@ def test_two_consecutive_nights_through_airflow(tmp_path: Path, landing: Path) -
     ]
     for table in publish.TABLES:
         assert publish.current_run_date(home, table) == day2
+
+    # the second night alerted through Airflow's notifier: one POST, naming the features
+    receiver.close()
+    alerts = [p["json"] for p in receiver.posts]
+    assert [a["run_date"] for a in alerts] == [str(day2)], receiver.posts
+    assert alerts[0]["level"] == "alert" and alerts[0]["drifted_features"]
+    assert receiver.posts[0]["path"] == "/hooks/SECRET-TOKEN"
 
     # a manual run with the run_date param reprocesses day 1: the same rows, current unmoved
     before = publish.read_published(home, "customer_segments", day1)

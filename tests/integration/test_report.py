@@ -1,0 +1,221 @@
+"""The morning HTML report, built from a published night plus drift metrics in the new schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from segmentation import lake, publish, report
+from segmentation.errors import ConfigError
+from tests.conftest import LAST
+
+pytestmark = pytest.mark.integration
+
+DAY1 = LAST - dt.timedelta(days=1)  # the night published in ``published_home``
+DAY0 = DAY1 - dt.timedelta(days=1)  # an earlier night: drift metrics only
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+VOID |= {"track", "wbr"}
+FEATURES = ("category_share_beauty", "days_since_last_event", "frequency", "monetary")
+# today's deciding PSI per feature: one alert, one warn, the rest ok
+PSI = {DAY0: (0.02, 0.01, 0.03, 0.05), DAY1: (0.31, 0.02, 0.04, 0.12)}
+WARN, ALERT = 0.1, 0.25
+
+
+def drift_frame(day: dt.date, segment_ids: list[int]) -> pd.DataFrame:
+    """``drift_metrics`` of one run in the new schema: feature, segment and run rows."""
+    rows = []
+    for feature, value in zip(FEATURES, PSI[day], strict=True):
+        level = "alert" if value >= ALERT else "warn" if value >= WARN else "ok"
+        for metric, v in (("psi_quantile", value), ("psi_model", value * 0.9)):
+            rows.append(("feature", feature, metric, v, ALERT, level == "alert", level))
+        for metric, v, threshold in (
+            ("psi", value * 1.1, 0.1),
+            ("jensenshannon", value / 3, 0.1),
+            ("ks_statistic", value / 2, float("nan")),
+            ("ks_pvalue", 0.5 - value, 0.05),
+            ("wasserstein_normed", value / 4, 0.1),
+        ):
+            rows.append(("feature", feature, metric, v, threshold, False, "info"))
+    if day == DAY1:  # the first run has no previous run to compare segments with
+        for sid in segment_ids:
+            rows.append(("segment", str(sid), "share_change", 0.01 * sid, 0.05, False, "ok"))
+            rows.append(("segment", str(sid), "centroid_shift", 0.2, float("nan"), False, "info"))
+        rows.append(("segment", "7", "vanished", 1.0, float("nan"), True, "warn"))
+    level = "alert" if day == DAY1 else "ok"
+    drifted = [f for f, v in zip(FEATURES, PSI[day], strict=True) if v >= ALERT]
+    rows += [
+        ("run", "all", "decision", float(("ok", "warn", "alert").index(level)), 2.0, False, level),
+        ("run", "all", "drifted_features", float(len(drifted)), float("nan"), False, "info"),
+        ("run", "all", "migration_rate", 0.016, float("nan"), False, "info"),
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["scope", "name", "metric", "value", "threshold", "drifted", "level"]
+    )
+    frame.insert(0, "run_date", pd.Series([day] * len(frame), dtype="object"))
+    return frame
+
+
+def write_new_drift(home: Path) -> None:
+    """Replace ``drift_metrics`` of DAY1 and add DAY0's, in the new schema."""
+    profiles = lake.read_partition(publish.table_root(home, "segment_profiles"), "run_date", DAY1)
+    ids = sorted(int(s) for s in profiles["segment_id"])
+    root = publish.table_root(home, "drift_metrics")
+    for day in (DAY0, DAY1):
+        lake.write_partition(drift_frame(day, ids), root, "run_date", day)
+
+
+@pytest.fixture
+def home(tmp_path: Path, published_home: Path) -> Path:
+    """A private copy of the published night, with drift metrics of two runs."""
+    target = tmp_path / "home"
+    shutil.copytree(published_home / "home", target)
+    write_new_drift(target)
+    return target
+
+
+class Structure(HTMLParser):
+    """Checks that tags nest and close, and collects every URL-like attribute."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.links: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self.links += [v or "" for k, v in attrs if k in ("href", "src", "xlink:href")]
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self.links += [v or "" for k, v in attrs if k in ("href", "src", "xlink:href")]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
+            return
+        self.stack.pop()
+
+
+def parse(page: str) -> Structure:
+    parser = Structure()
+    parser.feed(page)
+    parser.close()
+    return parser
+
+
+def section_ids(parsed: Structure) -> list[str]:
+    return [a["id"] or "" for t, a in parsed.tags if t == "section" and "id" in a]
+
+
+def test_report_shows_every_section_in_order_with_the_data(home: Path) -> None:
+    page = report.build_report(home, DAY1)
+    parsed = parse(page)
+    assert section_ids(parsed) == list(report.SECTIONS)
+    for title in ("Today's decision", "Segments", "Segment profiles", "Data checks"):
+        assert f">{title.replace(chr(39), '&#x27;')}</h2>" in page
+    profiles = lake.read_partition(publish.table_root(home, "segment_profiles"), "run_date", DAY1)
+    for name in profiles["segment_name"]:
+        assert report._e(name) in page
+    # the decision banner: alert, with the drifted feature and the one to watch
+    banner = page[page.index('<section id="decision"') : page.index('<section id="segments"')]
+    assert "level-alert" in banner and "ALERT" in banner
+    assert "category_share_beauty" in banner and "monetary" in banner
+    # drift charts per feature with both thresholds, the full table, the model decision
+    assert page.count('stroke-dasharray="6 4"') == 2 * len(FEATURES)
+    plain = page.replace("<wbr>", "")  # table headers may break after an underscore
+    for metric in ("psi_quantile", "psi_model", "jensenshannon", "ks_pvalue", "centroid_shift"):
+        assert metric in plain
+    registry = lake.read_partition(publish.table_root(home, "model_registry"), "run_date", DAY1)
+    tonight = registry[registry["trained_run_date"] == DAY1].iloc[0]
+    assert report._e(tonight["reason"]) in page
+    assert "Passed: all" in page
+
+
+def test_report_is_self_contained_and_well_formed(home: Path) -> None:
+    page = report.build_report(home, DAY1)
+    assert "http://" not in page and "https://" not in page
+    assert "<script" not in page and "@import" not in page and "url(" not in page
+    parsed = parse(page)
+    assert parsed.errors == [] and parsed.stack == []
+    assert all(link.startswith(("#", "data:")) for link in parsed.links), parsed.links
+    assert page.startswith("<!DOCTYPE html>") and "<title>" in page
+
+
+def test_same_inputs_give_the_same_bytes(home: Path) -> None:
+    first = report.write_report(home, DAY1).read_bytes()
+    assert report.build_report(home, DAY1).encode() == first
+    assert report.write_report(home, DAY1).read_bytes() == first
+    assert report.current_report_path(home).read_bytes() == first
+
+
+def test_current_report_never_moves_backwards(home: Path) -> None:
+    newest = report.write_report(home, DAY1)
+    assert newest == home / "output" / "reports" / f"run_date={DAY1}" / "report.html"
+    current = home / "output" / "current" / "report.html"
+    assert report.current_report_day(home) == DAY1
+
+    older = report.write_report(home, DAY0)  # a backfill of an earlier night
+    assert older.is_file() and older != newest
+    assert current.read_bytes() == newest.read_bytes()
+    assert report.current_report_day(home) == DAY1
+    # the older night's report only knows runs up to its own day
+    assert DAY1.isoformat() not in older.read_text(encoding="utf-8")
+    assert not list(current.parent.glob(".tmp-*"))
+
+
+def test_missing_inputs_show_not_available(tmp_path: Path) -> None:
+    page = report.build_report(tmp_path / "nothing", DAY1)
+    parsed = parse(page)
+    assert section_ids(parsed) == list(report.SECTIONS)
+    assert parsed.errors == [] and parsed.stack == []
+    assert page.count("not available") >= len(report.SECTIONS)
+
+
+def test_older_drift_schema_still_gives_a_report(tmp_path: Path, published_home: Path) -> None:
+    page = report.build_report(published_home / "home", DAY1)
+    assert section_ids(parse(page)) == list(report.SECTIONS)
+    first = report.build_report(published_home / "home", DAY0)  # before the first night
+    assert "not available" in first
+
+
+def test_chinese_titles_and_sentences(home: Path) -> None:
+    page = report.build_report(home, DAY1, language="zh")
+    assert '<html lang="zh">' in page
+    for key in report.SECTIONS:
+        assert report.STRINGS["zh"][key] in page
+    assert "警报" in page
+    with pytest.raises(ConfigError, match="fr"):
+        report.build_report(home, DAY1, language="fr")
+
+
+def test_numbers_are_formatted_for_reading() -> None:
+    assert report._int(1234, "-") == "1,234"
+    assert report._pct(0.1234, "-") == "12.3%"
+    assert report._num(float("nan"), "not available") == "not available"
+    assert report._num(0.00014, "-") == "0.00014"
+
+
+def test_failed_validation_is_shown_and_data_is_escaped(home: Path) -> None:
+    record = {
+        "run_date": DAY1.isoformat(),
+        "suite": "events",
+        "success": False,
+        "evaluated_expectations": 13,
+        "failures": ["expect_column_values_to_be_between on amount: 2 unexpected row(s)", "<b>x"],
+    }
+    lake.write_json(record, home / "validation" / "events" / f"run_date={DAY1}.json")
+    page = report.build_report(home, DAY1)
+    assert "Failed: 2 of 13 checks of suite events" in page
+    assert "&lt;b&gt;x" in page and "<b>x" not in page
+    assert section_ids(parse(page)) == list(report.SECTIONS)
