@@ -10,6 +10,8 @@ decision (ok, warn, alert), the drifted features and the migration rate.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -83,13 +85,23 @@ def feature_drift(
     (reference-decile bins) and ``psi_model`` (equal-width bins on the model's scale) get
     ``drift.psi_warn`` / ``psi_alert`` and decide.
     """
+    columns = [c for c in reference.columns if c in current]
+
+    def column(col: str) -> dict[str, float]:
+        return drift_stats.column_stats(
+            reference[col].to_numpy(dtype="float64"), current[col].to_numpy(dtype="float64")
+        )
+
+    # the sorts release the GIL: two threads on large data. Small data stays on one thread,
+    # where scipy's exact KS test may warn inside catch_warnings, which is not thread-safe.
+    large = min(len(reference), len(current)) > drift_stats.KS_EXACT_MAX_N
+    with ThreadPoolExecutor(max_workers=2 if large else 1) as pool:
+        all_stats = dict(zip(columns, pool.map(column, columns), strict=True))
     rows = []
     for j, col in enumerate(reference.columns):
         if col not in current:
             continue
-        stats = drift_stats.column_stats(
-            reference[col].to_numpy(dtype="float64"), current[col].to_numpy(dtype="float64")
-        )
+        stats = all_stats[col]
         if reference_model is not None and current_model is not None:
             stats["psi_model"] = psi_equal_width(
                 reference_model[:, j], current_model[:, j], cfg.bins

@@ -334,7 +334,7 @@ def _drift_forcing_retrain(
     The same decision as ``compute_drift``, on seeded samples of ``fit_sample`` customers.
     """
     seed = model.run_seed(cfg.model.random_state, day)
-    metrics = _feature_drift(cfg, champion, features, day, cfg.model.fit_sample, seed)
+    metrics, _ = _feature_drift(cfg, champion, features, day, cfg.model.fit_sample, seed)
     if metrics is None:
         return None
     alerts = metrics[(metrics["level"] == "alert")]
@@ -351,16 +351,17 @@ def _feature_drift(
     day: dt.date,
     sample: int | None = None,
     seed: int = 0,
-) -> pd.DataFrame | None:
+) -> tuple[pd.DataFrame | None, np.ndarray | None]:
     """Today's features against the champion's reference day, raw and on the model's scale.
 
-    None when the reference features are gone. ``sample`` limits both sides to a seeded
-    sample (the retrain decision); ``compute_drift`` uses everyone.
+    Returns the metrics (None when the reference features are gone) and today's features on
+    the champion's scale (None when it cannot transform them). ``sample`` limits both sides
+    to a seeded sample (the retrain decision); ``compute_drift`` uses everyone.
     """
     reference_day = champion.reference_day
     path = lake.partition_dir(cfg.home / "features", "run_date", reference_day) / lake.PART
     if not path.is_file():
-        return None
+        return None, None
     cols = [c for c in champion.features if c in features and c in lake.column_names(path)]
     reference = drift.aged(_features(cfg, reference_day, cols), (day - reference_day).days)
     current = features[cols]
@@ -372,7 +373,8 @@ def _feature_drift(
         segmenter, _ = registry.load_model(_models(cfg), champion.model_version)
         reference_scaled = segmenter.transform(reference)
         current_scaled = segmenter.transform(current)
-    return drift.feature_drift(reference, current, reference_scaled, current_scaled, cfg.drift)
+    metrics = drift.feature_drift(reference, current, reference_scaled, current_scaled, cfg.drift)
+    return metrics, current_scaled
 
 
 def assign_segments(cfg: Config, day: dt.date) -> dict[str, Any]:
@@ -543,11 +545,16 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
     shifts: dict[int, float] = {}
     if champion is not None:
         features = _features(cfg, day)
-        feature_metrics = _feature_drift(cfg, champion, features, day)
+        feature_metrics, scaled = _feature_drift(cfg, champion, features, day)
         if feature_metrics is not None:
             parts.append(feature_metrics)
         reference_segments = _segments_of(cfg, champion.reference_day)
-        shifts = _centroid_shifts(cfg, day, features)
+        same_rows = np.array_equal(
+            features["customer_id"].to_numpy(dtype=object),
+            current["customer_id"].to_numpy(dtype=object),
+        )
+        if scaled is not None and same_rows:
+            shifts = _centroid_shifts(cfg, champion, scaled, current["segment_id"].to_numpy())
     previous = _previous_segments(cfg, day)
     parts.append(
         drift.segment_drift(
@@ -586,21 +593,22 @@ def _segments_of(cfg: Config, day: dt.date) -> pd.DataFrame | None:
     return publish.read_published(cfg.home, "customer_segments", day, columns=["segment_id"])
 
 
-def _centroid_shifts(cfg: Config, day: dt.date, features: pd.DataFrame) -> dict[int, float]:
-    """How far each segment's mean today is from its centre in today's champion (scaled)."""
-    champion = registry.champion_as_of(_models(cfg), day)
-    if champion is None:
-        return {}
-    segmenter, record = registry.load_model(_models(cfg), champion.model_version)
-    scaled = segmenter.transform(features)
-    labels = segmenter.predict(features)
-    out = {}
-    for i, sid in enumerate(record.segment_ids):
-        members = labels == i
-        if members.any():
-            centre = segmenter.centers_scaled_[i]
-            out[int(sid)] = float(np.linalg.norm(scaled[members].mean(axis=0) - centre))
-    return out
+def _centroid_shifts(
+    cfg: Config, champion: registry.ModelRecord, scaled: np.ndarray, segment_ids: np.ndarray
+) -> dict[int, float]:
+    """How far each segment's mean today is from the champion's centre for that id.
+
+    Measured in the champion's scaled space (standard units), on today's published segments.
+    """
+    segmenter, _ = registry.load_model(_models(cfg), champion.model_version)
+    centres = dict(zip(champion.segment_ids, segmenter.centers_scaled_, strict=True))
+    means = pd.DataFrame(scaled).groupby(segment_ids, sort=True).mean()
+    ids = [int(s) for s in means.index.to_numpy()]
+    return {
+        sid: float(np.linalg.norm(row - centres[sid]))
+        for sid, row in zip(ids, means.to_numpy(), strict=True)
+        if sid in centres
+    }
 
 
 STEPS = (
@@ -616,12 +624,14 @@ STEPS = (
 
 def run(cfg: Config, day: dt.date) -> dict[str, Any]:
     """The full nightly run for ``day``: the same steps, in the same order, as the DAG."""
-    results = {}
+    results: dict[str, Any] = {}
+    seconds = {}
     for step in STEPS:
         started = time.perf_counter()
         results[step.__name__] = step(cfg, day)
-        log.info("%s for %s took %.1f s", step.__name__, day, time.perf_counter() - started)
-    return results
+        seconds[step.__name__] = round(time.perf_counter() - started, 2)
+        log.info("%s for %s took %.1f s", step.__name__, day, seconds[step.__name__])
+    return {**results, "seconds": seconds}
 
 
 def output_locations(cfg: Config) -> dict[str, str]:

@@ -1,0 +1,60 @@
+"""Airflow plugin: a *Segmentation* view in the Airflow UI.
+
+It lists the pipeline's runs (the run dates with a published ``customer_segments`` partition)
+and opens, per run, the HTML report, the validation result, and the segment table (the
+current one, or that run's partition), 100 customers a page, filtered by segment.
+
+* ``fastapi_apps``: the pages, a FastAPI app mounted on the API server at ``/segmentation``
+  (``segmentation_view_app.py``). Airflow does not protect plugin apps by itself: every route
+  of this one depends on Airflow's ``requires_access_dag`` (a logged-in user allowed to read
+  the runs of the ``customer_segmentation`` DAG), so an anonymous request gets 401/403.
+* ``external_views``: the *Segmentation* entry of the UI's navigation bar, which shows those
+  pages inside the UI (``/plugin/segmentation``).
+
+The app is built the first time Airflow asks for ``fastapi_apps``, which only the API server
+(and ``airflow plugins``) do: the scheduler, the DAG processor and ``airflow dags test`` load
+this file without importing Airflow's API security or reading the pipeline's configuration.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow.configuration import conf
+from airflow.plugins_manager import AirflowPlugin
+
+URL_PREFIX = "/segmentation"
+
+
+def _base_path() -> str:
+    """The path of Airflow's ``[api] base_url`` (empty when Airflow is served at the root)."""
+    return urlsplit(conf.get("api", "base_url", fallback="") or "").path.rstrip("/")
+
+
+@functools.cache
+def _app() -> Any:
+    import segmentation_view_app  # the plugins folder is on sys.path
+
+    return segmentation_view_app.build_app()
+
+
+class SegmentationViewPlugin(AirflowPlugin):
+    name = "segmentation_view"
+
+    @property
+    def external_views(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        return [
+            {
+                "name": "Segmentation",
+                "href": f"{_base_path()}{URL_PREFIX}/",
+                "destination": "nav",
+                "url_route": "segmentation",
+                "nav_top_level": True,
+            }
+        ]
+
+    @property
+    def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        return [{"app": _app(), "url_prefix": URL_PREFIX, "name": "Segmentation"}]

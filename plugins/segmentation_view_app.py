@@ -1,0 +1,509 @@
+"""The pages behind the Segmentation view: runs, reports, validation results, segment tables.
+
+``build_app()`` makes the FastAPI app that ``segmentation_view.py`` mounts on the Airflow API
+server under ``/segmentation``. Every route of it requires Airflow's own authentication (the
+JWT of the Airflow login, as the UI's ``_token`` cookie or an ``Authorization: Bearer``
+header) and read access to the ``customer_segmentation`` DAG's runs, checked by Airflow's auth
+manager (``airflow.api_fastapi.core_api.security.requires_access_dag``): the segment table
+holds customer data.
+
+The pipeline's configuration is read on every request (``segmentation.config.load_config``,
+from ``$SEGMENTATION_CONFIG``), never at import: Airflow imports every module of the plugins
+folder in every process, with or without that variable, and a config edited while the server
+runs is picked up at the next request. Module-level imports stay light (the standard library
+and FastAPI); Airflow's API security, pyarrow and the ``segmentation`` package are imported
+when first needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+DAG_ID = "customer_segmentation"
+TABLE = "customer_segments"
+PAGE_SIZE = 100
+RUNS_PAGE_SIZE = 100
+
+# Our pages run no script and load nothing but their own inline style; only Airflow (same
+# origin) may frame them.
+PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
+)
+# A report is served as is, but sandboxed: its scripts (charts) run in an opaque origin, so
+# nothing in it can act on the Airflow API with the viewer's session.
+REPORT_CSP = "sandbox allow-scripts allow-popups; frame-ancestors 'self'"
+
+router = APIRouter()
+
+
+class Unavailable(Exception):
+    """The view cannot read the pipeline's configuration: shown as a page, with the fix."""
+
+
+def build_app() -> FastAPI:
+    """The plugin's FastAPI app; every route requires an Airflow user who may read the DAG."""
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+    from airflow.api_fastapi.core_api.security import requires_access_dag
+
+    # Airflow's dependency: resolves the user from the Bearer header or the `_token` cookie
+    # (401 without one, 403 for an invalid one), then asks the auth manager whether that user
+    # may read the runs of DAG_ID (403 if not).
+    can_read_runs = Depends(requires_access_dag("GET", DagAccessEntity.RUN, param_dag_id=DAG_ID))
+    app = FastAPI(
+        title="Customer segmentation",
+        # no generated docs: they would be routes outside these dependencies
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[can_read_runs],
+    )
+    app.include_router(router)  # the app's dependencies apply to every route in it
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Unavailable, _unavailable)
+    return app
+
+
+# ---------------------------------------------------------------- routes
+
+
+@router.get("/", response_class=HTMLResponse)
+def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
+    home = _home()
+    runs = _run_days(home)[::-1]  # newest first
+    current = _current_run_date(home)
+    page, pages, shown = _paginate(runs, page, RUNS_PAGE_SIZE)
+    root = _root(request)
+    rows = []
+    for day in shown:
+        d = day.isoformat()
+        report = (
+            f'<a href="{root}/runs/{d}/report">open report</a>'
+            if _report_path(home, day).is_file()
+            else '<span class="muted">no report</span>'
+        )
+        summary = _validation_summary(home, day)
+        if summary is None:
+            validation = '<span class="muted">no validation result</span>'
+        else:
+            validation = f'<a href="{root}/runs/{d}/validation">{_validation_label(summary)}</a>'
+        badge = ' <span class="badge">current</span>' if day == current else ""
+        rows.append(
+            "<tr>"
+            f"<td>{d}{badge}</td>"
+            f'<td class="num">{_row_count(_partition_path(home, day)):,}</td>'
+            f"<td>{validation}</td>"
+            f"<td>{report}</td>"
+            f'<td><a href="{_url(f"{root}/segments", {"run_date": d})}">segments</a></td>'
+            "</tr>"
+        )
+    if runs:
+        body = (
+            f"<p>{len(runs)} run{'s' if len(runs) != 1 else ''} with a published "
+            f"<code>{TABLE}</code> table, newest first.</p>"
+            '<table class="runs"><thead><tr><th>Run date</th><th>Customers</th>'
+            "<th>Validation</th><th>Report</th><th>Segment table</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>" + _pager(f"{root}/", {}, page, pages)
+        )
+    else:
+        body = (
+            f'<p class="empty">No runs yet: no <code>{TABLE}</code> partition under '
+            f"<code>{_esc(str(_table_root(home)))}</code>. Runs appear here once the "
+            f"<code>{DAG_ID}</code> DAG has published a night.</p>"
+        )
+    return _html_page(request, "Runs", body)
+
+
+@router.get("/runs/{run_date}/report")
+def report(run_date: dt.date) -> Response:
+    path = _report_path(_home(), run_date)
+    if not path.is_file():
+        raise HTTPException(404, f"no report for run {run_date.isoformat()}")
+    return FileResponse(
+        path,
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Security-Policy": REPORT_CSP, "Cache-Control": "no-store"},
+    )
+
+
+@router.get("/runs/{run_date}/validation", response_class=HTMLResponse)
+def validation(request: Request, run_date: dt.date) -> HTMLResponse:
+    summary = _validation_summary(_home(), run_date)
+    d = run_date.isoformat()
+    if summary is None:
+        raise HTTPException(404, f"no validation result for {d}")
+    failures = summary["failures"]
+    items = "".join(f"<li><code>{_esc(str(f))}</code></li>" for f in failures)
+    failure_list = f'<ul class="failures">{items}</ul>' if failures else "<p>No failures.</p>"
+    evaluated = summary["evaluated"]
+    body = (
+        f"<h2>Validation of the events of {d}</h2>"
+        '<table class="summary">'
+        f"<tr><th>success</th><td>{_validation_badge(summary)}</td></tr>"
+        f"<tr><th>evaluated</th><td>{'' if evaluated is None else _esc(str(evaluated))} "
+        "expectations</td></tr>"
+        f"<tr><th>failures</th><td>{len(failures)}</td></tr>"
+        f"<tr><th>suite</th><td>{_esc(str(summary['suite'] or ''))}</td></tr>"
+        "</table>"
+        f"<h3>Failures</h3>{failure_list}"
+    )
+    return _html_page(request, f"Validation {d}", body)
+
+
+@router.get("/segments", response_class=HTMLResponse)
+def segments_page(
+    request: Request,
+    run_date: dt.date | None = None,
+    segment_id: str = "",
+    segment_name: str = "",
+    page: int = Query(1, ge=1),
+) -> HTMLResponse:
+    home = _home()
+    if run_date is None:
+        path = _current_path(home)
+        shown_run = _current_run_date(home)
+        title = "Current segment table"
+    else:
+        path = _partition_path(home, run_date)
+        shown_run = run_date
+        title = f"Segment table of {run_date.isoformat()}"
+    if not path.is_file():
+        what = "current" if run_date is None else f"run {run_date.isoformat()}"
+        raise HTTPException(404, f"no {TABLE} table for the {what} ({path} does not exist)")
+    wanted_id: int | None = None
+    if segment_id.strip():
+        try:
+            wanted_id = int(segment_id)
+        except ValueError:
+            raise HTTPException(
+                400, f"segment_id must be a whole number, got {segment_id!r}"
+            ) from None
+
+    where: list[str] = []
+    args: list[Any] = []
+    if wanted_id is not None:
+        where.append("segment_id = ?")
+        args.append(wanted_id)
+    if segment_name:
+        where.append("segment_name = ?")
+        args.append(segment_name)
+    segments, total, columns, rows, page = _read_page(path, where, args, page)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+
+    root = _root(request)
+    params = {"run_date": run_date.isoformat()} if run_date else {}
+    id_options = "".join(
+        f'<option value="{i}"{" selected" if i == wanted_id else ""}>{i} — {_esc(n)}</option>'
+        for i, n in segments
+    )
+    names = sorted({n for _, n in segments})
+    name_options = "".join(
+        f'<option value="{_esc(n)}"{" selected" if n == segment_name else ""}>{_esc(n)}</option>'
+        for n in names
+    )
+    hidden = (
+        f'<input type="hidden" name="run_date" value="{run_date.isoformat()}">' if run_date else ""
+    )
+    form = (
+        f'<form class="filter" method="get" action="{root}/segments">{hidden}'
+        '<label>segment_id <select name="segment_id"><option value="">all</option>'
+        f"{id_options}</select></label> "
+        '<label>segment_name <select name="segment_name"><option value="">all</option>'
+        f"{name_options}</select></label> "
+        '<button type="submit">Filter</button> '
+        f'<a href="{_url(f"{root}/segments", params)}">clear</a></form>'
+    )
+    if wanted_id is not None:
+        params["segment_id"] = str(wanted_id)
+    if segment_name:
+        params["segment_name"] = segment_name
+    first = (page - 1) * PAGE_SIZE + 1 if total else 0
+    last = min(page * PAGE_SIZE, total)
+    head = "".join(f"<th>{_esc(c)}</th>" for c in columns)
+    body_rows = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
+    run_note = f"run {shown_run.isoformat()}" if shown_run else "run date unknown"
+    body = (
+        f"<h2>{_esc(title)}</h2>"
+        f"<p>{_esc(str(path))} ({run_note}).</p>"
+        f"{form}"
+        f'<p class="count">Customers {first:,}–{last:,} of {total:,}.</p>'
+        + _pager(f"{root}/segments", params, page, pages)
+        + f'<div class="scroll"><table class="segments"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body_rows}</tbody></table></div>"
+    )
+    return _html_page(request, title, body)
+
+
+# ---------------------------------------------------------------- data
+
+
+def _home() -> Path:
+    """The pipeline's home folder, from the config named by $SEGMENTATION_CONFIG (per request)."""
+    try:
+        from segmentation.config import load_config
+        from segmentation.errors import SegmentationError
+    except ImportError as exc:
+        raise Unavailable(
+            "The segmentation package cannot be imported by the Airflow API server "
+            f"({exc}). Install the project into the Python environment that runs Airflow."
+        ) from exc
+    try:
+        return load_config().home
+    except SegmentationError as exc:
+        raise Unavailable(
+            f"The pipeline's configuration cannot be read: {exc}. Set SEGMENTATION_CONFIG to "
+            "the pipeline's config file (the one the DAG uses) in the environment of the "
+            "Airflow API server (`airflow api-server` or `airflow standalone`) and restart it."
+        ) from exc
+
+
+def _table_root(home: Path) -> Path:
+    from segmentation import publish
+
+    return publish.table_root(home, TABLE)
+
+
+def _run_days(home: Path) -> list[dt.date]:
+    from segmentation import lake
+
+    return lake.partition_days(_table_root(home), "run_date")
+
+
+def _partition_path(home: Path, day: dt.date) -> Path:
+    from segmentation import lake
+
+    return lake.partition_dir(_table_root(home), "run_date", day) / lake.PART
+
+
+def _current_path(home: Path) -> Path:
+    from segmentation import publish
+
+    return publish.current_path(home, TABLE)
+
+
+def _current_run_date(home: Path) -> dt.date | None:
+    from segmentation import publish
+
+    return publish.current_run_date(home, TABLE)
+
+
+def _row_count(path: Path) -> int:
+    from segmentation import lake
+
+    return lake.row_count(path)
+
+
+def _read_page(
+    path: Path, where: list[str], args: list[Any], page: int
+) -> tuple[list[tuple[int, str]], int, list[str], list[tuple[Any, ...]], int]:
+    """Segments (id, name), matching rows, columns, the page's rows and the page shown.
+
+    DuckDB reads only what a page needs (the filter columns to count, then 100 rows in file
+    order), so a page of a million-customer table takes milliseconds and little memory.
+    """
+    import duckdb
+
+    source = "read_parquet(?, hive_partitioning = false)"
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    con = duckdb.connect()
+    try:
+        segments = [
+            (int(i), str(n))
+            for i, n in con.execute(
+                f"SELECT DISTINCT segment_id, segment_name FROM {source} "
+                "WHERE segment_id IS NOT NULL ORDER BY 1, 2",
+                [str(path)],
+            ).fetchall()
+        ]
+        found = con.execute(f"SELECT count(*) FROM {source}{condition}", [str(path), *args])
+        total = int((found.fetchone() or (0,))[0])
+        page = min(page, max(1, math.ceil(total / PAGE_SIZE)))
+        cursor = con.execute(
+            f"SELECT * FROM {source}{condition} LIMIT ? OFFSET ?",
+            [str(path), *args, PAGE_SIZE, (page - 1) * PAGE_SIZE],
+        )
+        columns = [d[0] for d in cursor.description or []]
+        return segments, total, columns, cursor.fetchall(), page
+    finally:
+        con.close()
+
+
+def _report_path(home: Path, day: dt.date) -> Path:
+    return home / "output" / "reports" / f"run_date={day.isoformat()}" / "report.html"
+
+
+def _validation_summary(home: Path, day: dt.date) -> dict[str, Any] | None:
+    """success, evaluated, failures (and suite) of the day's validation result, if any."""
+    path = home / "validation" / "events" / f"run_date={day.isoformat()}.json"
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        failure = f"the result file {path} cannot be read: {exc}"
+        return {"success": None, "evaluated": None, "failures": [failure], "suite": None}
+    failures = raw.get("failures") or []
+    return {
+        "success": raw.get("success"),
+        "evaluated": raw.get("evaluated_expectations", raw.get("evaluated")),
+        "failures": failures if isinstance(failures, list) else [failures],
+        "suite": raw.get("suite"),
+    }
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _root(request: Request) -> str:
+    """Where this app is mounted (Airflow's base_url path + /segmentation), for links."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def _url(path: str, params: dict[str, str]) -> str:
+    """An escaped link to ``path`` with ``params`` as its query string."""
+    return _esc(f"{path}?{urlencode(params)}" if params else path)
+
+
+def _paginate(items: list[Any], page: int, size: int) -> tuple[int, int, list[Any]]:
+    pages = max(1, math.ceil(len(items) / size))
+    page = min(page, pages)
+    return page, pages, items[(page - 1) * size : page * size]
+
+
+def _pager(base: str, params: dict[str, str], page: int, pages: int) -> str:
+    if pages <= 1:
+        return ""
+
+    def link(p: int, label: str) -> str:
+        return f'<a href="{_url(base, {**params, "page": str(p)})}">{label}</a>'
+
+    prev = link(page - 1, "← previous") if page > 1 else '<span class="muted">← previous</span>'
+    nxt = link(page + 1, "next →") if page < pages else '<span class="muted">next →</span>'
+    return f'<p class="pager">{prev} · page {page} of {pages} · {nxt}</p>'
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return '<td class="muted">—</td>'
+    if isinstance(value, bool):
+        return f"<td>{'yes' if value else 'no'}</td>"
+    if isinstance(value, float):
+        return f'<td class="num">{value:,.2f}</td>'
+    if isinstance(value, int):
+        return f'<td class="num">{value}</td>'
+    return f"<td>{_esc(str(value))}</td>"
+
+
+def _validation_label(summary: dict[str, Any]) -> str:
+    """e.g. "passed (13 expectations)", escaped for HTML."""
+    n = None if summary["evaluated"] is None else _esc(str(summary["evaluated"]))
+    of = f" of {n}" if n is not None else ""
+    if summary["success"] is True:
+        return f"passed ({n} expectations)" if n is not None else "passed"
+    if summary["success"] is False:
+        return f"failed ({len(summary['failures'])}{of} expectations)"
+    return "unknown"
+
+
+def _validation_badge(summary: dict[str, Any]) -> str:
+    if summary["success"] is True:
+        return '<span class="ok">true</span>'
+    if summary["success"] is False:
+        return '<span class="bad">false</span>'
+    return '<span class="muted">unknown</span>'
+
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1rem 1.5rem;
+       color: #1a202c; font-size: 14px; }
+nav { margin-bottom: 1rem; } nav a { margin-right: 1rem; font-weight: 600; }
+h1 { font-size: 1.4rem; margin: 0 0 .5rem; } h2 { font-size: 1.15rem; } h3 { font-size: 1rem; }
+a { color: #017cee; text-decoration: none; } a:hover { text-decoration: underline; }
+table { border-collapse: collapse; margin: .5rem 0; }
+th, td { border-bottom: 1px solid #e2e8f0; padding: .3rem .6rem; text-align: left;
+         white-space: nowrap; }
+th { background: #f7fafc; font-weight: 600; position: sticky; top: 0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.muted { color: #718096; } .ok { color: #2f855a; font-weight: 600; }
+.bad { color: #c53030; font-weight: 600; }
+.badge { background: #ebf8ff; color: #2b6cb0; border-radius: 4px; padding: 0 .35rem;
+         font-size: .8rem; }
+.scroll { overflow: auto; max-height: 70vh; }
+.filter { margin: .5rem 0; } .filter label { margin-right: .5rem; }
+.error { border-left: 4px solid #c53030; background: #fff5f5; padding: .6rem 1rem; }
+"""
+
+
+def _html_page(request: Request, title: str, body: str, status_code: int = 200) -> HTMLResponse:
+    root = _root(request)
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_esc(title)} · Customer segmentation</title><style>{STYLE}</style>"
+        "</head><body><h1>Customer segmentation</h1>"
+        f'<nav><a href="{root}/">Runs</a><a href="{root}/segments">Current segment table</a>'
+        f"</nav><main>{body}</main></body></html>"
+    )
+    return HTMLResponse(
+        page,
+        status_code=status_code,
+        headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"},
+    )
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """401/403 from Airflow's security dependency, and our 400/404s: HTML for a browser."""
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if not _wants_html(request):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+    detail = _esc(str(exc.detail))
+    if exc.status_code == 401:
+        body = (
+            f'<p class="error">Not signed in ({detail}). <a href="{_login_url(request)}">Log in '
+            "to Airflow</a>, then open the Segmentation view again.</p>"
+        )
+    elif exc.status_code == 403:
+        body = (
+            f'<p class="error">Access denied ({detail}): this view needs read access to the '
+            f"runs of the <code>{DAG_ID}</code> DAG.</p>"
+        )
+    else:
+        body = f'<p class="error">{detail}</p>'
+    response = _html_page(request, "Error", body, status_code=exc.status_code)
+    response.headers.update(headers)
+    return response
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    if not _wants_html(request):
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+    body = f'<p class="error">{_esc(str(exc))}</p>'
+    return _html_page(request, "Not configured", body, status_code=503)
+
+
+def _login_url(request: Request) -> str:
+    try:
+        from airflow.api_fastapi.app import get_auth_manager
+
+        return _esc(get_auth_manager().get_url_login(next_url=str(request.url)))
+    except Exception:  # no auth manager to ask: Airflow's home page leads to its login
+        return "/"
