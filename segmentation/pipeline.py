@@ -581,6 +581,7 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
     if drifted:
         log.warning("features drifted on %s: %s", day, ", ".join(drifted))
     path = report.write_report(cfg.home, day, cfg.personas.language, psi_warn=cfg.drift.psi_warn)
+    log.info("drift %s on %s; report: %s", level, day, path)
     return {
         "run_date": day.isoformat(),
         "level": level,
