@@ -166,6 +166,16 @@ def decision(metrics: pd.DataFrame) -> tuple[str, list[str]]:
     return level, sorted(set(feature["name"]))
 
 
+def membership_chisquare(current: pd.Series, reference: pd.Series | None) -> pd.DataFrame:
+    """Chi-square p-value of today's segment membership against the reference's (Evidently's
+    categorical test), reported at ``run`` scope; p <= 0.05 reads as a changed mix."""
+    if reference is None:
+        return pd.DataFrame(columns=list(COLUMNS))
+    p = drift_stats.chisquare_pvalue(reference.astype(str), current.astype(str))
+    row = _row("run", "all", "segment_chisquare_pvalue", p, 0.05, bool(p <= 0.05), "info")
+    return pd.DataFrame([row], columns=list(COLUMNS))
+
+
 def run_rows(level: str, drifted: list[str], migration_rate: float) -> pd.DataFrame:
     rows = [
         _row("run", "all", "decision", float(LEVELS.index(level)), 2.0, level == "alert", level),

@@ -565,6 +565,12 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
             cfg.drift.share_warn,
         )
     )
+    parts.append(
+        drift.membership_chisquare(
+            current["segment_id"],
+            None if reference_segments is None else reference_segments["segment_id"],
+        )
+    )
     moves = publish.read_published(cfg.home, "segment_migrations", day)
     moved = 0.0
     if moves is not None and previous is not None:

@@ -10,6 +10,7 @@ from segmentation.config import DriftConfig
 from segmentation.drift import (
     decision,
     feature_drift,
+    membership_chisquare,
     migrations,
     psi_equal_width,
     segment_drift,
@@ -83,3 +84,16 @@ def test_migrations_count_pairs_and_new_customers() -> None:
         (None if pd.isna(f) else int(f), int(t)): int(n) for f, t, n in m.itertuples(index=False)
     }
     assert pairs == {(1, 1): 1, (1, 2): 1, (2, 2): 1, (None, 2): 1}
+
+
+def test_a_changed_segment_mix_shows_in_the_chisquare_test() -> None:
+    from scipy.stats import chisquare
+
+    reference = pd.Series([1] * 500 + [2] * 500)
+    same = pd.Series([1] * 490 + [2] * 510)
+    moved = pd.Series([1] * 400 + [2] * 600)
+    p_same = membership_chisquare(same, reference)["value"].item()
+    p_moved = membership_chisquare(moved, reference)["value"].item()
+    assert p_same == pytest.approx(chisquare([490, 510], [500, 500]).pvalue)
+    assert p_same > 0.05 > p_moved
+    assert membership_chisquare(same, None).empty
