@@ -148,6 +148,17 @@ class DriftConfig:
 
 
 @dataclass(frozen=True)
+class WarehouseConfig:
+    """A PostgreSQL schema that mirrors the output tables, for tools that read SQL."""
+
+    # the environment variable holding the connection URL (never the URL itself: it
+    # carries the password); inside Airflow, conn_id names an Airflow connection instead
+    url_env: str = "SEGMENTATION_WAREHOUSE_URL"
+    conn_id: str | None = None
+    schema: str = "segmentation"
+
+
+@dataclass(frozen=True)
 class AlertsConfig:
     # where drift alerts go: the task log, a webhook (JSON POST) or email (SMTP)
     target: Literal["log", "webhook", "email"] = "log"
@@ -177,10 +188,22 @@ class Config:
     rfm: RfmConfig = field(default_factory=RfmConfig)
     drift: DriftConfig = field(default_factory=DriftConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    warehouse: WarehouseConfig | None = None
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def secret_from_env(name: str, what: str) -> str:
+    """A secret (a connection URL with its password) from the environment, by name."""
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(
+            f"{what}: environment variable {name} is not set; export it with the connection "
+            "URL (postgresql://user:password@host:5432/db), or set a conn_id inside Airflow"
+        )
+    return value
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
