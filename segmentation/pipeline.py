@@ -38,6 +38,7 @@ from segmentation import (
     drift,
     history,
     lake,
+    locks,
     model,
     personas,
     publish,
@@ -87,6 +88,7 @@ def parse_date(value: str, what: str = "date") -> dt.date:
 # ---------------------------------------------------------------- extract and validate
 
 
+@locks.locked
 def extract_events(cfg: Config, day: dt.date) -> dict[str, Any]:
     """Read day ``day``'s events from the source into the staging area."""
     return extract_range(cfg, day, day)[0]
@@ -108,6 +110,7 @@ def extract_range(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, 
     return out
 
 
+@locks.locked
 def validate_events(cfg: Config, day: dt.date) -> dict[str, Any]:
     """Validate the staged day; promote it to the lake, or quarantine it and stop the run."""
     staged = lake.partition_dir(_staging(cfg), EVENT_KEY, day)
@@ -163,6 +166,7 @@ def ingest(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- features and model
 
 
+@locks.locked
 def build_features(cfg: Config, day: dt.date) -> dict[str, Any]:
     """Features of every customer seen up to the end of ``day``, from lake partitions <= day."""
     if not lake.partition_dir(_lake(cfg), EVENT_KEY, day).is_dir():
@@ -232,6 +236,7 @@ def _fingerprint(cfg: Config, files: list[Path]) -> str:
     return digest.hexdigest()
 
 
+@locks.locked
 def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
     """Train tonight's challenger and decide whether it replaces the champion."""
     features = _features(cfg, day)
@@ -377,6 +382,7 @@ def _feature_drift(
     return metrics, current_scaled
 
 
+@locks.locked
 def assign_segments(cfg: Config, day: dt.date) -> dict[str, Any]:
     """Segment, name, explain and RFM-score every customer with the champion; stage the tables."""
     features = _features(cfg, day)
@@ -458,6 +464,7 @@ def assign_segments(cfg: Config, day: dt.date) -> dict[str, Any]:
 # ---------------------------------------------------------------- publish and drift
 
 
+@locks.locked
 def publish_tables(cfg: Config, day: dt.date) -> dict[str, Any]:
     """Publish the staged assignments and the model registry for ``day``."""
     work = _work(cfg, day)
@@ -525,6 +532,7 @@ def _names_on(cfg: Config, day: dt.date) -> dict[int, str]:
     return dict(zip(profiles["segment_id"], profiles["segment_name"], strict=True))
 
 
+@locks.locked
 def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
     """Drift of today's features and segments against the champion in force before today.
 
@@ -630,14 +638,18 @@ STEPS = (
 
 
 def run(cfg: Config, day: dt.date) -> dict[str, Any]:
-    """The full nightly run for ``day``: the same steps, in the same order, as the DAG."""
+    """The full nightly run for ``day``: the same steps, in the same order, as the DAG.
+
+    Holds the date's lock throughout, so a second run of the date is refused at once.
+    """
     results: dict[str, Any] = {}
-    seconds = {}
-    for step in STEPS:
-        started = time.perf_counter()
-        results[step.__name__] = step(cfg, day)
-        seconds[step.__name__] = round(time.perf_counter() - started, 2)
-        log.info("%s for %s took %.1f s", step.__name__, day, seconds[step.__name__])
+    seconds: dict[str, float] = {}
+    with locks.run_lock(cfg.home, day, "run"):
+        for step in STEPS:
+            started = time.perf_counter()
+            results[step.__name__] = step(cfg, day)
+            seconds[step.__name__] = round(time.perf_counter() - started, 2)
+            log.info("%s for %s took %.1f s", step.__name__, day, seconds[step.__name__])
     return {**results, "seconds": seconds}
 
 
