@@ -8,6 +8,7 @@ names, ``source.defaults`` fills canonical columns the source lacks, and
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import glob
 from collections.abc import Iterable
@@ -76,7 +77,12 @@ def source_files(src: SourceConfig, days: Iterable[dt.date] = ()) -> list[Path]:
         what = f"the glob source.path {pattern} matches no file"
     elif Path(pattern).is_dir():
         suffixes = _SUFFIXES[src.format]
-        files = sorted(p for p in Path(pattern).iterdir() if p.name.endswith(suffixes))
+        # hidden names ('.' or '_' first) are an exporter's files in progress: never read
+        files = sorted(
+            p
+            for p in Path(pattern).iterdir()
+            if p.name.endswith(suffixes) and not p.name.startswith((".", "_"))
+        )
         what = f"the folder {pattern} (source.path) holds no {'/'.join(suffixes)} files"
     elif Path(pattern).is_file():
         files = [Path(pattern)]
@@ -158,6 +164,7 @@ def _read_raw(
     """Read one file as text columns (parquet keeps its types), with a clear error if it fails."""
     try:
         if fmt == "csv":
+            _check_last_line(path)
             return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
         if fmt == "jsonl":
             return pd.read_json(path, lines=True, dtype=False)
@@ -166,12 +173,74 @@ def _read_raw(
         raise MalformedSource(
             f"{path} is empty (not even a header line); an empty day still needs the header row"
         ) from None
-    except (ValueError, pa.ArrowException, UnicodeDecodeError, OSError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except pd.errors.ParserError as exc:
         raise MalformedSource(
-            f"cannot read {path} as {fmt}: {detail}. Check that source.format matches the file "
-            "and that the file is complete"
+            f"{path} is not well-formed {fmt}: {_first_line(exc)}. Fix or remove that line in "
+            "the export (a field holding the delimiter must be quoted, and every quote closed)"
         ) from None
+    except UnicodeDecodeError as exc:
+        raise MalformedSource(
+            f"{path} is not UTF-8 text: byte 0x{exc.object[exc.start]:02x}"
+            f"{_undecodable_line(path)} cannot be decoded. Re-export it as UTF-8 "
+            "(it looks like another encoding, such as latin-1 or cp1252)"
+        ) from None
+    except (ValueError, pa.ArrowException, OSError) as exc:
+        raise MalformedSource(
+            f"cannot read {path} as {fmt}: {_first_line(exc)}. Check that source.format "
+            "matches the file and that the file is complete"
+        ) from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _undecodable_line(path: Path) -> str:
+    """' on line N' for the first line of ``path`` that is not UTF-8 ('' if not found)."""
+    if path.name.endswith(".gz"):
+        return ""
+    with path.open("rb") as f:
+        for number, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return f" on line {number}"
+    return ""
+
+
+def _check_last_line(path: Path) -> None:
+    """Refuse a CSV file whose last line is cut short: it is still being written.
+
+    A last line with no line ending and fewer fields than the header is a partial row;
+    read as is, its missing cells would silently be empty.
+    """
+    if path.name.endswith(".gz"):
+        return
+    with path.open("rb") as f:
+        size = f.seek(0, 2)
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        f.seek(0)
+        header = f.readline()
+        if f.tell() >= size:
+            return  # a header alone, without a line ending
+        f.seek(max(f.tell(), size - 65536))
+        last = f.read().rsplit(b"\n", 1)[-1]
+
+    def fields(line: bytes) -> int:
+        return len(next(csv.reader([line.decode("utf-8", "replace").rstrip("\r")]), []))
+
+    have, want = fields(last), fields(header)
+    if have < want:
+        raise SourceError(
+            f"{path}: the last line has {have} of the header's {want} fields and no line "
+            "ending, so the file looks truncated or still being written. Rerun this date once "
+            "the export has finished (exporters should write to a temporary name and rename "
+            "it when done), or fix the file's last line"
+        )
 
 
 def _read_parquet(
