@@ -20,7 +20,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from segmentation import lake
 from segmentation.config import Config
+from segmentation.errors import BadInput
 
 CAT = "cat:"
 # bump when the state's columns change: states of another version are rebuilt, not rolled
@@ -92,6 +94,23 @@ def advance_state(
 
 
 def _aggregate(
+    events: pd.DataFrame | Sequence[Path], cfg: Config, window_start: dt.date, as_of: dt.date
+) -> pd.DataFrame:
+    try:
+        return _aggregate_events(events, cfg, window_start, as_of)
+    except duckdb.Error:
+        damaged = None if isinstance(events, pd.DataFrame) else lake.first_unreadable(events)
+        if damaged is None:
+            raise
+        path, detail = damaged
+        day = path.parent.name.partition("=")[2]
+        raise BadInput(
+            f"lake partition {path} cannot be read ({detail}); it is damaged. Re-ingest that "
+            f"date from the source: segmentation ingest --start {day} --end {day}"
+        ) from None
+
+
+def _aggregate_events(
     events: pd.DataFrame | Sequence[Path], cfg: Config, window_start: dt.date, as_of: dt.date
 ) -> pd.DataFrame:
     con = duckdb.connect()

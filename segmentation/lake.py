@@ -112,6 +112,16 @@ def latest_before(root: Path, key: str, day: dt.date) -> dt.date | None:
     return earlier[-1] if earlier else None
 
 
+def first_unreadable(files: Sequence[Path]) -> tuple[Path, str] | None:
+    """The first of ``files`` whose Parquet footer cannot be read, and why (None: all fine)."""
+    for path in files:
+        try:
+            pq.read_metadata(path)
+        except (pa.ArrowException, OSError) as exc:
+            return path, (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return None
+
+
 def column_names(path: Path) -> list[str]:
     return list(pq.read_schema(path).names)
 

@@ -48,8 +48,9 @@ from segmentation import (
     rules,
     sources,
     validation,
+    warehouse,
 )
-from segmentation.config import Config
+from segmentation.config import Config, secret_from_env
 from segmentation.errors import BadInput, SegmentationError, ValidationFailed
 from segmentation.features import features_from_state, model_feature_columns
 
@@ -480,8 +481,24 @@ def publish_tables(cfg: Config, day: dt.date) -> dict[str, Any]:
     ):
         paths[table] = str(publish.publish_table(frame, table, day, cfg.home))
     paths["segment_history"] = str(_update_history(cfg, day))
+    if cfg.warehouse is not None:
+        # the same tables into PostgreSQL, one transaction (drift_metrics: compute_drift)
+        frames = {
+            table: pd.read_parquet(publish.current_path(cfg.home, table))
+            if table == HISTORY
+            else publish.read_published(cfg.home, table, day)
+            for table in publish.TABLES
+            if table != "drift_metrics"
+        }
+        _to_warehouse(cfg, day, {t: f for t, f in frames.items() if f is not None})
     shutil.rmtree(work)  # only once everything is published: a retry still finds it all
     return {"run_date": day.isoformat(), "tables": paths}
+
+
+def _to_warehouse(cfg: Config, day: dt.date, frames: dict[str, pd.DataFrame]) -> None:
+    assert cfg.warehouse is not None
+    url = secret_from_env(cfg.warehouse.url_env, "warehouse")
+    warehouse.publish_many(url, cfg.warehouse.schema, day, frames, url_env=cfg.warehouse.url_env)
 
 
 def _update_history(cfg: Config, day: dt.date) -> Path:
@@ -592,6 +609,8 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
     level, drifted = drift.decision(metrics)
     metrics = pd.concat([metrics, drift.run_rows(level, drifted, moved)], ignore_index=True)
     publish.publish_table(metrics, "drift_metrics", day, cfg.home)
+    if cfg.warehouse is not None:
+        _to_warehouse(cfg, day, {"drift_metrics": metrics})
     if drifted:
         log.warning("features drifted on %s: %s", day, ", ".join(drifted))
     path = report.write_report(cfg.home, day, cfg.personas.language, psi_warn=cfg.drift.psi_warn)

@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from segmentation import lake
+from segmentation.errors import SegmentationError
 
 TABLES = (
     "customer_segments",
@@ -78,6 +79,16 @@ def publish_table(frame: pd.DataFrame, table: str, day: dt.date, home: Path) -> 
 
 
 def _swap_in(source: Path, target: Path) -> None:
+    try:
+        _replace(source, target)
+    except OSError as exc:
+        raise SegmentationError(
+            f"cannot publish {target} ({exc.strerror or exc}); make the output folder "
+            f"{target.parent} writable by this process, then rerun this date"
+        ) from None
+
+
+def _replace(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".tmp-{target.name}-{uuid.uuid4().hex}")
     try:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from segmentation.errors import SegmentationError
+from segmentation.errors import BadInput, SegmentationError
 from segmentation.lake import replace_dir
 from segmentation.model import Segmenter
 
@@ -242,17 +242,22 @@ def save_model(segmenter: Segmenter, record: ModelRecord, models_dir: Path) -> P
 
 def load_model(models_dir: Path, version: str) -> tuple[Segmenter, ModelRecord]:
     folder = models_dir / version
+    path = folder / META
     try:
-        segmenter = joblib.load(folder / ARTIFACT)
-        record = ModelRecord.from_json(json.loads((folder / META).read_text()))
+        record = ModelRecord.from_json(json.loads(path.read_text()))
+        path = folder / ARTIFACT
+        segmenter = joblib.load(path)
     except FileNotFoundError:
         raise SegmentationError(
             f"model {version} not found in {models_dir}; run train_model for its date first"
         ) from None
     except Exception as exc:
-        raise SegmentationError(
-            f"model artifact {folder} cannot be loaded ({type(exc).__name__}: {exc}); "
-            "re-run training for its date to rebuild it"
+        # a damaged file stays damaged: BadInput, so Airflow does not retry in vain
+        when = record.trained_run_date if path.name == ARTIFACT else f"the date of {version}"
+        raise BadInput(
+            f"model file {path} cannot be loaded ({type(exc).__name__}: {exc}); it is damaged. "
+            f"Delete {folder} and re-run training for {when} (its train_model task) to "
+            "rebuild it"
         ) from None
     return segmenter, record
 
