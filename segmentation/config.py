@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -42,9 +43,18 @@ CUSTOMER_COLUMNS = ("customer_id", "signup_date", "birth_date", "age", "gender",
 class SourceConfig:
     """Where events (or customer attributes) come from and how their columns map."""
 
-    kind: Literal["files"] = "files"
+    # "files": a folder, glob, file or {ds} template (path, format); "postgres": a table
+    kind: Literal["files", "postgres"] = "files"
     path: str = "./data/landing/events"
     format: Literal["csv", "jsonl", "parquet"] = "csv"
+    # postgres only: the table ("schema.table" or "table", found on the search_path), the
+    # environment variable holding the connection URL (never the URL itself: it carries the
+    # password), or inside Airflow a connection id whose URI the DAG puts into that variable,
+    # and how many rows to fetch at a time
+    table: str | None = None
+    url_env: str = "SEGMENTATION_SOURCE_URL"
+    conn_id: str | None = None
+    chunk_rows: int = 100_000
     # canonical name -> the source's column name; unmapped canonical columns keep their name
     columns: dict[str, str] = field(default_factory=dict)
     event_time_format: str | None = None
@@ -235,8 +245,14 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
             "(e.g. UTC, Asia/Shanghai)"
         ) from None
     _check_source(cfg.source, "source", origin, CANONICAL_EVENT_COLUMNS)
+    _check_source_kind(cfg.source, raw.get("source") or {}, "source", origin)
     if cfg.customers is not None:
         _check_source(cfg.customers, "customers", origin, CUSTOMER_COLUMNS)
+        if cfg.customers.kind != "files":
+            raise ConfigError(
+                f"{origin}: customers.kind must be files: customer attributes are read from "
+                "files only (a postgres source is supported for events)"
+            )
         if not isinstance(raw.get("customers"), dict) or "path" not in raw["customers"]:
             raise ConfigError(f"{origin}: customers needs a path (a folder, a glob or a file)")
         if "{ds}" in cfg.customers.path:
@@ -331,6 +347,58 @@ def _check_source(src: SourceConfig, name: str, origin: str, canonical: tuple[st
                     f"{_suggest(key, canonical)}; canonical columns are {', '.join(canonical)} "
                     f"(keys are canonical names, values your file's column names)"
                 )
+
+
+_POSTGRES_ONLY = ("table", "url_env", "conn_id", "chunk_rows")
+_FILES_ONLY = ("path", "format", "event_time_format")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CONN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _check_source_kind(src: SourceConfig, raw: dict[str, Any], name: str, origin: str) -> None:
+    """Keys of the other kind are refused (they would be silently ignored); postgres needs a
+    valid table name, environment variable name and chunk size."""
+    if src.kind == "files":
+        given = [k for k in _POSTGRES_ONLY if k in raw]
+        if given:
+            raise ConfigError(
+                f"{origin}: {name}.{given[0]} applies to kind postgres only; set "
+                f"{name}.kind: postgres, or remove it"
+            )
+        return
+    given = [k for k in _FILES_ONLY if k in raw]
+    if given:
+        raise ConfigError(
+            f"{origin}: {name}.{given[0]} applies to kind files only; a postgres source reads "
+            f"{name}.table (timestamps come typed from the database), so remove it"
+        )
+    if not src.table:
+        raise ConfigError(
+            f"{origin}: {name}.kind postgres needs {name}.table, the events table as "
+            "schema.table (or table, found on the search_path), e.g. sales.events"
+        )
+    from segmentation.warehouse import check_identifier  # psycopg only when it is needed
+
+    parts = src.table.split(".")
+    if len(parts) > 2:
+        raise ConfigError(
+            f"{origin}: {name}.table {src.table!r} must be schema.table or table (one dot at most)"
+        )
+    for part in parts:
+        check_identifier(part, f"{origin}: {name}.table ({src.table!r})")
+    if not _ENV_NAME.fullmatch(src.url_env):
+        raise ConfigError(
+            f"{origin}: {name}.url_env {src.url_env!r} must be the NAME of an environment "
+            "variable (letters, digits, underscores) holding the connection URL, e.g. "
+            "SEGMENTATION_SOURCE_URL; never put the URL itself in the config"
+        )
+    if src.conn_id is not None and not _CONN_ID.fullmatch(src.conn_id):
+        raise ConfigError(
+            f"{origin}: {name}.conn_id {src.conn_id!r} is not an Airflow connection id "
+            "(letters, digits, '_', '-' and '.')"
+        )
+    if src.chunk_rows < 1:
+        raise ConfigError(f"{origin}: {name}.chunk_rows must be a positive number of rows")
 
 
 def _suggest(key: str, options: typing.Iterable[str]) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import glob
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from segmentation.config import CANONICAL_EVENT_COLUMNS, CUSTOMER_COLUMNS, SourceConfig
-from segmentation.errors import MalformedSource, SourceError
+from segmentation.errors import BadInput, ConfigError, MalformedSource, SourceError
 
 REQUIRED_EVENT_COLUMNS = ("customer_id", "event_time", "event_type")
 NUMERIC_EVENT_COLUMNS = ("amount", "quantity")
@@ -103,6 +104,8 @@ def read_events(src: SourceConfig, tz: ZoneInfo, first: dt.date, last: dt.date) 
     Duplicate ``event_id``s within a day are dropped (the first occurrence is kept) and the
     result is sorted, so the same source always gives the same frame.
     """
+    if src.kind == "postgres":
+        return read_postgres_events(src, tz, first, last)
     start, _ = day_bounds(first, tz)
     _, end = day_bounds(last, tz)
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
@@ -117,6 +120,11 @@ def read_events(src: SourceConfig, tz: ZoneInfo, first: dt.date, last: dt.date) 
                 files.append(neighbour)
     frames = [_read_event_file(path, src, tz, start, end) for path in files]
     events = pd.concat(frames, ignore_index=True)  # source_files never returns no file
+    return _dedupe_and_sort(events, tz)
+
+
+def _dedupe_and_sort(events: pd.DataFrame, tz: ZoneInfo) -> pd.DataFrame:
+    """Drop repeated ``event_id``s within a local day (the first wins) and sort."""
     # duplicates are dropped within a day, so reading a range at once (ingest) and day by
     # day (the nightly run) give the same lake
     local_day = events["event_time"].dt.tz_convert(tz).dt.date
@@ -381,3 +389,188 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
         if pa.types.is_string(field.type):
             frame[field.name] = frame[field.name].astype("string")
     return frame
+
+
+# ---------------------------------------------------------------- postgres source
+
+# PostgreSQL types event_time may have; others (text, date) are refused with a clear message
+_PG_TIMESTAMPTZ = "timestamp with time zone"
+_PG_TIMESTAMP = "timestamp without time zone"
+PG_CONNECT_TIMEOUT_SECONDS = 10
+
+
+def read_postgres_events(
+    src: SourceConfig, tz: ZoneInfo, first: dt.date, last: dt.date
+) -> pd.DataFrame:
+    """Canonical events of days [first, last] of ``tz`` from the table ``src.table``.
+
+    The connection URL comes from the environment variable ``src.url_env``. Only the mapped
+    columns are selected, filtered on the event_time column to [start of ``first``, start of
+    ``last`` + 1) in ``tz`` (sent as UTC instants), ordered by event_time, event_id and the
+    other selected columns (so which of two duplicates is kept never depends on the plan),
+    and fetched ``src.chunk_rows`` at a time through a server-side cursor in a read-only
+    transaction. Each chunk goes through the same mapping, defaults and typing as a file,
+    then duplicates are dropped per day and the result sorted exactly as for files.
+
+    event_time must be ``timestamptz`` or ``timestamp``; a ``timestamp`` without time zone
+    is read as UTC (not as wall-clock time in the configured timezone, unlike naive times in
+    files): that is how applications usually store instants in such columns.
+    """
+    import psycopg  # only a postgres source needs the driver
+    from psycopg import sql
+
+    from segmentation.config import secret_from_env
+    from segmentation.warehouse import _describe, _reason
+
+    assert src.table is not None  # parse_config guarantees it for kind postgres
+    url = secret_from_env(src.url_env, f"source (postgres table {src.table})")
+    table_id = sql.Identifier(*src.table.split("."))
+    start, _ = day_bounds(first, tz)
+    _, end = day_bounds(last, tz)
+    frames: list[pd.DataFrame] = []
+    with _pg_connect(url, src) as conn:
+        server = _describe(url)
+        where = f"{src.table} at {server}"
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SET TIME ZONE 'UTC'")
+                types = _pg_columns(cur, table_id.as_string(conn), src, server)
+            selected = _pg_selection(types, src, where)
+            time_col = src.columns.get("event_time", "event_time")
+            time_type = types[time_col]
+            if time_type == _PG_TIMESTAMPTZ:
+                lo, hi = start.to_pydatetime(), end.to_pydatetime()
+            elif time_type == _PG_TIMESTAMP:
+                lo = start.tz_convert("UTC").tz_localize(None).to_pydatetime()
+                hi = end.tz_convert("UTC").tz_localize(None).to_pydatetime()
+            else:
+                raise MalformedSource(
+                    f"column {time_col!r} of {where} (event_time) has type {time_type}; it "
+                    "must be timestamp with time zone (timestamptz) or timestamp (read as "
+                    "UTC). Map source.columns.event_time to a timestamp column, or add one "
+                    "(e.g. a generated column casting the text)"
+                )
+            id_col = src.columns.get("event_id", "event_id")
+            order = [time_col] + ([id_col] if id_col in selected else [])
+            order += [c for c in selected if c not in order]
+            template = "SELECT {cols} FROM {table} WHERE {t} >= %s AND {t} < %s ORDER BY {o}"
+            query = sql.SQL(template).format(
+                cols=sql.SQL(", ").join(map(sql.Identifier, selected)),
+                table=table_id,
+                t=sql.Identifier(time_col),
+                o=sql.SQL(", ").join(map(sql.Identifier, order)),
+            )
+            with conn.cursor(name="segmentation_extract") as cur:
+                cur.itersize = src.chunk_rows
+                cur.execute(query, [lo, hi])
+                while rows := cur.fetchmany(src.chunk_rows):
+                    raw = pd.DataFrame(rows, columns=selected, dtype=object)
+                    frames.append(_postgres_chunk(raw, src, tz, where))
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise BadInput(
+                f"reading {where} was refused: {_reason(exc, url)}; grant the source role "
+                f"SELECT on {src.table} (and USAGE on its schema)"
+            ) from None
+        except psycopg.OperationalError as exc:
+            raise SourceError(
+                f"the connection to the event source {where} failed while reading "
+                f"{first}..{last}: {_reason(exc, url)}; nothing was staged, a retry may help"
+            ) from None
+        except psycopg.Error as exc:
+            raise SourceError(
+                f"reading events of {first}..{last} from {where} failed: {_reason(exc, url)}"
+            ) from None
+    if not frames:
+        empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in selected})
+        frames.append(_postgres_chunk(empty, src, tz, where))
+    events = pd.concat(frames, ignore_index=True)
+    return _dedupe_and_sort(events, tz)
+
+
+@contextmanager
+def _pg_connect(url: str, src: SourceConfig) -> Iterator[Any]:
+    """A read-only connection to the source; SourceError (retryable) when it fails."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from segmentation.warehouse import _describe, _reason
+
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.Error:
+        # the parser's message quotes the string, which may hold the password: not shown
+        raise ConfigError(
+            f"the source URL in ${src.url_env} is not a valid PostgreSQL connection URL; "
+            "expected postgresql://user:password@host:5432/database"
+        ) from None
+    extra: dict[str, Any] = {}
+    if "connect_timeout" not in params:
+        extra["connect_timeout"] = PG_CONNECT_TIMEOUT_SECONDS
+    if "application_name" not in params:
+        extra["application_name"] = "segmentation-extract"
+    try:
+        conn = psycopg.connect(make_conninfo(url, **extra))
+    except psycopg.Error as exc:
+        raise SourceError(
+            f"cannot connect to the event source at {_describe(url)} (source.table "
+            f"{src.table}): {_reason(exc, url)}; check that PostgreSQL runs there and that "
+            f"${src.url_env} names the right host, port, user, password and database (the "
+            "password is not shown)"
+        ) from None
+    with conn:
+        conn.read_only = True  # an extract never writes to the source
+        yield conn
+
+
+def _pg_columns(cur: Any, qualified: str, src: SourceConfig, server: str) -> dict[str, str]:
+    """The table's columns and their types; MalformedSource if there is no such table."""
+    cur.execute(
+        "SELECT a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a "
+        "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped "
+        "ORDER BY a.attnum",
+        [qualified],
+    )
+    types = {str(name): str(kind) for name, kind in cur.fetchall()}
+    if not types:
+        cur.execute("SELECT current_schemas(false)")
+        path = ", ".join(cur.fetchone()[0])
+        raise MalformedSource(
+            f"there is no table {src.table} in the database at {server} "
+            + ("" if "." in (src.table or "") else f"(search_path: {path}) ")
+            + "or the source role cannot see it; fix source.table (schema.table) in the config"
+        )
+    return types
+
+
+def _pg_selection(types: dict[str, str], src: SourceConfig, where: str) -> list[str]:
+    """The table columns to select, mapped like a file's; MalformedSource naming a gap."""
+    selected: list[str] = []
+    found = ", ".join(types)
+    for name in CANONICAL_EVENT_COLUMNS:
+        column = src.columns.get(name, name)
+        if column in types:
+            if column not in selected:
+                selected.append(column)
+        elif name in src.columns:
+            raise MalformedSource(
+                f"table {where} has no column {column!r}, which source.columns maps to "
+                f"{name!r}. Columns in the table: {found}. Fix source.columns.{name} in the "
+                "config (keys are canonical names, values the table's column names)"
+            )
+        elif name in REQUIRED_EVENT_COLUMNS and name not in src.defaults:
+            raise MalformedSource(
+                f"table {where} has no column {name!r} (required). Columns in the table: "
+                f"{found}. Map it with source.columns.{name}: <column>, or give a constant "
+                f"with source.defaults.{name}"
+            )
+    return selected
+
+
+def _postgres_chunk(raw: pd.DataFrame, src: SourceConfig, tz: ZoneInfo, where: str) -> pd.DataFrame:
+    """One fetched chunk through the file source's mapping, defaults and typing."""
+    time_col = src.columns.get("event_time", "event_time")
+    # timestamptz arrives as aware datetimes, timestamp as naive ones: both read as UTC
+    raw[time_col] = pd.to_datetime(raw[time_col], utc=True)
+    events = _map_columns(raw, Path(where), src, CANONICAL_EVENT_COLUMNS, REQUIRED_EVENT_COLUMNS)
+    events["event_time"] = _parse_times(events["event_time"], Path(where), time_col, src, tz)
+    return _conform(events, src.defaults)
