@@ -60,15 +60,16 @@ def _step(name: str, upstream: dict | None = None) -> dict:
 
     try:
         cfg = load_config()
-        if cfg.warehouse is not None and cfg.warehouse.conn_id:
-            # the warehouse URL (with its password) from an Airflow connection, for this
-            # task's process only: never in the config file, never in XCom or logs
-            import os
+        # database URLs (with their passwords) from Airflow connections, for this task's
+        # process only: never in the config file, never in XCom or logs
+        for section in (cfg.source, cfg.warehouse):
+            if section is not None and section.conn_id:
+                import os
 
-            from airflow.sdk import BaseHook
+                from airflow.sdk import BaseHook
 
-            conn = BaseHook.get_connection(cfg.warehouse.conn_id)
-            os.environ[cfg.warehouse.url_env] = conn.get_uri()
+                conn = BaseHook.get_connection(section.conn_id)
+                os.environ[section.url_env] = conn.get_uri()
         if upstream is None:
             ctx = get_current_context()
             day = pipeline.resolve_run_date(

@@ -143,7 +143,7 @@ def validate_events(cfg: Config, day: dt.date) -> dict[str, Any]:
         raise ValidationFailed(
             f"events for {day} failed validation ({len(report.failures)} of {report.evaluated} "
             f"expectations):\n{failed}\nThe batch ({len(frame)} rows) is quarantined in {target}; "
-            f"published tables are unchanged. Fix the source data ({cfg.source.path}) or the "
+            f"published tables are unchanged. Fix the source data ({_source_name(cfg)}) or the "
             f"config and rerun this date. Full result: {result_path}"
         )
     lake.write_json(record, result_path)
@@ -719,6 +719,10 @@ def status(cfg: Config) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _source_name(cfg: Config) -> str:
+    return str(cfg.source.table) if cfg.source.kind == "postgres" else cfg.source.path
 
 
 def _staging(cfg: Config) -> Path:
