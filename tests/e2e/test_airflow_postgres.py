@@ -1,0 +1,286 @@
+"""The real DAG run by Airflow's scheduler on a PostgreSQL metadata database: exact backfills.
+
+Airflow keeps its metadata in a fresh database on 127.0.0.1:5432 (dropped at the end), through
+psycopg 3 (``postgresql+psycopg``, the driver the project already installs; Airflow would
+otherwise derive an ``asyncpg`` URL for its async engine, so that URL is set too). A backfill
+over 7 days is created with ``airflow backfill create`` and executed for real by
+``airflow scheduler`` with the LocalExecutor, whose task processes talk to ``airflow
+api-server``'s execution API. Then the same 7 days are backfilled again with
+``--reprocess-behavior completed``: every published partition must come back byte for byte.
+
+Without a server the test is skipped, except on CI (``CI=true``) where it fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from segmentation import pipeline
+from segmentation.config import load_config
+from tests.conftest import LAST, START, write_config
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+HOST, PORT, DB = "127.0.0.1", 5432, "test"
+DAG_ID = "customer_segmentation"
+# the partitions a night publishes (segment_history is one growing table, not a partition)
+TABLES = (
+    "customer_segments",
+    "segment_profiles",
+    "segment_migrations",
+    "segment_rules",
+    "model_registry",
+    "segment_lineage",
+    "drift_metrics",
+)
+DAYS = [LAST - dt.timedelta(days=6 - i) for i in range(7)]  # the 7 days processed
+BACKFILL_TIMEOUT = 600  # seconds per backfill; a night takes about 20 s here
+
+
+@pytest.fixture
+def metadata_db() -> Iterator[str]:
+    """A SQLAlchemy URL of a fresh database for Airflow's metadata, dropped at the end."""
+    errors = []
+    for user in ("postgres", "root"):
+        try:
+            conn = psycopg.connect(
+                f"postgresql://{user}@{HOST}:{PORT}/{DB}", connect_timeout=5, autocommit=True
+            )
+        except psycopg.OperationalError as exc:
+            errors.append(f"{user}: {' '.join(str(exc).split())}")
+            continue
+        break
+    else:
+        why = "; ".join(errors)
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                f"no PostgreSQL on {HOST}:{PORT} ({why}); start one on CI, e.g. a postgres:15 "
+                f"service with trust auth and a database {DB!r}"
+            )
+        pytest.skip(f"no PostgreSQL on {HOST}:{PORT}: {why}")
+    name = f"airflow_e2e_{uuid.uuid4().hex[:10]}"
+    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield f"postgresql+psycopg://{user}@{HOST}:{PORT}/{name}"
+    finally:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.close()
+
+
+def query(url: str, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        return conn.execute(statement, params).fetchall()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Services:
+    """Airflow's long-running components as subprocesses, each in its own process group."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs = env, logs
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, *args: str) -> None:
+        with (self.logs / f"{name}.log").open("wb") as log:
+            self.procs[name] = subprocess.Popen(
+                [AIRFLOW, *args],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def check_alive(self) -> None:
+        for name, proc in self.procs.items():
+            assert proc.poll() is None, f"airflow {name} exited ({proc.returncode})\n{self.tails()}"
+
+    def tails(self, lines: int = 40) -> str:
+        out = []
+        for path in sorted(self.logs.glob("*.log")):
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            out.append(f"----- {path.name} (last {lines} lines)\n" + "\n".join(tail))
+        return "\n".join(out)
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        for proc in self.procs.values():  # children left behind in a group
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wait_for_port(port: int, services: Services, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        services.check_alive()
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"api-server not listening on {port}\n{services.tails()}")
+
+
+def wait_for_backfill(url: str, backfill_id: int, services: Services) -> None:
+    """Until the scheduler marks the backfill complete; fail fast on a failed or retried task."""
+    deadline = time.monotonic() + BACKFILL_TIMEOUT
+    while time.monotonic() < deadline:
+        services.check_alive()
+        bad = query(
+            url,
+            "SELECT ti.run_id, ti.task_id, ti.state FROM task_instance ti"
+            " JOIN dag_run dr ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id"
+            " WHERE dr.backfill_id = %s AND ti.state IN"
+            " ('failed', 'up_for_retry', 'upstream_failed')",
+            (backfill_id,),
+        )
+        assert not bad, f"backfill {backfill_id}: {bad}\n{services.tails()}"
+        [(completed,)] = query(
+            url, "SELECT completed_at FROM backfill WHERE id = %s", (backfill_id,)
+        )
+        if completed is not None:
+            return
+        time.sleep(2)
+    raise AssertionError(
+        f"backfill {backfill_id} not complete after {BACKFILL_TIMEOUT}s\n{services.tails()}"
+    )
+
+
+def runs(url: str) -> dict[str, tuple[str, int, Any]]:
+    """logical date (YYYY-MM-DD) -> (state, backfill id, end date) of every run in PostgreSQL."""
+    rows = query(
+        url,
+        "SELECT to_char(logical_date AT TIME ZONE 'UTC', 'YYYY-MM-DD'), state, backfill_id,"
+        " end_date FROM dag_run WHERE dag_id = %s",
+        (DAG_ID,),
+    )
+    return {day: (state, bf, end) for day, state, bf, end in rows}
+
+
+def partitions(home: Path) -> dict[str, tuple[bytes, int]]:
+    """(bytes, inode) of every published partition of the 7 days."""
+    out = {}
+    for table in TABLES:
+        for day in DAYS:
+            path = home / "output" / table / f"run_date={day}" / "part-0.parquet"
+            assert path.is_file(), path
+            out[f"{table}/run_date={day}"] = (path.read_bytes(), path.stat().st_ino)
+    return out
+
+
+def test_backfill_on_postgres_metadata_is_exact(
+    tmp_path: Path, landing: Path, metadata_db: str
+) -> None:
+    config = write_config(tmp_path, landing)
+    cfg = load_config(config)
+    pipeline.ingest(cfg, START, DAYS[0] - dt.timedelta(days=1))  # history before the backfill
+    # a run with logical date L processes the day before L
+    first, last = (str(d + dt.timedelta(days=1)) for d in (DAYS[0], DAYS[-1]))
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db,
+        # derived otherwise as postgresql+asyncpg, a driver we do not install
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": metadata_db,
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),  # not 8793, maybe taken
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",  # paused DAGs run nothing
+        # no nightly run for today beside the backfills: only backfill runs are created
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        "SEGMENTATION_CONFIG": str(config),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+    }
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    services = Services(env, logs)
+
+    def airflow(*args: str) -> str:
+        run = subprocess.run(
+            [AIRFLOW, *args], capture_output=True, text=True, env=env, check=False, timeout=300
+        )
+        out = run.stdout + run.stderr
+        (logs / f"cli-{args[0]}-{args[1]}.log").write_text(out)
+        assert run.returncode == 0, f"airflow {' '.join(args)}:\n{out[-4000:]}"
+        return out
+
+    def backfill(*extra: str) -> int:
+        airflow(
+            "backfill", "create", "--dag-id", DAG_ID, "--from-date", first, "--to-date", last,
+            "--max-active-runs", "1", *extra,
+        )  # fmt: skip
+        [(backfill_id,)] = query(
+            metadata_db, "SELECT max(id) FROM backfill WHERE dag_id = %s", (DAG_ID,)
+        )
+        wait_for_backfill(metadata_db, backfill_id, services)
+        return int(backfill_id)
+
+    try:
+        airflow("db", "migrate")
+        # the DAG serialized into the metadata database, for the scheduler and the backfill
+        airflow("dags", "reserialize")
+        services.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port))
+        wait_for_port(port, services)
+        services.start("scheduler", "scheduler")
+
+        first_id = backfill()
+        done = runs(metadata_db)
+        expected = [str(d + dt.timedelta(days=1)) for d in DAYS]
+        assert sorted(done) == expected, done
+        assert {(s, b) for s, b, _ in done.values()} == {("success", first_id)}, done
+        before = partitions(cfg.home)
+
+        second_id = backfill("--reprocess-behavior", "completed")
+        redone = runs(metadata_db)
+        assert sorted(redone) == expected, redone
+        assert {(s, b) for s, b, _ in redone.values()} == {("success", second_id)}, redone
+        assert all(redone[d][2] > max(e for _, _, e in done.values()) for d in expected)
+        after = partitions(cfg.home)
+    except BaseException:
+        print(services.tails())  # noqa: T201 - shown by pytest on failure only
+        raise
+    finally:
+        services.stop()
+
+    assert not (tmp_path / "airflow" / "airflow.db").exists()  # no SQLite on the side
+    # every partition was published again (a new file swapped in) with the same bytes
+    changed = [k for k in before if before[k][0] != after[k][0]]
+    assert not changed, f"partitions that differ after the rerun: {changed}"
+    kept = [k for k in before if before[k][1] == after[k][1]]
+    assert not kept, f"partitions not republished by the rerun: {kept}"
