@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import yaml
 
@@ -83,6 +85,31 @@ def snapshot(home: Path) -> dict[str, bytes]:
     """Every published file's bytes, to prove a failed run changed nothing."""
     root = home / "output"
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.parquet"))}
+
+
+PG_HOST, PG_PORT, PG_DB = "127.0.0.1", 5432, "test"
+
+
+def postgres() -> tuple[str, psycopg.Connection]:
+    """(url, autocommit connection) to the test server as the first user that works.
+
+    Without a server the calling test is skipped, except under CI=true, where it fails:
+    CI must run the PostgreSQL tests (`.ci/run` starts the server).
+    """
+    errors = []
+    for user in ("postgres", "root"):
+        url = f"postgresql://{user}@{PG_HOST}:{PG_PORT}/{PG_DB}"
+        try:
+            return url, psycopg.connect(url, connect_timeout=5, autocommit=True)
+        except psycopg.OperationalError as exc:
+            errors.append(f"{user}: {' '.join(str(exc).split())}")
+    why = "; ".join(errors)
+    if os.environ.get("CI") == "true":
+        pytest.fail(
+            f"no PostgreSQL on {PG_HOST}:{PG_PORT} ({why}); start one on CI, e.g. a postgres:15 "
+            f"service with trust auth and a database {PG_DB!r}"
+        )
+    pytest.skip(f"no PostgreSQL on {PG_HOST}:{PG_PORT}: {why}")
 
 
 TIERS = {"unit", "dag", "integration", "e2e", "quality", "bad_input"}

@@ -32,7 +32,7 @@ from psycopg import sql
 
 from segmentation import pipeline
 from segmentation.config import load_config
-from tests.conftest import LAST, START, write_config
+from tests.conftest import LAST, START, postgres, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -57,24 +57,8 @@ BACKFILL_TIMEOUT = 600  # seconds per backfill; a night takes about 20 s here
 @pytest.fixture
 def metadata_db() -> Iterator[str]:
     """A SQLAlchemy URL of a fresh database for Airflow's metadata, dropped at the end."""
-    errors = []
-    for user in ("postgres", "root"):
-        try:
-            conn = psycopg.connect(
-                f"postgresql://{user}@{HOST}:{PORT}/{DB}", connect_timeout=5, autocommit=True
-            )
-        except psycopg.OperationalError as exc:
-            errors.append(f"{user}: {' '.join(str(exc).split())}")
-            continue
-        break
-    else:
-        why = "; ".join(errors)
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                f"no PostgreSQL on {HOST}:{PORT} ({why}); start one on CI, e.g. a postgres:15 "
-                f"service with trust auth and a database {DB!r}"
-            )
-        pytest.skip(f"no PostgreSQL on {HOST}:{PORT}: {why}")
+    url, conn = postgres()
+    user = url.split("//")[1].split("@")[0]
     name = f"airflow_e2e_{uuid.uuid4().hex[:10]}"
     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:

@@ -20,7 +20,7 @@ from psycopg import sql
 
 from segmentation import publish
 from segmentation.config import load_config
-from tests.conftest import LAST, write_config
+from tests.conftest import LAST, postgres, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -30,12 +30,7 @@ URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    try:
-        conn = psycopg.connect(URL, connect_timeout=5, autocommit=True)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"no PostgreSQL on 127.0.0.1:5432 ({exc}); start it (.ci/run does)")
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {exc}")
+    _, conn = postgres()
     name = f"crash_{uuid.uuid4().hex[:8]}"
     try:
         yield name

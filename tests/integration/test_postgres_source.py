@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from psycopg import sql
 from segmentation import lake, pipeline, sources, synthetic
 from segmentation.config import Config, load_config
 from segmentation.errors import BadInput, ConfigError, MalformedSource, SourceError
+from tests.conftest import postgres
 
 pytestmark = pytest.mark.integration
 
@@ -61,23 +61,7 @@ TABLE_DDL = """
 @pytest.fixture(scope="module")
 def pg() -> Iterator[tuple[str, str]]:
     """(url, schema): a server URL that works, and a fresh schema dropped at the end."""
-    errors = []
-    for user in ("postgres", "root"):
-        url = f"postgresql://{user}@{HOST}:{PORT}/{DB}"
-        try:
-            conn = psycopg.connect(url, connect_timeout=5, autocommit=True)
-        except psycopg.OperationalError as exc:
-            errors.append(f"{user}: {' '.join(str(exc).split())}")
-            continue
-        break
-    else:
-        why = "; ".join(errors)
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                f"no PostgreSQL on {HOST}:{PORT} ({why}); start one on CI, e.g. a postgres:15 "
-                f"service with trust auth and a database {DB!r}"
-            )
-        pytest.skip(f"no PostgreSQL on {HOST}:{PORT}: {why}")
+    url, conn = postgres()
     schema = f"seg_src_{uuid.uuid4().hex[:10]}"
     conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     try:

@@ -7,7 +7,6 @@ skipped, except on CI (``CI=true``) where a missing server is a failure.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 import time
 import uuid
@@ -22,6 +21,7 @@ from psycopg import sql
 
 from segmentation import warehouse
 from segmentation.errors import ConfigError, SegmentationError, SourceError
+from tests.conftest import postgres
 
 pytestmark = pytest.mark.integration
 
@@ -33,23 +33,7 @@ D1, D2, D3 = dt.date(2024, 3, 1), dt.date(2024, 3, 2), dt.date(2024, 3, 3)
 @pytest.fixture(scope="module")
 def pg() -> Iterator[tuple[str, str]]:
     """(url, schema): a server URL that works, and a fresh schema dropped at the end."""
-    errors = []
-    for user in ("postgres", "root"):
-        url = f"postgresql://{user}@{HOST}:{PORT}/{DB}"
-        try:
-            conn = psycopg.connect(url, connect_timeout=5, autocommit=True)
-        except psycopg.OperationalError as exc:
-            errors.append(f"{user}: {' '.join(str(exc).split())}")
-            continue
-        break
-    else:
-        why = "; ".join(errors)
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                f"no PostgreSQL on {HOST}:{PORT} ({why}); start one on CI, e.g. a postgres:15 "
-                f"service with trust auth and a database {DB!r}"
-            )
-        pytest.skip(f"no PostgreSQL on {HOST}:{PORT}: {why}")
+    url, conn = postgres()
     schema = f"seg_test_{uuid.uuid4().hex[:10]}"
     try:
         yield url, schema
