@@ -24,7 +24,7 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from segmentation.config import CANONICAL_EVENT_COLUMNS, CUSTOMER_COLUMNS, SourceConfig
-from segmentation.errors import BadInput, ConfigError, MalformedSource, SourceError
+from segmentation.errors import BadInput, MalformedSource, SourceError
 
 REQUIRED_EVENT_COLUMNS = ("customer_id", "event_time", "event_type")
 NUMERIC_EVENT_COLUMNS = ("amount", "quantity")
@@ -396,7 +396,6 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 # PostgreSQL types event_time may have; others (text, date) are refused with a clear message
 _PG_TIMESTAMPTZ = "timestamp with time zone"
 _PG_TIMESTAMP = "timestamp without time zone"
-PG_CONNECT_TIMEOUT_SECONDS = 10
 
 
 def read_postgres_events(
@@ -420,7 +419,7 @@ def read_postgres_events(
     from psycopg import sql
 
     from segmentation.config import secret_from_env
-    from segmentation.warehouse import _describe, _reason
+    from segmentation.postgres import describe, reason
 
     assert src.table is not None  # parse_config guarantees it for kind postgres
     url = secret_from_env(src.url_env, f"source (postgres table {src.table})")
@@ -429,7 +428,7 @@ def read_postgres_events(
     _, end = day_bounds(last, tz)
     frames: list[pd.DataFrame] = []
     with _pg_connect(url, src) as conn:
-        server = _describe(url)
+        server = describe(url)
         where = f"{src.table} at {server}"
         try:
             with conn.cursor() as cur:
@@ -468,17 +467,17 @@ def read_postgres_events(
                     frames.append(_postgres_chunk(raw, src, tz, where))
         except psycopg.errors.InsufficientPrivilege as exc:
             raise BadInput(
-                f"reading {where} was refused: {_reason(exc, url)}; grant the source role "
+                f"reading {where} was refused: {reason(exc, url)}; grant the source role "
                 f"SELECT on {src.table} (and USAGE on its schema)"
             ) from None
         except psycopg.OperationalError as exc:
             raise SourceError(
                 f"the connection to the event source {where} failed while reading "
-                f"{first}..{last}: {_reason(exc, url)}; nothing was staged, a retry may help"
+                f"{first}..{last}: {reason(exc, url)}; nothing was staged, a retry may help"
             ) from None
         except psycopg.Error as exc:
             raise SourceError(
-                f"reading events of {first}..{last} from {where} failed: {_reason(exc, url)}"
+                f"reading events of {first}..{last} from {where} failed: {reason(exc, url)}"
             ) from None
     if not frames:
         empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in selected})
@@ -490,34 +489,16 @@ def read_postgres_events(
 @contextmanager
 def _pg_connect(url: str, src: SourceConfig) -> Iterator[Any]:
     """A read-only connection to the source; SourceError (retryable) when it fails."""
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from segmentation import postgres
 
-    from segmentation.warehouse import _describe, _reason
-
-    try:
-        params = conninfo_to_dict(url)
-    except psycopg.Error:
-        # the parser's message quotes the string, which may hold the password: not shown
-        raise ConfigError(
-            f"the source URL in ${src.url_env} is not a valid PostgreSQL connection URL; "
-            "expected postgresql://user:password@host:5432/database"
-        ) from None
-    extra: dict[str, Any] = {}
-    if "connect_timeout" not in params:
-        extra["connect_timeout"] = PG_CONNECT_TIMEOUT_SECONDS
-    if "application_name" not in params:
-        extra["application_name"] = "segmentation-extract"
-    try:
-        conn = psycopg.connect(make_conninfo(url, **extra))
-    except psycopg.Error as exc:
-        raise SourceError(
-            f"cannot connect to the event source at {_describe(url)} (source.table "
-            f"{src.table}): {_reason(exc, url)}; check that PostgreSQL runs there and that "
-            f"${src.url_env} names the right host, port, user, password and database (the "
-            "password is not shown)"
-        ) from None
-    with conn:
+    with postgres.connect(
+        url,
+        url_env=src.url_env,
+        name="source",
+        what="the event source",
+        application_name="segmentation-extract",
+        detail=f" (source.table {src.table})",
+    ) as conn:
         conn.read_only = True  # an extract never writes to the source
         yield conn
 

@@ -39,8 +39,8 @@ import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from segmentation import postgres
 from segmentation.errors import ConfigError, SegmentationError, SourceError
 
 IDENTIFIER_RULE = r"^[a-z_][a-z0-9_]{0,62}$"
@@ -51,7 +51,6 @@ RUN_DATE = "run_date"
 # tables that are one table as of the newest run, not one partition per run
 WHOLE_TABLES: frozenset[str] = frozenset({"segment_history"})
 DEFAULT_URL_ENV = "SEGMENTATION_WAREHOUSE_URL"
-CONNECT_TIMEOUT_SECONDS = 10
 COPY_BATCH_ROWS = 100_000
 
 Mode = Literal["run", "replace"]
@@ -132,15 +131,16 @@ def publish_many(
                     _write_table(cur, schema, table, day, frame, chosen[table])
         except psycopg.OperationalError as exc:
             raise WarehouseUnavailable(
-                f"the warehouse connection to {_describe(url)} failed while publishing "
-                f"{where} for {day}: {_reason(exc, url)}; nothing was published (the "
+                f"the warehouse connection to {postgres.describe(url)} failed while publishing "
+                f"{where} for {day}: {postgres.reason(exc, url)}; nothing was published (the "
                 f"transaction was rolled back); check the server and ${url_env}"
             ) from None
         except psycopg.Error as exc:
             raise SegmentationError(
-                f"publishing {where} for {day} to the warehouse at {_describe(url)} failed: "
-                f"{_reason(exc, url)}; nothing was published (the transaction was rolled "
-                "back), the warehouse still shows the previous runs"
+                f"publishing {where} for {day} to the warehouse at "
+                f"{postgres.describe(url)} failed: {postgres.reason(exc, url)}; nothing was "
+                "published (the transaction was rolled back), the warehouse still shows the "
+                "previous runs"
             ) from None
 
 
@@ -155,7 +155,7 @@ def current(url: str, schema: str, table: str, *, url_env: str = DEFAULT_URL_ENV
         except psycopg.errors.UndefinedTable:
             raise SegmentationError(
                 f"{schema}.{table} has not been published to the warehouse at "
-                f"{_describe(url)} yet; run publish first"
+                f"{postgres.describe(url)} yet; run publish first"
             ) from None
         description = cur.description or []
         rows = cur.fetchall()
@@ -193,62 +193,17 @@ def check_identifier(name: str, key: str, room: int = 0) -> str:
 # ---------------------------------------------------------------- connection
 
 
-def _describe(url: str) -> str:
-    """``user@host:port/dbname`` of a connection URL, never its password."""
-    try:
-        params = conninfo_to_dict(url)
-    except psycopg.Error:
-        return "an unparsable URL"
-    user = params.get("user") or "(default user)"
-    host = params.get("host") or params.get("hostaddr") or "localhost"
-    return f"{user}@{host}:{params.get('port') or 5432}/{params.get('dbname') or user}"
-
-
-def _reason(exc: psycopg.Error, url: str) -> str:
-    """The server's or libpq's reason, on one line, with any password scrubbed out."""
-    diag = exc.diag
-    text = diag.message_primary or str(exc) or type(exc).__name__
-    if diag.context:
-        text = f"{text} ({diag.context.strip()})"
-    text = " ".join(text.split())
-    try:
-        password = str(conninfo_to_dict(url).get("password") or "")
-    except psycopg.Error:
-        password = ""
-    for secret in (url, password):
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
 @contextmanager
 def _connect(url: str, url_env: str) -> Iterator[psycopg.Connection[Any]]:
-    try:
-        params = conninfo_to_dict(url)
-    except psycopg.Error:
-        # the parser's message quotes the string, which may hold the password: not shown
-        raise ConfigError(
-            f"the warehouse URL in ${url_env} is not a valid PostgreSQL connection URL; "
-            "expected postgresql://user:password@host:5432/database"
-        ) from None
-    extra: dict[str, Any] = {}
-    if "connect_timeout" not in params:
-        extra["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
-    if "application_name" not in params:
-        extra["application_name"] = "segmentation"
-    try:
-        conn = psycopg.connect(make_conninfo(url, **extra))
-    except psycopg.Error as exc:
-        raise WarehouseUnavailable(
-            f"cannot connect to the warehouse at {_describe(url)}: {_reason(exc, url)}; "
-            f"check that PostgreSQL runs there and that ${url_env} names the right host, "
-            "port, user, password and database (the password is not shown)"
-        ) from None
-    with conn:
+    with postgres.connect(
+        url,
+        url_env=url_env,
+        name="warehouse",
+        what="the warehouse",
+        application_name="segmentation",
+        unavailable=WarehouseUnavailable,
+    ) as conn:
         yield conn
-
-
-# ---------------------------------------------------------------- writing one table
 
 
 def _check_columns(frame: pd.DataFrame, table: str, mode: Mode, day: dt.date) -> None:
