@@ -1,0 +1,69 @@
+"""Behaviour does not change: the demo's three nights on a fixed seed give the same bytes.
+
+The demo's configuration (``examples/demo.yaml``) on a smaller generated shop: the history is
+ingested, then three consecutive nights run, as ``make demo`` does. The SHA-256 of every
+published Parquet file (each run's partition and ``current``) is compared with the hashes
+recorded in ``tests/golden/demo_hashes.json`` before the code was restructured. A deliberate
+change of behaviour (or of a pinned library in the lock) regenerates the file with
+``python -m tests.integration.test_golden`` and says so in its commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+HASHES = ROOT / "tests" / "golden" / "demo_hashes.json"
+START = dt.date(2025, 10, 1)
+DAYS = 45
+NIGHTS = [START + dt.timedelta(days=DAYS - 3 + i) for i in range(3)]
+
+
+def run_demo_nights(folder: Path) -> dict[str, str]:
+    """Generate, ingest and run the three nights under ``folder``; hash every published file."""
+    from segmentation import cli
+
+    landing = folder / "landing"
+    generate = f"generate --out {landing} --customers 300 --start {START} --days {DAYS} --seed 42"
+    assert cli.main(generate.split()) == 0
+    raw = yaml.safe_load((ROOT / "examples" / "demo.yaml").read_text())
+    raw["home"] = str(folder / "home")
+    raw["source"]["path"] = str(landing / "events" / "{ds}.csv")
+    raw["customers"]["path"] = str(landing / "customers")
+    config = folder / "demo.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    history_end = NIGHTS[0] - dt.timedelta(days=1)
+    base = ["--config", str(config)]
+    assert cli.main(["ingest", *base, "--start", str(START), "--end", str(history_end)]) == 0
+    for night in NIGHTS:
+        assert cli.main(["run", *base, "--date", str(night)]) == 0
+    output = folder / "home" / "output"
+    return {
+        str(p.relative_to(output)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(output.rglob("*.parquet"))
+    }
+
+
+def test_demo_nights_publish_the_recorded_bytes(tmp_path: Path) -> None:
+    recorded = json.loads(HASHES.read_text())
+    hashes = run_demo_nights(tmp_path)
+    assert sorted(hashes) == sorted(recorded), "the set of published files changed"
+    changed = [name for name in recorded if hashes[name] != recorded[name]]
+    assert not changed, f"published bytes changed: {changed}"
+
+
+if __name__ == "__main__":  # record the hashes (only for a deliberate change of behaviour)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        HASHES.write_text(json.dumps(run_demo_nights(Path(tmp)), indent=1, sort_keys=True) + "\n")
+    sys.stdout.write(f"wrote {HASHES}\n")
