@@ -1,4 +1,5 @@
-"""Time ``segmentation.drift_stats.column_stats`` on 8 columns of 1M rows against a 1M reference.
+"""Time ``segmentation.monitoring.drift_stats.column_stats`` on 8 columns of 1M rows against a
+1M reference.
 
 Why: the nightly drift step scores every model feature of today's customers against the
 training reference with Evidently's definitions; on a million customers that has to stay a
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from segmentation.drift_stats import column_stats
+from segmentation.monitoring.drift_stats import column_stats
 
 Generator = Callable[[np.random.Generator, int, float], np.ndarray]
 

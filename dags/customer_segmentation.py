@@ -41,8 +41,8 @@ class DriftNotifier(BaseNotifier):
     """Sends compute_drift's decision to the configured alert target (`alerts` in the config)."""
 
     def notify(self, context: dict) -> None:
-        from segmentation import alerts
         from segmentation.config import load_config
+        from segmentation.monitoring import alerts
 
         result = context["ti"].xcom_pull(task_ids="compute_drift")
         alerts.notify(result, load_config().alerts, result.get("report"))

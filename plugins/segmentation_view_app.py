@@ -268,37 +268,37 @@ def _home() -> Path:
 
 
 def _table_root(home: Path) -> Path:
-    from segmentation import publish
+    from segmentation.io import publish
 
     return publish.table_root(home, TABLE)
 
 
 def _run_days(home: Path) -> list[dt.date]:
-    from segmentation import lake
+    from segmentation.io import lake
 
     return lake.partition_days(_table_root(home), "run_date")
 
 
 def _partition_path(home: Path, day: dt.date) -> Path:
-    from segmentation import lake
+    from segmentation.io import lake
 
     return lake.partition_dir(_table_root(home), "run_date", day) / lake.PART
 
 
 def _current_path(home: Path) -> Path:
-    from segmentation import publish
+    from segmentation.io import publish
 
     return publish.current_path(home, TABLE)
 
 
 def _current_run_date(home: Path) -> dt.date | None:
-    from segmentation import publish
+    from segmentation.io import publish
 
     return publish.current_run_date(home, TABLE)
 
 
 def _row_count(path: Path) -> int:
-    from segmentation import lake
+    from segmentation.io import lake
 
     return lake.row_count(path)
 

@@ -116,7 +116,7 @@ class ModelConfig:
     random_state: int = 42
     # a new cluster keeps an old segment_id only if its centre is this close (standardised units)
     id_match_distance: float = 2.5
-    # null: the behavioural defaults in segmentation.features.MODEL_FEATURES plus category shares
+    # null: the behavioural defaults in features.build.MODEL_FEATURES plus category shares
     features: tuple[str, ...] | None = None
 
 
@@ -377,7 +377,7 @@ def _check_source_kind(src: SourceConfig, raw: dict[str, Any], name: str, origin
             f"{origin}: {name}.kind postgres needs {name}.table, the events table as "
             "schema.table (or table, found on the search_path), e.g. sales.events"
         )
-    from segmentation.warehouse import check_identifier  # psycopg only when it is needed
+    from segmentation.io.warehouse import check_identifier  # psycopg only when it is needed
 
     parts = src.table.split(".")
     if len(parts) > 2:

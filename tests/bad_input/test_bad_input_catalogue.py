@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation import lake, sources
 from segmentation.cli import main
+from segmentation.io import lake, sources
 from tests.bad_input.test_bad_input import DAY, configure, edit_day, landing_copy, run_cli
 
 pytestmark = pytest.mark.bad_input

@@ -72,7 +72,7 @@ print(json.dumps({{
     assert result["tasks"] == ORDER
     assert result["max_active_runs"] == 1
     assert min(result["retries"]) >= 1
-    from segmentation.publish import TABLES
+    from segmentation.io.publish import TABLES
 
     assert result["outlets"] == sorted(TABLES)  # every published table is an Asset
     assert result["drift_callbacks"] == ["DriftNotifier"]

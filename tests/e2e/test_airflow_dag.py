@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation import pipeline, publish
+from segmentation import pipeline
 from segmentation.config import load_config
+from segmentation.io import publish
 from tests.conftest import LAST, START, write_config
 
 pytestmark = pytest.mark.e2e

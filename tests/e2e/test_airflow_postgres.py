@@ -30,8 +30,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from segmentation import pipeline, publish
+from segmentation import pipeline
 from segmentation.config import load_config
+from segmentation.io import publish
 from tests.conftest import LAST, START, postgres, write_config
 
 pytestmark = pytest.mark.e2e

@@ -15,8 +15,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from segmentation import publish
 from segmentation.config import load_config
+from segmentation.io import publish
 from tests.conftest import LAST, write_config
 
 pytestmark = pytest.mark.integration

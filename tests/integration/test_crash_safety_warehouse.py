@@ -18,8 +18,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from segmentation import publish
 from segmentation.config import load_config
+from segmentation.io import publish
 from tests.conftest import LAST, postgres, write_config
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 HOLD = """
 import datetime as dt, sys, time
 from pathlib import Path
-from segmentation import locks
+from segmentation.io import locks
 with locks.run_lock(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), "run"):
     print("holding", flush=True)
     time.sleep(600)

@@ -8,8 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation import lake, personas, pipeline, publish
+from segmentation import pipeline
 from segmentation.config import load_config
+from segmentation.io import lake, publish
+from segmentation.segments import personas
 from tests.conftest import LAST, NEW_CUSTOMER, START, snapshot, write_config
 
 pytestmark = pytest.mark.integration

@@ -23,9 +23,10 @@ import pytest
 import yaml
 from psycopg import sql
 
-from segmentation import lake, pipeline, sources, synthetic
+from segmentation import pipeline, synthetic
 from segmentation.config import Config, load_config
 from segmentation.errors import BadInput, ConfigError, MalformedSource, SourceError
+from segmentation.io import lake, sources
 from tests.conftest import postgres
 
 pytestmark = pytest.mark.integration

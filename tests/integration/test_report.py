@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation import lake, publish, report
+from segmentation import report
 from segmentation.errors import ConfigError
+from segmentation.io import lake, publish
 from tests.conftest import LAST
 
 pytestmark = pytest.mark.integration

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from segmentation import warehouse
 from segmentation.errors import ConfigError, SegmentationError, SourceError
+from segmentation.io import warehouse
 from tests.conftest import postgres
 
 pytestmark = pytest.mark.integration
@@ -316,8 +316,9 @@ def test_a_night_publishes_every_table_to_the_warehouse_and_never_shows_the_pass
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from segmentation import pipeline, publish
+    from segmentation import pipeline
     from segmentation.config import load_config
+    from segmentation.io import publish
     from tests.conftest import LAST, write_config
 
     url, _ = pg

@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation import lake, pipeline, publish, registry, synthetic
+from segmentation import pipeline, synthetic
 from segmentation.config import Config, load_config
+from segmentation.io import lake, publish
+from segmentation.model import registry
 from tests.conftest import write_config
 
 pytestmark = pytest.mark.quality

@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation import activity, synthetic
+from segmentation import synthetic
 from segmentation.config import parse_config
+from segmentation.features import activity
 
 pytestmark = pytest.mark.unit
 

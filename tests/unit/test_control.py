@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation.control import control_flags, control_numbers
 from segmentation.errors import SegmentationError
+from segmentation.segments.control import control_flags, control_numbers
 
 pytestmark = pytest.mark.unit
 

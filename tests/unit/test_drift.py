@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from segmentation.config import DriftConfig
-from segmentation.drift import (
+from segmentation.monitoring.drift import (
     decision,
     feature_drift,
     membership_chisquare,

@@ -24,7 +24,7 @@ import pytest
 from scipy import stats
 from scipy.spatial import distance
 
-from segmentation.drift_stats import (
+from segmentation.monitoring.drift_stats import (
     _kstwo_sf,
     chisquare_pvalue,
     column_stats,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from segmentation.errors import ConfigError
-from segmentation.validation import EXPECTATIONS_DIR, load_suite
+from segmentation.quality.validation import EXPECTATIONS_DIR, load_suite
 
 pytestmark = pytest.mark.unit
 

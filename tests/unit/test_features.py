@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from segmentation.config import parse_config
-from segmentation.features import SHARE_PRIOR, build_features
+from segmentation.features.build import SHARE_PRIOR, build_features
 
 pytestmark = pytest.mark.unit
 

@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segmentation import history
-from segmentation.history import advance, audience_delta, moved, truncate
+from segmentation.segments import history
+from segmentation.segments.history import advance, audience_delta, moved, truncate
 
 pytestmark = pytest.mark.unit
 

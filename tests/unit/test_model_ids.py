@@ -8,7 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from segmentation.registry import ModelRecord, align_segment_ids, lineage_rows, promotion
+from segmentation.model.registry import (
+    ModelRecord,
+    align_segment_ids,
+    lineage_rows,
+    promotion,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -85,7 +90,7 @@ def test_impossible_segment_counts_are_explained() -> None:
     import pandas as pd
 
     from segmentation.errors import SegmentationError
-    from segmentation.model import Segmenter
+    from segmentation.model.segmenter import Segmenter
 
     X = pd.DataFrame({"x": np.arange(12.0), "y": np.arange(12.0) % 3})
     with pytest.raises(SegmentationError, match="only 12 customers to segment; need at least 24"):
@@ -124,7 +129,7 @@ def test_metadata_written_before_model_selection_still_loads() -> None:
 def test_the_champion_and_the_registry_are_as_known_on_a_date(tmp_path: Path) -> None:
     import json
 
-    from segmentation.registry import META, champion_as_of, registry_table
+    from segmentation.model.registry import META, champion_as_of, registry_table
 
     def save(day: int, promoted: bool) -> None:
         r = record([[0, 0]], ids=[0], max_id=0)

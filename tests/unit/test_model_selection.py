@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segmentation.model import Segmenter, choose
+from segmentation.model.segmenter import Segmenter, choose
 
 pytestmark = pytest.mark.unit
 
@@ -158,7 +158,7 @@ def test_with_the_same_groups_the_champions_segments_are_refined_not_replaced() 
 def test_the_fast_silhouette_equals_scikit_learns() -> None:
     from sklearn.metrics import pairwise_distances, silhouette_score
 
-    from segmentation.model import silhouette
+    from segmentation.model.segmenter import silhouette
 
     rng = np.random.default_rng(4)
     X = rng.normal(size=(300, 3))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation import personas
+from segmentation.segments import personas
 
 pytestmark = pytest.mark.unit
 

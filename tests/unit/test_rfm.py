@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation import rfm
 from segmentation.errors import ConfigError
-from segmentation.rfm import RFM_SEGMENTS, quintile_scores, rfm_segment, score_rfm
+from segmentation.features import rfm
+from segmentation.features.rfm import RFM_SEGMENTS, quintile_scores, rfm_segment, score_rfm
 
 pytestmark = pytest.mark.unit
 

@@ -14,8 +14,8 @@ import pytest
 from segmentation import synthetic
 from segmentation.config import parse_config
 from segmentation.errors import SegmentationError
-from segmentation.features import build_features, model_feature_columns
-from segmentation.rules import rules_summary, segment_rules
+from segmentation.features.build import build_features, model_feature_columns
+from segmentation.segments.rules import rules_summary, segment_rules
 
 pytestmark = pytest.mark.unit
 

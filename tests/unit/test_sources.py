@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation import pipeline, sources
+from segmentation import pipeline
 from segmentation.config import SourceConfig, parse_config
+from segmentation.io import sources
 
 pytestmark = pytest.mark.unit
 

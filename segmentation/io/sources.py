@@ -419,7 +419,7 @@ def read_postgres_events(
     from psycopg import sql
 
     from segmentation.config import secret_from_env
-    from segmentation.postgres import describe, reason
+    from segmentation.io.postgres import describe, reason
 
     assert src.table is not None  # parse_config guarantees it for kind postgres
     url = secret_from_env(src.url_env, f"source (postgres table {src.table})")
@@ -489,7 +489,7 @@ def read_postgres_events(
 @contextmanager
 def _pg_connect(url: str, src: SourceConfig) -> Iterator[Any]:
     """A read-only connection to the source; SourceError (retryable) when it fails."""
-    from segmentation import postgres
+    from segmentation.io import postgres
 
     with postgres.connect(
         url,

@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from segmentation import lake
 from segmentation.errors import SegmentationError
+from segmentation.io import lake
 
 TABLES = (
     "customer_segments",

@@ -32,27 +32,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmentation import (
-    activity,
-    control,
-    drift,
-    history,
-    lake,
-    locks,
-    model,
-    personas,
-    publish,
-    registry,
-    report,
-    rfm,
-    rules,
-    sources,
-    validation,
-    warehouse,
-)
+from segmentation import report
 from segmentation.config import Config, secret_from_env
 from segmentation.errors import BadInput, SegmentationError, ValidationFailed
-from segmentation.features import features_from_state, model_feature_columns
+from segmentation.features import activity, rfm
+from segmentation.features.build import features_from_state, model_feature_columns
+from segmentation.io import lake, locks, publish, sources, warehouse
+from segmentation.model import registry
+from segmentation.model import segmenter as model
+from segmentation.monitoring import drift
+from segmentation.quality import validation
+from segmentation.segments import control, history, personas, rules
 
 log = logging.getLogger(__name__)
 EVENT_KEY = "event_date"

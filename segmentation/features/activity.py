@@ -20,9 +20,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from segmentation import lake
 from segmentation.config import Config
 from segmentation.errors import BadInput
+from segmentation.io import lake
 
 CAT = "cat:"
 # bump when the state's columns change: states of another version are rebuilt, not rolled

@@ -1,7 +1,7 @@
 """Per-customer features as of the end of a day, from events up to that day only.
 
 The features are derived, with vectorised numpy, from the per-customer activity state of
-that day (``segmentation.activity``), so a nightly run never re-reads the whole history.
+that day (``segmentation.features.activity``), so a nightly run never re-reads the whole history.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from segmentation import activity
 from segmentation.config import Config
 from segmentation.errors import ConfigError
+from segmentation.features import activity
 
 # Behavioural features the model uses by default; category shares are added to these.
 MODEL_FEATURES = (

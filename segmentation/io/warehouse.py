@@ -40,8 +40,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
 
-from segmentation import postgres
 from segmentation.errors import ConfigError, SegmentationError, SourceError
+from segmentation.io import postgres
 
 IDENTIFIER_RULE = r"^[a-z_][a-z0-9_]{0,62}$"
 _IDENTIFIER = re.compile(IDENTIFIER_RULE)

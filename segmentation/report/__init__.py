@@ -28,9 +28,9 @@ from typing import Any
 
 import pandas as pd
 
-from segmentation import lake, publish
 from segmentation.config import DriftConfig
 from segmentation.errors import ConfigError
+from segmentation.io import lake, publish
 
 KEY = "run_date"
 REPORT = "report.html"

@@ -5,7 +5,7 @@
 and Ward clustering over a range of segment counts on a seeded sample and fits the winner
 (``Segmenter.fit`` states the rule). Every random source is seeded from the config's
 ``random_state`` and the run date, so a rerun of a date reproduces its model exactly. What
-happens to a trained model (champion or not, its segment ids) is ``segmentation.registry``.
+happens to a trained model (champion or not, its segment ids) is ``segmentation.model.registry``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from segmentation.config import ModelConfig
 from segmentation.errors import SegmentationError
-from segmentation.features import SKEWED_FEATURES
+from segmentation.features.build import SKEWED_FEATURES
 
 
 def run_seed(random_state: int, day: dt.date) -> int:

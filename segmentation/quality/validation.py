@@ -18,9 +18,9 @@ import pandas as pd
 
 from segmentation.config import Config
 from segmentation.errors import ConfigError
-from segmentation.sources import day_bounds
+from segmentation.io.sources import day_bounds
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
+EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
 
 
 @dataclass(frozen=True)

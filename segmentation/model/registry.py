@@ -30,8 +30,8 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from segmentation.errors import BadInput, SegmentationError
-from segmentation.lake import replace_dir
-from segmentation.model import Segmenter
+from segmentation.io.lake import replace_dir
+from segmentation.model.segmenter import Segmenter
 
 ARTIFACT = "model.joblib"
 META = "meta.json"

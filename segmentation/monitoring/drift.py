@@ -1,11 +1,12 @@
 """Drift: how far today's customers have moved from the champion's reference, and whether
 today's segments can be trusted.
 
-Per feature, Evidently's statistics with its exact definitions (``segmentation.drift_stats``)
-so users can compare, and the two metrics the decision rests on, which stay steady on skewed
-features: PSI on reference-decile bins and PSI on equal-width bins of the model's scale. Per
-segment: share changes, centroid shift, segments that appeared or vanished. Per run: the
-decision (ok, warn, alert), the drifted features and the migration rate.
+Per feature, Evidently's statistics with its exact definitions
+(``segmentation.monitoring.drift_stats``) so users can compare, and the two metrics the
+decision rests on, which stay steady on skewed features: PSI on reference-decile bins and
+PSI on equal-width bins of the model's scale. Per segment: share changes, centroid shift,
+segments that appeared or vanished. Per run: the decision (ok, warn, alert), the drifted
+features and the migration rate.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from segmentation import drift_stats
 from segmentation.config import DriftConfig
+from segmentation.monitoring import drift_stats
 
 # features that grow by one every day for every customer: compared with the reference aged
 # to today, so only a change in the mix of customers (not the calendar) counts as drift

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from segmentation.features import CATEGORY_PREFIX, SKEWED_FEATURES
+from segmentation.features.build import CATEGORY_PREFIX, SKEWED_FEATURES
 
 # archetype key -> weights on standardised (log-scale) segment means
 ARCHETYPES: dict[str, dict[str, float]] = {

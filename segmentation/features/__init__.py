@@ -1,0 +1,1 @@
+"""Per-customer features: the activity state, the feature table, RFM scores."""

@@ -1,0 +1,1 @@
+"""Input and output at the edges: sources, the Parquet lake, sinks, locks."""

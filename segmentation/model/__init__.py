@@ -1,0 +1,1 @@
+"""The segmentation model: the estimator, its selection, the registry, stable ids."""

@@ -1,0 +1,1 @@
+"""Drift statistics, the drift decision, alerts."""

@@ -1,0 +1,1 @@
+"""Data quality gates: Great Expectations validation of each day's events."""

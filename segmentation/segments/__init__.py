@@ -1,0 +1,1 @@
+"""What segments mean: personas, rules, control groups, membership history."""
