@@ -1,0 +1,181 @@
+"""Where everything lives under ``home``, and the catalog of output tables.
+
+``Home`` is the only code that joins paths under the configured home; the pipeline, the
+report, the Airflow plugin, the CLI and the tests ask it. ``TABLES`` is the only list of
+output tables: the DAG's Assets, the staged tables, the Parquet and warehouse sinks and the
+status command all derive from it, so adding a table is one entry here.
+
+Standard library only: the DAG file imports this module at parse time for its Assets.
+
+Layout under ``home``::
+
+    staging/events/event_date=D/       extracted, not yet validated
+    lake/events/event_date=D/          validated events (the only input to features)
+    quarantine/events/event_date=D/    a batch that failed validation, with the GX result
+    validation/events/run_date=D.json  the validation record of each day
+    state/run_date=D/                  activity counters per customer (rolled forward)
+    features/run_date=D/               one row per customer as of the end of D
+    models/mYYYYMMDD/                  model artifact and metadata
+    work/run_date=D/<table>.parquet    tables of D waiting to be published
+    output/<table>/run_date=D/         the published partitions of per-run tables
+    output/current/<table>.parquet     the newest run of each table (and report.html)
+    output/reports/run_date=D/         each run's HTML report
+    locks/                             one lock per run date, one for writes all dates share
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+PART = "part-0.parquet"
+EVENT_KEY = "event_date"
+RUN_KEY = "run_date"
+REPORT = "report.html"
+
+
+def partition_dir(root: Path, key: str, day: dt.date) -> Path:
+    """The Hive-style folder ``<root>/<key>=<YYYY-MM-DD>``."""
+    return root / f"{key}={day.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Home:
+    """Every path under the configured home folder."""
+
+    root: Path
+
+    # ---------------------------------------------------------------- events
+    @property
+    def staging(self) -> Path:
+        return self.root / "staging" / "events"
+
+    @property
+    def lake(self) -> Path:
+        return self.root / "lake" / "events"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine" / "events"
+
+    @property
+    def validation(self) -> Path:
+        return self.root / "validation" / "events"
+
+    def staged_events(self, day: dt.date) -> Path:
+        return partition_dir(self.staging, EVENT_KEY, day)
+
+    def lake_partition(self, day: dt.date) -> Path:
+        return partition_dir(self.lake, EVENT_KEY, day)
+
+    def quarantined(self, day: dt.date) -> Path:
+        return partition_dir(self.quarantine, EVENT_KEY, day)
+
+    def validation_record(self, day: dt.date) -> Path:
+        return self.validation / f"{RUN_KEY}={day.isoformat()}.json"
+
+    # ---------------------------------------------------------------- working state
+    @property
+    def state(self) -> Path:
+        return self.root / "state"
+
+    @property
+    def features(self) -> Path:
+        return self.root / "features"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    def work(self, day: dt.date) -> Path:
+        return partition_dir(self.root / "work", RUN_KEY, day)
+
+    def staged_table(self, table: str, day: dt.date) -> Path:
+        return self.work(day) / f"{table}.parquet"
+
+    # ---------------------------------------------------------------- published
+    @property
+    def output(self) -> Path:
+        return self.root / "output"
+
+    @property
+    def current(self) -> Path:
+        return self.output / "current"
+
+    def table_root(self, table: str) -> Path:
+        return self.output / table
+
+    def partition(self, table: str, day: dt.date) -> Path:
+        """The file of run ``day`` of a per-run table."""
+        return partition_dir(self.table_root(table), RUN_KEY, day) / PART
+
+    def current_table(self, table: str) -> Path:
+        return self.current / f"{table}.parquet"
+
+    @property
+    def reports(self) -> Path:
+        return self.output / "reports"
+
+    def report(self, day: dt.date) -> Path:
+        return partition_dir(self.reports, RUN_KEY, day) / REPORT
+
+    @property
+    def current_report(self) -> Path:
+        return self.current / REPORT
+
+    # ---------------------------------------------------------------- locks
+    @property
+    def locks(self) -> Path:
+        return self.root / "locks"
+
+    def run_lock(self, day: dt.date) -> Path:
+        return self.locks / f"{RUN_KEY}={day.isoformat()}.lock"
+
+    @property
+    def shared_lock(self) -> Path:
+        """Held around writes that every date shares: ``current``, the history, the registry."""
+        return self.locks / "shared.lock"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One output table of the contract (DESIGN.md, "The output contract")."""
+
+    name: str
+    row: str  # what one row is
+    per_run: bool  # True: one partition per run date; False: one whole table as of a run
+    step: str  # the pipeline step that publishes it (and whose Asset it is)
+    staged: bool = False  # built by assign_segments into work/, published by publish_tables
+    sinks: tuple[str, ...] = ("parquet", "warehouse")
+
+
+TABLES: tuple[Table, ...] = (
+    Table("customer_segments", "customer and run", True, "publish_tables", staged=True),
+    Table("segment_profiles", "segment and run", True, "publish_tables", staged=True),
+    Table("segment_migrations", "(from, to) pair and run", True, "publish_tables", staged=True),
+    Table("segment_rules", "rule and run", True, "publish_tables", staged=True),
+    Table("model_registry", "model version, as of a run", True, "publish_tables"),
+    Table("segment_lineage", "id change of a new champion", True, "publish_tables"),
+    Table("segment_history", "customer and stretch in a segment", False, "publish_tables"),
+    Table("drift_metrics", "metric and run", True, "compute_drift"),
+)
+TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in TABLES)
+_BY_NAME = {t.name: t for t in TABLES}
+
+
+def table(name: str) -> Table:
+    """The catalog entry of ``name``; an unknown name is a programming error."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown output table {name!r}; the catalog has {TABLE_NAMES}") from None
+
+
+def tables_of(step: str) -> tuple[Table, ...]:
+    """The tables that ``step`` publishes, in catalog order."""
+    return tuple(t for t in TABLES if t.step == step)
+
+
+def staged_tables() -> tuple[Table, ...]:
+    return tuple(t for t in TABLES if t.staged)
