@@ -32,6 +32,8 @@ from typing import Any
 
 import yaml
 
+from segmentation.layout import Home
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / ".bench"
 LANDING = BENCH / "landing"
@@ -41,7 +43,7 @@ LOGS = BENCH / "logs"
 RESULTS = BENCH / "results.json"
 GENERATED_MARKER = LANDING / ".generated.json"
 INGESTED_MARKER = HOME / ".ingested.json"
-LAKE_GLOB = str(HOME / "lake" / "events" / "event_date=*" / "part-0.parquet")
+LAKE_GLOB = str(Home(HOME).lake / "event_date=*" / "part-0.parquet")
 
 CUSTOMERS = 1_000_000
 START = dt.date(2025, 1, 1)
@@ -150,8 +152,8 @@ def write_config() -> None:
 
 
 def _ingested(day: dt.date) -> bool:
-    part = HOME / "lake" / "events" / f"event_date={day.isoformat()}" / "part-0.parquet"
-    result = HOME / "validation" / "events" / f"run_date={day.isoformat()}.json"
+    part = Home(HOME).lake_file(day)
+    result = Home(HOME).validation_record(day)
     return part.is_file() and result.is_file()
 
 
@@ -193,7 +195,7 @@ def nightly_run(day: dt.date = RUN_DATE, name: str = "run") -> Measured:
 
 def cold_run() -> Measured:
     """RUN_DATE without the previous night's activity state: a full scan of the history."""
-    state = HOME / "state" / f"run_date={HISTORY_END.isoformat()}"
+    state = Home(HOME).state_file(HISTORY_END).parent
     aside = state.with_name(f".aside-{state.name}")
     state.rename(aside)
     try:
@@ -227,7 +229,7 @@ def benchmark(reps: int) -> dict[str, Any]:
     landing = ensure_landing()
     lake = ensure_lake()
     warmup = None
-    if not (HOME / "state" / f"run_date={HISTORY_END.isoformat()}").is_dir():
+    if not Home(HOME).state_file(HISTORY_END).parent.is_dir():
         # a nightly run finds the previous night's results: run that night first (not counted)
         print(f"warm-up: the previous night, {HISTORY_END} (not counted) ...")
         nightly_run(HISTORY_END, "warmup-previous-night")

@@ -22,19 +22,14 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import Asset, BaseNotifier, Param, dag, get_current_context, task
 
-OUTPUTS = {
-    name: Asset(name=name, uri=f"segmentation://output/{name}")
-    for name in (
-        "customer_segments",
-        "segment_profiles",
-        "segment_migrations",
-        "segment_rules",
-        "model_registry",
-        "segment_lineage",
-        "segment_history",
-        "drift_metrics",
-    )
-}
+# the table catalog is standard library only: cheap to import while parsing
+from segmentation.layout import TABLES
+
+OUTPUTS = {t.name: Asset(name=t.name, uri=f"segmentation://output/{t.name}") for t in TABLES}
+
+
+def _outlets(step: str) -> list[Asset]:
+    return [OUTPUTS[t.name] for t in TABLES if t.step == step]
 
 
 class DriftNotifier(BaseNotifier):
@@ -77,10 +72,15 @@ def _step(name: str, upstream: dict | None = None) -> dict:
             )
         else:
             day = dt.date.fromisoformat(upstream["run_date"])
-        return getattr(pipeline, name)(cfg, day)
+        result = getattr(pipeline, name)(cfg, day)
     except BadInput as exc:
         # retrying cannot fix bad data or a bad config: fail now, with the message
         raise AirflowFailException(str(exc)) from exc
+    # each published table's asset event says which run it is and whether current moved
+    events = get_current_context()["outlet_events"]
+    for table, facts in result.get("assets", {}).items():
+        events[OUTPUTS[table]].extra = facts
+    return result
 
 
 @dag(
@@ -122,11 +122,11 @@ def customer_segmentation() -> None:
     def assign_segments(trained: dict) -> dict:
         return _step("assign_segments", trained)
 
-    @task(outlets=[OUTPUTS[n] for n in OUTPUTS if n != "drift_metrics"])
+    @task(outlets=_outlets("publish_tables"))
     def publish_tables(assigned: dict) -> dict:
         return _step("publish_tables", assigned)
 
-    @task(outlets=[OUTPUTS["drift_metrics"]], on_success_callback=DriftNotifier())
+    @task(outlets=_outlets("compute_drift"), on_success_callback=DriftNotifier())
     def compute_drift(published: dict) -> dict:
         return _step("compute_drift", published)
 

@@ -268,9 +268,9 @@ def _home() -> Path:
 
 
 def _table_root(home: Path) -> Path:
-    from segmentation.io import publish
+    from segmentation.layout import Home
 
-    return publish.table_root(home, TABLE)
+    return Home(home).table_root(TABLE)
 
 
 def _run_days(home: Path) -> list[dt.date]:
@@ -286,15 +286,16 @@ def _partition_path(home: Path, day: dt.date) -> Path:
 
 
 def _current_path(home: Path) -> Path:
-    from segmentation.io import publish
+    from segmentation.layout import Home
 
-    return publish.current_path(home, TABLE)
+    return Home(home).current_table(TABLE)
 
 
 def _current_run_date(home: Path) -> dt.date | None:
-    from segmentation.io import publish
+    from segmentation.io import parquet
+    from segmentation.layout import Home
 
-    return publish.current_run_date(home, TABLE)
+    return parquet.current_run_date(Home(home), TABLE)
 
 
 def _row_count(path: Path) -> int:

@@ -72,6 +72,9 @@ class Home:
     def quarantined(self, day: dt.date) -> Path:
         return partition_dir(self.quarantine, EVENT_KEY, day)
 
+    def lake_file(self, day: dt.date) -> Path:
+        return self.lake_partition(day) / PART
+
     def validation_record(self, day: dt.date) -> Path:
         return self.validation / f"{RUN_KEY}={day.isoformat()}.json"
 
@@ -83,6 +86,12 @@ class Home:
     @property
     def features(self) -> Path:
         return self.root / "features"
+
+    def state_file(self, day: dt.date) -> Path:
+        return partition_dir(self.state, RUN_KEY, day) / PART
+
+    def features_file(self, day: dt.date) -> Path:
+        return partition_dir(self.features, RUN_KEY, day) / PART
 
     @property
     def models(self) -> Path:

@@ -15,6 +15,7 @@ import yaml
 
 from segmentation import pipeline, synthetic
 from segmentation.config import Config, load_config
+from segmentation.layout import Home
 
 START = dt.date(2024, 1, 1)
 DAYS = 40
@@ -83,7 +84,7 @@ def published(tmp_path: Path, published_home: Path, landing: Path) -> Path:
 
 def snapshot(home: Path) -> dict[str, bytes]:
     """Every published file's bytes, to prove a failed run changed nothing."""
-    root = home / "output"
+    root = Home(home).output
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.parquet"))}
 
 

@@ -20,11 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-PART = "part-0.parquet"
+from segmentation.layout import PART, partition_dir
 
-
-def partition_dir(root: Path, key: str, day: dt.date) -> Path:
-    return root / f"{key}={day.isoformat()}"
+__all__ = ["PART", "partition_dir"]
 
 
 def write_partition(

@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
 
+from segmentation import layout
 from segmentation.errors import ConfigError, SegmentationError, SourceError
 from segmentation.io import postgres
 
@@ -49,7 +50,7 @@ MAX_IDENTIFIER = 63  # PostgreSQL's NAMEDATALEN - 1: longer names are silently t
 CURRENT_SUFFIX = "_current"
 RUN_DATE = "run_date"
 # tables that are one table as of the newest run, not one partition per run
-WHOLE_TABLES: frozenset[str] = frozenset({"segment_history"})
+WHOLE_TABLES: frozenset[str] = frozenset(t.name for t in layout.TABLES if not t.per_run)
 DEFAULT_URL_ENV = "SEGMENTATION_WAREHOUSE_URL"
 COPY_BATCH_ROWS = 100_000
 

@@ -226,3 +226,28 @@ def migrations(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataF
     out["to_segment_id"] = out["to_segment_id"].astype("int64")
     out["customers"] = out["customers"].astype("int64")
     return out
+
+
+def migration_rate(moves: pd.DataFrame | None) -> float:
+    """The share of returning customers whose segment changed since the previous run.
+
+    ``moves`` is the run's ``segment_migrations``; new customers (null ``from_segment_id``)
+    are not counted; 0.0 on the first run or without migrations.
+    """
+    if moves is None:
+        return 0.0
+    both = moves[moves["from_segment_id"].notna()]
+    changed = both["from_segment_id"] != both["to_segment_id"]
+    return float(both.loc[changed, "customers"].sum() / max(both["customers"].sum(), 1))
+
+
+def evaluate(parts: list[pd.DataFrame], migration: float) -> tuple[pd.DataFrame, str, list[str]]:
+    """All of a run's drift metrics with its run rows, the decision and the drifted features."""
+    filled = [p for p in parts if len(p)]
+    metrics = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=COLUMNS)
+    level, drifted = decision(metrics)
+    return (
+        pd.concat([metrics, run_rows(level, drifted, migration)], ignore_index=True),
+        level,
+        drifted,
+    )

@@ -30,7 +30,8 @@ import pandas as pd
 
 from segmentation.config import DriftConfig
 from segmentation.errors import ConfigError
-from segmentation.io import lake, publish
+from segmentation.io import lake
+from segmentation.layout import Home
 
 KEY = "run_date"
 REPORT = "report.html"
@@ -290,12 +291,12 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def report_path(home: Path, day: dt.date) -> Path:
     """Where the report of run ``day`` is kept."""
-    return lake.partition_dir(publish.output_dir(home) / "reports", KEY, day) / REPORT
+    return Home(home).report(day)
 
 
 def current_report_path(home: Path) -> Path:
     """The report of the newest run, beside the current tables."""
-    return publish.output_dir(home) / "current" / REPORT
+    return Home(home).current_report
 
 
 def build_report(
@@ -418,7 +419,7 @@ def _names(sizes: pd.DataFrame | None) -> dict[int, str]:
 
 
 def _partition(home: Path, table: str, day: dt.date) -> pd.DataFrame | None:
-    root = publish.table_root(home, table)
+    root = Home(home).table_root(table)
     if not (lake.partition_dir(root, KEY, day) / lake.PART).is_file():
         return None
     frame = lake.read_partition(root, KEY, day)
@@ -426,7 +427,7 @@ def _partition(home: Path, table: str, day: dt.date) -> pd.DataFrame | None:
 
 
 def _history(home: Path, table: str, day: dt.date) -> pd.DataFrame | None:
-    root = publish.table_root(home, table)
+    root = Home(home).table_root(table)
     frames = []
     for d in lake.partition_days(root, KEY):
         if d <= day:

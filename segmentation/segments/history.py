@@ -65,7 +65,9 @@ two agree.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 import duckdb
 import numpy as np
@@ -357,3 +359,34 @@ def _check_history(con: duckdb.DuckDBPyConnection, previous_day: dt.date) -> Non
 
 def _ids(values: pd.Series) -> pd.Series:
     return pd.Series(values.sort_values().to_numpy(), dtype="str", name="customer_id")
+
+
+@dataclass(frozen=True)
+class Refold:
+    """How to bring the history file up to date after run ``day`` is published.
+
+    ``base`` is where to start: ``scratch`` (no history), ``file`` (the file as it is) or
+    ``truncate`` (the file cut back to the end of run ``previous``); then ``todo`` are folded
+    on, oldest first.
+    """
+
+    base: Literal["scratch", "file", "truncate"]
+    previous: dt.date | None
+    todo: tuple[dt.date, ...]
+
+
+def plan_refold(runs: Sequence[dt.date], as_of: dt.date | None, day: dt.date) -> Refold:
+    """The fold that makes the history equal a build from scratch over the published ``runs``.
+
+    A night after the history's ``as_of`` is folded on (with any published runs between); a
+    rerun of an older night truncates to the run before it, then refolds every run from it.
+    """
+    runs = sorted(runs)
+    if as_of is None:
+        return Refold("scratch", None, tuple(runs))
+    if as_of < day:
+        return Refold("file", as_of, tuple(d for d in runs if as_of < d))
+    before = [d for d in runs if d < day]
+    if not before:
+        return Refold("scratch", None, tuple(d for d in runs if d >= day))
+    return Refold("truncate", before[-1], tuple(d for d in runs if d >= day))

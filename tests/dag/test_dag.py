@@ -72,7 +72,7 @@ print(json.dumps({{
     assert result["tasks"] == ORDER
     assert result["max_active_runs"] == 1
     assert min(result["retries"]) >= 1
-    from segmentation.io.publish import TABLES
+    from segmentation.layout import TABLE_NAMES as TABLES
 
     assert result["outlets"] == sorted(TABLES)  # every published table is an Asset
     assert result["drift_callbacks"] == ["DriftNotifier"]
@@ -96,14 +96,17 @@ before = set(sys.modules)
 namespace = runpy.run_path({str(DAG_FILE)!r})
 new = set(sys.modules) - before
 heavy = sorted(m for m in new if m.split(".")[0] in
-    {{"pandas", "sklearn", "great_expectations", "segmentation", "duckdb", "pyarrow"}})
+    {{"pandas", "sklearn", "great_expectations", "duckdb", "pyarrow"}})
+ours = sorted(m for m in new if m.split(".")[0] == "segmentation")
 dags = [v.dag_id for v in namespace.values() if type(v).__name__ == "DAG"]
-print(json.dumps({{"opened": opened, "heavy": heavy, "dags": dags}}))
+print(json.dumps({{"opened": opened, "heavy": heavy, "ours": ours, "dags": dags}}))
 """,
         tmp_path,
     )
     assert result["opened"] == []
     assert result["heavy"] == []
+    # only the table catalog (standard library only), for the Assets
+    assert result["ours"] == ["segmentation", "segmentation.layout"]
     assert result["dags"] == ["customer_segmentation"]
 
 
@@ -122,10 +125,16 @@ def test_domain_package_never_imports_airflow(tmp_path: Path) -> None:
     result = run_python(
         """
 import json, sys, pkgutil, importlib, segmentation
-for m in pkgutil.iter_modules(segmentation.__path__):
-    importlib.import_module("segmentation." + m.name)
-print(json.dumps({"airflow": sorted(m for m in sys.modules if m.split(".")[0] == "airflow")}))
+for m in pkgutil.walk_packages(segmentation.__path__, "segmentation."):
+    importlib.import_module(m.name)
+print(json.dumps({
+    "airflow": sorted(m for m in sys.modules if m.split(".")[0] == "airflow"),
+    "imported": sorted(m for m in sys.modules if m.startswith("segmentation.")),
+}))
 """,
         tmp_path,
     )
     assert result["airflow"] == []
+    assert {"segmentation.pipeline.run", "segmentation.report", "segmentation.io.sinks"} <= set(
+        result["imported"]
+    )  # the walk reached the subpackages

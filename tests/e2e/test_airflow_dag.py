@@ -14,7 +14,8 @@ import pytest
 
 from segmentation import pipeline
 from segmentation.config import load_config
-from segmentation.io import publish
+from segmentation.io import parquet
+from segmentation.layout import TABLE_NAMES, Home
 from tests.conftest import LAST, START, write_config
 
 pytestmark = pytest.mark.e2e
@@ -93,9 +94,9 @@ def test_two_consecutive_nights_through_airflow(tmp_path: Path, landing: Path) -
 
     home = cfg.home
     for day in (day1, day2):
-        segments = publish.read_published(home, "customer_segments", day)
+        segments = parquet.read_published(Home(home), "customer_segments", day)
         assert segments is not None and segments["customer_id"].is_unique
-        features = pd.read_parquet(home / "features" / f"run_date={day}" / "part-0.parquet")
+        features = pd.read_parquet(Home(home).features_file(day))
         assert len(segments) == len(features)
         assert segments["segment_name"].notna().all()
         assert set(segments["rfm_segment"]) <= {
@@ -111,16 +112,16 @@ def test_two_consecutive_nights_through_airflow(tmp_path: Path, landing: Path) -
             "New Customers",
             "Promising",
         }
-        assert (home / "validation" / "events" / f"run_date={day}.json").is_file()
-    moves = publish.read_published(home, "segment_migrations", day2)
+        assert Home(home).validation_record(day).is_file()
+    moves = parquet.read_published(Home(home), "segment_migrations", day2)
     assert moves is not None and moves["from_segment_id"].notna().any()
-    registry = publish.read_published(home, "model_registry", day2)
+    registry = parquet.read_published(Home(home), "model_registry", day2)
     assert registry is not None and sorted(registry["model_version"]) == [
         f"m{day1:%Y%m%d}",
         f"m{day2:%Y%m%d}",
     ]
-    for table in publish.TABLES:
-        assert publish.current_run_date(home, table) == day2
+    for table in TABLE_NAMES:
+        assert parquet.current_run_date(Home(home), table) == day2
 
     # the second night alerted through Airflow's notifier: one POST, naming the features
     receiver.close()
@@ -130,7 +131,7 @@ def test_two_consecutive_nights_through_airflow(tmp_path: Path, landing: Path) -
     assert receiver.posts[0]["path"] == "/hooks/SECRET-TOKEN"
 
     # a manual run with the run_date param reprocesses day 1: the same rows, current unmoved
-    before = publish.read_published(home, "customer_segments", day1)
+    before = parquet.read_published(Home(home), "customer_segments", day1)
     rerun = airflow(
         ["dags", "test", "customer_segmentation", "--conf", json.dumps({"run_date": str(day1)})],
         env,
@@ -138,5 +139,7 @@ def test_two_consecutive_nights_through_airflow(tmp_path: Path, landing: Path) -
     log = rerun.stdout + rerun.stderr
     assert rerun.returncode == 0 and "state=success" in log, log[-4000:]
     assert f"'run_date': '{day1}'" in log  # the tasks' results name the day they processed
-    pd.testing.assert_frame_equal(publish.read_published(home, "customer_segments", day1), before)
-    assert publish.current_run_date(home, "customer_segments") == day2
+    pd.testing.assert_frame_equal(
+        parquet.read_published(Home(home), "customer_segments", day1), before
+    )
+    assert parquet.current_run_date(Home(home), "customer_segments") == day2

@@ -32,7 +32,7 @@ from psycopg import sql
 
 from segmentation import pipeline
 from segmentation.config import load_config
-from segmentation.io import publish
+from segmentation.layout import TABLE_NAMES, Home
 from tests.conftest import LAST, START, postgres, write_config
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +42,7 @@ AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 HOST, PORT, DB = "127.0.0.1", 5432, "test"
 DAG_ID = "customer_segmentation"
 # the partitions a night publishes (segment_history is one growing table, not a partition)
-TABLES = tuple(t for t in publish.TABLES if t != "segment_history")
+TABLES = tuple(t for t in TABLE_NAMES if t != "segment_history")
 DAYS = [LAST - dt.timedelta(days=6 - i) for i in range(7)]  # the 7 days processed
 BACKFILL_TIMEOUT = 600  # seconds per backfill; a night takes about 20 s here
 
@@ -171,7 +171,7 @@ def partitions(home: Path) -> dict[str, tuple[bytes, int]]:
     out = {}
     for table in TABLES:
         for day in DAYS:
-            path = home / "output" / table / f"run_date={day}" / "part-0.parquet"
+            path = Home(home).partition(table, day)
             assert path.is_file(), path
             out[f"{table}/run_date={day}"] = (path.read_bytes(), path.stat().st_ino)
     return out

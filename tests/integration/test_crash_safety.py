@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from segmentation.config import load_config
-from segmentation.io import publish
+from segmentation.io import parquet
+from segmentation.layout import TABLE_NAMES, Home
 from tests.conftest import LAST, write_config
 
 pytestmark = pytest.mark.integration
@@ -36,11 +37,11 @@ def night(folder: Path) -> subprocess.Popen[bytes]:
 
 def tables(home: Path) -> dict[str, pd.DataFrame]:
     out = {}
-    for table in publish.TABLES:
+    for table in TABLE_NAMES:
         if table == "segment_history":
-            out[table] = pd.read_parquet(publish.current_path(home, table))
+            out[table] = pd.read_parquet(Home(home).current_table(table))
         else:
-            frame = publish.read_published(home, table, DAY)
+            frame = parquet.read_published(Home(home), table, DAY)
             assert frame is not None, table
             out[table] = frame
     return out
@@ -48,11 +49,11 @@ def tables(home: Path) -> dict[str, pd.DataFrame]:
 
 def assert_readers_see_whole_tables(home: Path) -> None:
     """Every published file opens; each current table is the previous run's or tonight's."""
-    for path in (home / "output").rglob("*.parquet"):
+    for path in (Home(home).output).rglob("*.parquet"):
         if not path.name.startswith("."):
             pq.read_table(path)  # a half-written file would fail here
-    for table in publish.TABLES:
-        shown = publish.current_run_date(home, table)
+    for table in TABLE_NAMES:
+        shown = parquet.current_run_date(Home(home), table)
         assert shown in (DAY, DAY - pd.Timedelta(days=1).to_pytimedelta()), (table, shown)
 
 

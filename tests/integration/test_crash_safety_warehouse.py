@@ -19,7 +19,8 @@ import pytest
 from psycopg import sql
 
 from segmentation.config import load_config
-from segmentation.io import publish
+from segmentation.io import parquet
+from segmentation.layout import Home
 from tests.conftest import LAST, postgres, write_config
 
 pytestmark = pytest.mark.integration
@@ -69,7 +70,7 @@ def test_killed_nights_leave_the_warehouse_whole(
     assert night(reference).wait(timeout=300) == 0
     duration = time.perf_counter() - started
     expected = rows_by_run(f"{schema}_ref")
-    customers = len(publish.read_published(load_config(reference / "config.yaml").home,
+    customers = len(parquet.read_published(Home(load_config(reference / "config.yaml").home),
                                            "customer_segments", DAY))  # fmt: skip
     assert expected == {DAY.isoformat(): customers}
 

@@ -22,7 +22,8 @@ HOLD = """
 import datetime as dt, sys, time
 from pathlib import Path
 from segmentation.io import locks
-with locks.run_lock(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), "run"):
+from segmentation.layout import Home
+with locks.run_lock(Home(Path(sys.argv[1])), dt.date.fromisoformat(sys.argv[2]), "run"):
     print("holding", flush=True)
     time.sleep(600)
 """

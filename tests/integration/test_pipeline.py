@@ -10,7 +10,8 @@ import pytest
 
 from segmentation import pipeline
 from segmentation.config import load_config
-from segmentation.io import lake, publish
+from segmentation.io import lake, parquet
+from segmentation.layout import Home
 from segmentation.segments import personas
 from tests.conftest import LAST, NEW_CUSTOMER, START, snapshot, write_config
 
@@ -78,7 +79,7 @@ def two_nights(tmp_path_factory: pytest.TempPathFactory, published_home: Path) -
 
 
 def read(folder: Path, table: str, day: dt.date) -> pd.DataFrame:
-    frame = publish.read_published(folder / "home", table, day)
+    frame = parquet.read_published(Home(folder / "home"), table, day)
     assert frame is not None, f"{table} for {day} not published"
     return frame
 
@@ -91,7 +92,7 @@ def test_every_table_of_the_contract_is_published_for_both_nights(two_nights: Pa
             assert len(frame) > 0
             assert (pd.to_datetime(frame["run_date"]).dt.date == day).all()
     for table in CONTRACT:
-        assert publish.current_run_date(two_nights / "home", table) == DAY2
+        assert parquet.current_run_date(Home(two_nights / "home"), table) == DAY2
 
 
 def test_every_customer_seen_gets_exactly_one_segment(two_nights: Path) -> None:
@@ -180,7 +181,7 @@ def test_ingest_is_idempotent(make_config: object) -> None:
     cfg = make_config()  # type: ignore[operator]
     first = START + dt.timedelta(days=3)
     pipeline.ingest(cfg, START, first)
-    root = cfg.home / "lake" / "events"
+    root = Home(cfg.home).lake
     once = {
         d: lake.read_partition(root, "event_date", d)
         for d in lake.partition_days(root, "event_date")
@@ -201,13 +202,13 @@ def test_rolled_forward_state_equals_a_rebuild_and_stale_state_is_not_used(
     cfg = load_config(tmp_path / "config.yaml")
     rolled = pipeline.build_features(cfg, DAY2)  # DAY1's state exists: rolled forward
     assert rolled["state"] == "rolled forward"
-    features_rolled = lake.read_partition(cfg.home / "features", "run_date", DAY2)
+    features_rolled = pd.read_parquet(Home(cfg.home).features_file(DAY2))
 
-    shutil.rmtree(cfg.home / "state" / f"run_date={DAY1}")
+    shutil.rmtree(Home(cfg.home).state_file(DAY1).parent)
     rebuilt = pipeline.build_features(cfg, DAY2)
     assert rebuilt["state"] == "rebuilt from history"
     pd.testing.assert_frame_equal(
-        lake.read_partition(cfg.home / "features", "run_date", DAY2), features_rolled
+        pd.read_parquet(Home(cfg.home).features_file(DAY2)), features_rolled
     )
 
     pipeline.build_features(cfg, DAY1)  # a fresh state for DAY1 ...
@@ -220,14 +221,14 @@ def test_names_descriptions_and_rules_in_chinese(published: Path, landing: Path)
     day = LAST - dt.timedelta(days=1)
     pipeline.assign_segments(cfg, day)
     pipeline.publish_tables(cfg, day)
-    profiles = pd.read_parquet(publish.current_path(cfg.home, "segment_profiles"))
+    profiles = pd.read_parquet(Home(cfg.home).current_table("segment_profiles"))
     chinese = set(personas.LABELS["zh"].values())
     assert all(n in chinese or n.startswith("分群") for n in profiles["segment_name"])
     # each description starts with its segment's name, in Chinese punctuation
     for name, text in zip(profiles["segment_name"], profiles["description"], strict=True):
         assert text.startswith(f"{name}：")
     assert profiles["rules"].str.contains("精确率").all()
-    segments = pd.read_parquet(publish.current_path(cfg.home, "customer_segments"))
+    segments = pd.read_parquet(Home(cfg.home).current_table("customer_segments"))
     assert set(segments["segment_name"]) == set(profiles["segment_name"])
 
 
@@ -250,7 +251,7 @@ def test_membership_history_follows_the_nights_and_survives_a_rerun(
 
     shutil.copytree(two_nights, tmp_path, dirs_exist_ok=True)
     cfg = load_config(tmp_path / "config.yaml")
-    path = publish.current_path(cfg.home, "segment_history")
+    path = Home(cfg.home).current_table("segment_history")
     history = pd.read_parquet(path)
     first = read(two_nights, "customer_segments", DAY1).set_index("customer_id")["segment_id"]
     second = read(two_nights, "customer_segments", DAY2).set_index("customer_id")["segment_id"]
@@ -261,7 +262,7 @@ def test_membership_history_follows_the_nights_and_survives_a_rerun(
     closed = history[history["valid_to"].notna()]
     assert set(closed["customer_id"]) == changed
     assert (pd.to_datetime(closed["valid_to"]).dt.date == DAY1).all()
-    assert publish.current_run_date(cfg.home, "segment_history") == DAY2
+    assert parquet.current_run_date(Home(cfg.home), "segment_history") == DAY2
 
     before = path.read_bytes()
     pipeline.run(cfg, DAY1)  # a rerun of the older night refolds the newer one

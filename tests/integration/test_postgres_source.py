@@ -27,6 +27,7 @@ from segmentation import pipeline, synthetic
 from segmentation.config import Config, load_config
 from segmentation.errors import BadInput, ConfigError, MalformedSource, SourceError
 from segmentation.io import lake, sources
+from segmentation.layout import EVENT_KEY, Home
 from tests.conftest import postgres
 
 pytestmark = pytest.mark.integration
@@ -160,7 +161,7 @@ def pg_source(table: str, **overrides: Any) -> dict[str, Any]:
 def staged_and_validated(cfg: Config, day: dt.date) -> pd.DataFrame:
     pipeline.extract_events(cfg, day)
     assert pipeline.validate_events(cfg, day)["success"]
-    return lake.read_partition(cfg.home / "lake" / "events", pipeline.EVENT_KEY, day)
+    return lake.read_partition(Home(cfg.home).lake, EVENT_KEY, day)
 
 
 # ---------------------------------------------------------------- same events as files
@@ -235,7 +236,7 @@ def test_a_full_night_on_the_postgres_source(tmp_path: Path, table: str, source_
     assert result["extract_events"]["rows"] > 0
     assert result["validate_events"]["success"]
     segments = pd.read_parquet(
-        cfg.home / "output" / "current" / "customer_segments.parquet", columns=["run_date"]
+        Home(cfg.home).current_table("customer_segments"), columns=["run_date"]
     )
     assert len(segments) > 0 and set(segments["run_date"].astype(str)) == {str(LAST)}
 

@@ -12,7 +12,8 @@ import pytest
 
 from segmentation import report
 from segmentation.errors import ConfigError
-from segmentation.io import lake, publish
+from segmentation.io import lake
+from segmentation.layout import Home
 from tests.conftest import LAST
 
 pytestmark = pytest.mark.integration
@@ -63,9 +64,9 @@ def drift_frame(day: dt.date, segment_ids: list[int]) -> pd.DataFrame:
 
 def write_new_drift(home: Path) -> None:
     """Replace ``drift_metrics`` of DAY1 and add DAY0's, in the new schema."""
-    profiles = lake.read_partition(publish.table_root(home, "segment_profiles"), "run_date", DAY1)
+    profiles = lake.read_partition(Home(home).table_root("segment_profiles"), "run_date", DAY1)
     ids = sorted(int(s) for s in profiles["segment_id"])
-    root = publish.table_root(home, "drift_metrics")
+    root = Home(home).table_root("drift_metrics")
     for day in (DAY0, DAY1):
         lake.write_partition(drift_frame(day, ids), root, "run_date", day)
 
@@ -125,7 +126,7 @@ def test_report_shows_every_section_in_order_with_the_data(home: Path) -> None:
     assert section_ids(parsed) == list(report.SECTIONS)
     for title in ("Today's decision", "Segments", "Segment profiles", "Data checks"):
         assert f">{title.replace(chr(39), '&#x27;')}</h2>" in page
-    profiles = lake.read_partition(publish.table_root(home, "segment_profiles"), "run_date", DAY1)
+    profiles = lake.read_partition(Home(home).table_root("segment_profiles"), "run_date", DAY1)
     for name in profiles["segment_name"]:
         assert report._e(name) in page
     # the decision banner: alert, with the drifted feature and the one to watch
@@ -137,7 +138,7 @@ def test_report_shows_every_section_in_order_with_the_data(home: Path) -> None:
     plain = page.replace("<wbr>", "")  # table headers may break after an underscore
     for metric in ("psi_quantile", "psi_model", "jensenshannon", "ks_pvalue", "centroid_shift"):
         assert metric in plain
-    registry = lake.read_partition(publish.table_root(home, "model_registry"), "run_date", DAY1)
+    registry = lake.read_partition(Home(home).table_root("model_registry"), "run_date", DAY1)
     tonight = registry[registry["trained_run_date"] == DAY1].iloc[0]
     assert report._e(tonight["reason"]) in page
     assert "Passed: all" in page

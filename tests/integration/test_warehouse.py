@@ -318,7 +318,8 @@ def test_a_night_publishes_every_table_to_the_warehouse_and_never_shows_the_pass
 ) -> None:
     from segmentation import pipeline
     from segmentation.config import load_config
-    from segmentation.io import publish
+    from segmentation.io import parquet
+    from segmentation.layout import TABLE_NAMES, Home
     from tests.conftest import LAST, write_config
 
     url, _ = pg
@@ -329,13 +330,13 @@ def test_a_night_publishes_every_table_to_the_warehouse_and_never_shows_the_pass
     caplog.set_level("DEBUG")
     try:
         result = pipeline.run(cfg, LAST)
-        for table in publish.TABLES:
+        for table in TABLE_NAMES:
             rows = query(url, sql.SQL("SELECT count(*) FROM {}.{}").format(
                 sql.Identifier(schema), sql.Identifier(f"{table}_current")))[0][0]  # fmt: skip
             local = (
-                pd.read_parquet(publish.current_path(cfg.home, table))
+                pd.read_parquet(Home(cfg.home).current_table(table))
                 if table == "segment_history"
-                else publish.read_published(cfg.home, table, LAST)
+                else parquet.read_published(Home(cfg.home), table, LAST)
             )
             assert local is not None and rows == len(local), table
         # the secret is nowhere: not in logs, results, reports, validation results, metadata

@@ -10,8 +10,10 @@ import pytest
 
 from segmentation import pipeline, synthetic
 from segmentation.config import Config, load_config
-from segmentation.io import lake, publish
+from segmentation.io import lake
+from segmentation.layout import Home
 from segmentation.model import registry
+from segmentation.pipeline import store
 from tests.conftest import write_config
 
 pytestmark = pytest.mark.quality
@@ -49,7 +51,7 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, synthetic.
 
 
 def segments(cfg: Config, day: dt.date) -> pd.DataFrame:
-    root = publish.table_root(cfg.home, "customer_segments")
+    root = Home(cfg.home).table_root("customer_segments")
     return lake.read_partition(root, "run_date", day).set_index("customer_id")
 
 
@@ -64,11 +66,11 @@ def test_ids_stay_put_for_customers_whose_features_barely_change(
             continue
         before, now = segments(cfg, day - dt.timedelta(days=1)), segments(cfg, day)
         # "barely changed": moved less than a quarter of a standard unit in the model's space
-        champion = registry.champion_as_of(cfg.home / "models", day)
+        champion = registry.champion_as_of(Home(cfg.home).models, day)
         assert champion is not None
-        model, _ = registry.load_model(cfg.home / "models", champion.model_version)
+        model, _ = registry.load_model(Home(cfg.home).models, champion.model_version)
         features = {
-            d: pipeline._features(cfg, d).set_index("customer_id")
+            d: store.features_of(Home(cfg.home), d).set_index("customer_id")
             for d in (day - dt.timedelta(days=1), day)
         }
         common = features[day].index.intersection(features[day - dt.timedelta(days=1)].index)
@@ -80,7 +82,7 @@ def test_ids_stay_put_for_customers_whose_features_barely_change(
         steady = common[moved < 0.25]
         same = (before.loc[steady, "segment_id"] == now.loc[steady, "segment_id"]).mean()
         kept_shares.append(same)
-    registry_now = pd.read_parquet(publish.current_path(cfg.home, "model_registry"))
+    registry_now = pd.read_parquet(Home(cfg.home).current_table("model_registry"))
     assert min(kept_shares) >= 0.99, (
         f"share keeping their id per night: {np.round(kept_shares, 4).tolist()}\n"
         f"{registry_now[['model_version', 'n_segments', 'status', 'reason']].to_string()}"
@@ -94,7 +96,7 @@ def test_ids_stay_put_for_customers_whose_features_barely_change(
     assert quiet["status"].isin(["champion", "retired"]).sum() >= STEADY // 2, quiet
 
     # explanations: the rules that describe each segment are mostly right
-    rules = pd.read_parquet(publish.current_path(cfg.home, "segment_rules"))
+    rules = pd.read_parquet(Home(cfg.home).current_table("segment_rules"))
     top = rules[rules["rank"] == 1]
     weighted = float((top["precision"] * top["customers"]).sum() / top["customers"].sum())
     assert weighted >= 0.85, rules.to_string()
@@ -116,16 +118,16 @@ def test_a_new_kind_of_customer_gets_a_new_id_and_old_ids_keep_their_meaning(
     # the new segment is the newcomers, and most newcomers are in it
     assert last.index[in_new].isin(newcomers).mean() >= 0.8
     assert in_new[last.index.isin(newcomers)].mean() >= 0.8
-    lineage = pd.read_parquet(publish.current_path(cfg.home, "segment_lineage"))
+    lineage = pd.read_parquet(Home(cfg.home).current_table("segment_lineage"))
     assert set(lineage.loc[lineage["change"] == "new", "segment_id"]) >= new_ids
 
     # the ids that existed before keep their meaning: their profiles stay close
-    profiles = publish.table_root(cfg.home, "segment_profiles")
+    profiles = Home(cfg.home).table_root("segment_profiles")
     then = lake.read_partition(profiles, "run_date", before).set_index("segment_id")
     now = lake.read_partition(profiles, "run_date", LAST).set_index("segment_id")
     kept = sorted(old_ids & set(now.index))
     assert len(kept) >= len(old_ids) - 1
-    features = pipeline._features(cfg, before)
+    features = store.features_of(Home(cfg.home), before)
     for column in [c for c in then.columns if c.startswith("mean_")]:
         values = features[column.removeprefix("mean_")].astype("float64")
         shift = np.abs(then.loc[kept, column] - now.loc[kept, column]) / values.std()

@@ -1,0 +1,117 @@
+"""The Parquet sink of the output contract, and readers of what it published.
+
+A per-run table is Hive-partitioned by ``run_date`` under ``<home>/output/<table>/``; the newest
+run of every table is also at ``<home>/output/current/<table>.parquet``. Both are replaced
+atomically (a rename), so readers see a complete old or a complete new table. A backfill of an
+older date rewrites its own partition but never moves ``current`` backwards: the check and the
+swap happen under the home's shared-state lock, so two dates publishing at once cannot race.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from segmentation import layout
+from segmentation.errors import SegmentationError
+from segmentation.io import lake, locks
+from segmentation.layout import Home
+
+RUN_DATE_KEY = "segmentation.run_date"
+
+
+def stage_table(frame: pd.DataFrame, table: str, day: dt.date, path: Path) -> Path:
+    """Write ``frame`` in its published form to ``path``, to publish later.
+
+    A per-run table gains its ``run_date`` column; every table records its run date in the
+    file's metadata (what ``current`` is as of).
+    """
+    out = frame
+    if layout.table(table).per_run:
+        out = frame.copy()
+        out.insert(0, "run_date", pd.Series([day] * len(out), dtype="object", index=out.index))
+    lake.write_file(out, path, metadata={RUN_DATE_KEY: day.isoformat()})
+    return path
+
+
+class ParquetSink:
+    """Publishes staged files: the ``run_date`` partition, and ``current`` when newest."""
+
+    name = "parquet"
+
+    def __init__(self, home: Home) -> None:
+        self.home = home
+
+    def write(self, day: dt.date, files: Mapping[str, Path]) -> dict[str, bool]:
+        """Publish each staged file of run ``day``; returns, per table, whether current moved.
+
+        Both places get a hard link to the staged file, swapped in with an atomic rename: the
+        bytes are written once, and a retry after a crash finds the staged file still there.
+        """
+        moved = {}
+        for table, staged in files.items():
+            if layout.table(table).per_run:
+                _swap_in(staged, self.home.partition(table, day))
+            with locks.shared(self.home):
+                shown = current_run_date(self.home, table)
+                moved[table] = shown is None or shown <= day
+                if moved[table]:
+                    _swap_in(staged, self.home.current_table(table))
+        return moved
+
+
+def publish_frame(frame: pd.DataFrame, table: str, day: dt.date, home: Home) -> bool:
+    """Stage ``frame`` beside the table and publish it in one go; whether current moved."""
+    staged = home.table_root(table) / f".staged-{day.isoformat()}-{uuid.uuid4().hex}.parquet"
+    try:
+        stage_table(frame, table, day, staged)
+        return ParquetSink(home).write(day, {table: staged})[table]
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def _swap_in(source: Path, target: Path) -> None:
+    try:
+        _replace(source, target)
+    except OSError as exc:
+        raise SegmentationError(
+            f"cannot publish {target} ({exc.strerror or exc}); make the output folder "
+            f"{target.parent} writable by this process, then rerun this date"
+        ) from None
+
+
+def _replace(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".tmp-{target.name}-{uuid.uuid4().hex}")
+    try:
+        os.link(source, tmp)
+    except OSError:  # a file system without hard links: copy instead
+        shutil.copyfile(source, tmp)
+    try:
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def current_run_date(home: Home, table: str) -> dt.date | None:
+    """The run date ``current/<table>.parquet`` shows, or None when there is none."""
+    path = home.current_table(table)
+    if not path.is_file():
+        return None
+    value = lake.file_metadata(path).get(RUN_DATE_KEY)
+    return dt.date.fromisoformat(value) if value else None
+
+
+def read_published(
+    home: Home, table: str, day: dt.date, columns: list[str] | None = None
+) -> pd.DataFrame | None:
+    """The published ``run_date=day`` partition of ``table``, or None if there is none."""
+    path = home.partition(table, day)
+    return pq.read_table(path, columns=columns).to_pandas() if path.is_file() else None
