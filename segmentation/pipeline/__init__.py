@@ -38,6 +38,7 @@ from segmentation.errors import BadInput, SegmentationError, ValidationFailed
 from segmentation.features import activity, rfm
 from segmentation.features.build import features_from_state, model_feature_columns
 from segmentation.io import lake, locks, publish, sources, warehouse
+from segmentation.layout import Home
 from segmentation.model import registry
 from segmentation.model import segmenter as model
 from segmentation.monitoring import drift
@@ -603,7 +604,9 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
         _to_warehouse(cfg, day, {"drift_metrics": metrics})
     if drifted:
         log.warning("features drifted on %s: %s", day, ", ".join(drifted))
-    path = report.write_report(cfg.home, day, cfg.personas.language, psi_warn=cfg.drift.psi_warn)
+    path = report.write_report(
+        Home(cfg.home), day, cfg.personas.language, psi_warn=cfg.drift.psi_warn
+    )
     log.info("drift %s on %s; report: %s", level, day, path)
     return {
         "run_date": day.isoformat(),
@@ -689,7 +692,7 @@ def status(cfg: Config) -> dict[str, Any]:
             f"segment {r.segment_id}, {r.customers} customers. {r.description}"
             for r in frame.itertuples()
         ]
-    latest_report = report.current_report_path(cfg.home)
+    latest_report = Home(cfg.home).current_report
     if latest_report.is_file():
         out["report"] = str(latest_report)
     models = registry.list_models(_models(cfg))
