@@ -22,12 +22,15 @@ import html
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
+
+if TYPE_CHECKING:  # imported when first needed: the plugin stays cheap to import
+    from segmentation.layout import Home
 
 DAG_ID = "customer_segmentation"
 TABLE = "customer_segments"
@@ -89,7 +92,7 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
         d = day.isoformat()
         report = (
             f'<a href="{root}/runs/{d}/report">open report</a>'
-            if _report_path(home, day).is_file()
+            if home.report(day).is_file()
             else '<span class="muted">no report</span>'
         )
         summary = _validation_summary(home, day)
@@ -101,7 +104,7 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
         rows.append(
             "<tr>"
             f"<td>{d}{badge}</td>"
-            f'<td class="num">{_row_count(_partition_path(home, day)):,}</td>'
+            f'<td class="num">{_row_count(home.partition(TABLE, day)):,}</td>'
             f"<td>{validation}</td>"
             f"<td>{report}</td>"
             f'<td><a href="{_url(f"{root}/segments", {"run_date": d})}">segments</a></td>'
@@ -118,7 +121,7 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
     else:
         body = (
             f'<p class="empty">No runs yet: no <code>{TABLE}</code> partition under '
-            f"<code>{_esc(str(_table_root(home)))}</code>. Runs appear here once the "
+            f"<code>{_esc(str(home.table_root(TABLE)))}</code>. Runs appear here once the "
             f"<code>{DAG_ID}</code> DAG has published a night.</p>"
         )
     return _html_page(request, "Runs", body)
@@ -126,7 +129,7 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
 
 @router.get("/runs/{run_date}/report")
 def report(run_date: dt.date) -> Response:
-    path = _report_path(_home(), run_date)
+    path = _home().report(run_date)
     if not path.is_file():
         raise HTTPException(404, f"no report for run {run_date.isoformat()}")
     return FileResponse(
@@ -168,27 +171,8 @@ def segments_page(
     segment_name: str = "",
     page: int = Query(1, ge=1),
 ) -> HTMLResponse:
-    home = _home()
-    if run_date is None:
-        path = _current_path(home)
-        shown_run = _current_run_date(home)
-        title = "Current segment table"
-    else:
-        path = _partition_path(home, run_date)
-        shown_run = run_date
-        title = f"Segment table of {run_date.isoformat()}"
-    if not path.is_file():
-        what = "current" if run_date is None else f"run {run_date.isoformat()}"
-        raise HTTPException(404, f"no {TABLE} table for the {what} ({path} does not exist)")
-    wanted_id: int | None = None
-    if segment_id.strip():
-        try:
-            wanted_id = int(segment_id)
-        except ValueError:
-            raise HTTPException(
-                400, f"segment_id must be a whole number, got {segment_id!r}"
-            ) from None
-
+    path, shown_run, title = _segment_table(_home(), run_date)
+    wanted_id = _segment_id(segment_id)
     where: list[str] = []
     args: list[Any] = []
     if wanted_id is not None:
@@ -202,6 +186,63 @@ def segments_page(
 
     root = _root(request)
     params = {"run_date": run_date.isoformat()} if run_date else {}
+    form = _filter_form(root, run_date, params, segments, wanted_id, segment_name)
+    if wanted_id is not None:
+        params["segment_id"] = str(wanted_id)
+    if segment_name:
+        params["segment_name"] = segment_name
+    first = (page - 1) * PAGE_SIZE + 1 if total else 0
+    last = min(page * PAGE_SIZE, total)
+    run_note = f"run {shown_run.isoformat()}" if shown_run else "run date unknown"
+    body = (
+        f"<h2>{_esc(title)}</h2>"
+        f"<p>{_esc(str(path))} ({run_note}).</p>"
+        f"{form}"
+        f'<p class="count">Customers {first:,}–{last:,} of {total:,}.</p>'
+        + _pager(f"{root}/segments", params, page, pages)
+        + _rows_table(columns, rows)
+    )
+    return _html_page(request, title, body)
+
+
+def _segment_table(home: Home, run_date: dt.date | None) -> tuple[Path, dt.date | None, str]:
+    """The segment table's file (current, or of ``run_date``), its run date and page title.
+
+    A table that does not exist is a 404 that names the file.
+    """
+    if run_date is None:
+        path = home.current_table(TABLE)
+        shown_run = _current_run_date(home)
+        title = "Current segment table"
+    else:
+        path = home.partition(TABLE, run_date)
+        shown_run = run_date
+        title = f"Segment table of {run_date.isoformat()}"
+    if not path.is_file():
+        what = "current" if run_date is None else f"run {run_date.isoformat()}"
+        raise HTTPException(404, f"no {TABLE} table for the {what} ({path} does not exist)")
+    return path, shown_run, title
+
+
+def _segment_id(segment_id: str) -> int | None:
+    """The ``segment_id`` filter: None for all segments; not a whole number is a 400."""
+    if not segment_id.strip():
+        return None
+    try:
+        return int(segment_id)
+    except ValueError:
+        raise HTTPException(400, f"segment_id must be a whole number, got {segment_id!r}") from None
+
+
+def _filter_form(
+    root: str,
+    run_date: dt.date | None,
+    params: dict[str, str],
+    segments: list[tuple[int, str]],
+    wanted_id: int | None,
+    segment_name: str,
+) -> str:
+    """The form that filters the table by segment id and name (``params``: the clear link)."""
     id_options = "".join(
         f'<option value="{i}"{" selected" if i == wanted_id else ""}>{i} — {_esc(n)}</option>'
         for i, n in segments
@@ -214,7 +255,7 @@ def segments_page(
     hidden = (
         f'<input type="hidden" name="run_date" value="{run_date.isoformat()}">' if run_date else ""
     )
-    form = (
+    return (
         f'<form class="filter" method="get" action="{root}/segments">{hidden}'
         '<label>segment_id <select name="segment_id"><option value="">all</option>'
         f"{id_options}</select></label> "
@@ -223,42 +264,33 @@ def segments_page(
         '<button type="submit">Filter</button> '
         f'<a href="{_url(f"{root}/segments", params)}">clear</a></form>'
     )
-    if wanted_id is not None:
-        params["segment_id"] = str(wanted_id)
-    if segment_name:
-        params["segment_name"] = segment_name
-    first = (page - 1) * PAGE_SIZE + 1 if total else 0
-    last = min(page * PAGE_SIZE, total)
+
+
+def _rows_table(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
     head = "".join(f"<th>{_esc(c)}</th>" for c in columns)
     body_rows = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
-    run_note = f"run {shown_run.isoformat()}" if shown_run else "run date unknown"
-    body = (
-        f"<h2>{_esc(title)}</h2>"
-        f"<p>{_esc(str(path))} ({run_note}).</p>"
-        f"{form}"
-        f'<p class="count">Customers {first:,}–{last:,} of {total:,}.</p>'
-        + _pager(f"{root}/segments", params, page, pages)
-        + f'<div class="scroll"><table class="segments"><thead><tr>{head}</tr></thead>'
+    return (
+        f'<div class="scroll"><table class="segments"><thead><tr>{head}</tr></thead>'
         f"<tbody>{body_rows}</tbody></table></div>"
     )
-    return _html_page(request, title, body)
 
 
 # ---------------------------------------------------------------- data
 
 
-def _home() -> Path:
-    """The pipeline's home folder, from the config named by $SEGMENTATION_CONFIG (per request)."""
+def _home() -> Home:
+    """The pipeline's home, from the config named by $SEGMENTATION_CONFIG (per request)."""
     try:
         from segmentation.config import load_config
         from segmentation.errors import SegmentationError
+        from segmentation.layout import Home
     except ImportError as exc:
         raise Unavailable(
             "The segmentation package cannot be imported by the Airflow API server "
             f"({exc}). Install the project into the Python environment that runs Airflow."
         ) from exc
     try:
-        return load_config().home
+        return Home(load_config().home)
     except SegmentationError as exc:
         raise Unavailable(
             f"The pipeline's configuration cannot be read: {exc}. Set SEGMENTATION_CONFIG to "
@@ -267,35 +299,17 @@ def _home() -> Path:
         ) from exc
 
 
-def _table_root(home: Path) -> Path:
-    from segmentation.layout import Home
-
-    return Home(home).table_root(TABLE)
-
-
-def _run_days(home: Path) -> list[dt.date]:
+def _run_days(home: Home) -> list[dt.date]:
     from segmentation.io import lake
+    from segmentation.layout import RUN_KEY
 
-    return lake.partition_days(_table_root(home), "run_date")
-
-
-def _partition_path(home: Path, day: dt.date) -> Path:
-    from segmentation.io import lake
-
-    return lake.partition_dir(_table_root(home), "run_date", day) / lake.PART
+    return lake.partition_days(home.table_root(TABLE), RUN_KEY)
 
 
-def _current_path(home: Path) -> Path:
-    from segmentation.layout import Home
-
-    return Home(home).current_table(TABLE)
-
-
-def _current_run_date(home: Path) -> dt.date | None:
+def _current_run_date(home: Home) -> dt.date | None:
     from segmentation.io import parquet
-    from segmentation.layout import Home
 
-    return parquet.current_run_date(Home(home), TABLE)
+    return parquet.current_run_date(home, TABLE)
 
 
 def _row_count(path: Path) -> int:
@@ -339,13 +353,9 @@ def _read_page(
         con.close()
 
 
-def _report_path(home: Path, day: dt.date) -> Path:
-    return home / "output" / "reports" / f"run_date={day.isoformat()}" / "report.html"
-
-
-def _validation_summary(home: Path, day: dt.date) -> dict[str, Any] | None:
+def _validation_summary(home: Home, day: dt.date) -> dict[str, Any] | None:
     """success, evaluated, failures (and suite) of the day's validation result, if any."""
-    path = home / "validation" / "events" / f"run_date={day.isoformat()}.json"
+    path = home.validation_record(day)
     if not path.is_file():
         return None
     try:

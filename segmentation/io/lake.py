@@ -79,6 +79,17 @@ def write_json(obj: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def write_text(text: str, path: Path) -> None:
+    """Write ``text`` as UTF-8 atomically (temporary file, then ``os.replace``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex}")
+    try:
+        tmp.write_bytes(text.encode("utf-8"))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def partition_days(root: Path, key: str) -> list[dt.date]:
     """The days that have a complete partition under ``root``, oldest first."""
     if not root.is_dir():
@@ -101,7 +112,12 @@ def partition_files(root: Path, key: str, upto: dt.date) -> list[Path]:
 def read_partition(
     root: Path, key: str, day: dt.date, columns: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    return pq.read_table(partition_dir(root, key, day) / PART, columns=columns).to_pandas()
+    return read_file(partition_dir(root, key, day) / PART, columns)
+
+
+def read_file(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """One Parquet file (such as a partition's ``part-0.parquet``) as a DataFrame."""
+    return pq.read_table(path, columns=columns).to_pandas()
 
 
 def latest_before(root: Path, key: str, day: dt.date) -> dt.date | None:

@@ -19,9 +19,9 @@ from typing import Any
 
 from segmentation.config import AlertsConfig
 from segmentation.errors import SegmentationError
+from segmentation.monitoring.drift import LEVELS
 
 log = logging.getLogger(__name__)
-LEVELS = ("ok", "warn", "alert")
 
 
 def should_notify(result: dict[str, Any], cfg: AlertsConfig) -> bool:

@@ -51,9 +51,7 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
     if drifted:
         log.warning("features drifted on %s: %s", day, ", ".join(drifted))
     with locks.shared(home):  # whether the current report moves, like the tables
-        path = report.write_report(
-            home.root, day, cfg.personas.language, psi_warn=cfg.drift.psi_warn
-        )
+        path = report.write_report(home, day, cfg.personas.language, psi_warn=cfg.drift.psi_warn)
     log.info("drift %s on %s; report: %s", level, day, path)
     return {
         "run_date": day.isoformat(),

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from segmentation import report
+from segmentation.layout import Home
 from tests.integration.test_report import DAY1, write_new_drift
 
 pytestmark = pytest.mark.e2e
@@ -74,8 +75,8 @@ def driver(tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture
 def written_report(tmp_path: Path, published_home: Path) -> Path:
-    home = tmp_path / "home"
-    shutil.copytree(published_home / "home", home)
+    home = Home(tmp_path / "home")
+    shutil.copytree(published_home / "home", home.root)
     write_new_drift(home)
     return report.write_report(home, DAY1)
 

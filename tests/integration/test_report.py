@@ -14,6 +14,10 @@ from segmentation import report
 from segmentation.errors import ConfigError
 from segmentation.io import lake
 from segmentation.layout import Home
+from segmentation.report.data import ReportData
+from segmentation.report.formatting import fmt_int, fmt_num, fmt_pct
+from segmentation.report.sections import migrations_section
+from segmentation.report.sections_drift import decision_section
 from tests.conftest import LAST
 
 pytestmark = pytest.mark.integration
@@ -62,20 +66,20 @@ def drift_frame(day: dt.date, segment_ids: list[int]) -> pd.DataFrame:
     return frame
 
 
-def write_new_drift(home: Path) -> None:
+def write_new_drift(home: Home) -> None:
     """Replace ``drift_metrics`` of DAY1 and add DAY0's, in the new schema."""
-    profiles = lake.read_partition(Home(home).table_root("segment_profiles"), "run_date", DAY1)
+    profiles = lake.read_file(home.partition("segment_profiles", DAY1))
     ids = sorted(int(s) for s in profiles["segment_id"])
-    root = Home(home).table_root("drift_metrics")
+    root = home.table_root("drift_metrics")
     for day in (DAY0, DAY1):
         lake.write_partition(drift_frame(day, ids), root, "run_date", day)
 
 
 @pytest.fixture
-def home(tmp_path: Path, published_home: Path) -> Path:
+def home(tmp_path: Path, published_home: Path) -> Home:
     """A private copy of the published night, with drift metrics of two runs."""
-    target = tmp_path / "home"
-    shutil.copytree(published_home / "home", target)
+    target = Home(tmp_path / "home")
+    shutil.copytree(published_home / "home", target.root)
     write_new_drift(target)
     return target
 
@@ -120,15 +124,15 @@ def section_ids(parsed: Structure) -> list[str]:
     return [a["id"] or "" for t, a in parsed.tags if t == "section" and "id" in a]
 
 
-def test_report_shows_every_section_in_order_with_the_data(home: Path) -> None:
+def test_report_shows_every_section_in_order_with_the_data(home: Home) -> None:
     page = report.build_report(home, DAY1)
     parsed = parse(page)
     assert section_ids(parsed) == list(report.SECTIONS)
-    for title in ("Today's decision", "Segments", "Segment profiles", "Data checks"):
-        assert f">{title.replace(chr(39), '&#x27;')}</h2>" in page
-    profiles = lake.read_partition(Home(home).table_root("segment_profiles"), "run_date", DAY1)
-    for name in profiles["segment_name"]:
-        assert report._e(name) in page
+    for title in ("Today&#x27;s decision", "Segments", "Segment profiles", "Data checks"):
+        assert f">{title}</h2>" in page
+    # one card per segment of the fixture's night (seed 3), headed by its name
+    for name in ("Window shoppers", "High-value loyal", "Hibernating", "New", "Bargain hunters"):
+        assert f"<h3>{name}</h3>" in page
     # the decision banner: alert, with the drifted feature and the one to watch
     banner = page[page.index('<section id="decision"') : page.index('<section id="segments"')]
     assert "level-alert" in banner and "ALERT" in banner
@@ -138,13 +142,12 @@ def test_report_shows_every_section_in_order_with_the_data(home: Path) -> None:
     plain = page.replace("<wbr>", "")  # table headers may break after an underscore
     for metric in ("psi_quantile", "psi_model", "jensenshannon", "ks_pvalue", "centroid_shift"):
         assert metric in plain
-    registry = lake.read_partition(Home(home).table_root("model_registry"), "run_date", DAY1)
-    tonight = registry[registry["trained_run_date"] == DAY1].iloc[0]
-    assert report._e(tonight["reason"]) in page
+    # tonight's model is the first one: promoted, for that reason
+    assert '<th scope="row">Reason</th><td>first model</td>' in page
     assert "Passed: all" in page
 
 
-def test_report_is_self_contained_and_well_formed(home: Path) -> None:
+def test_report_is_self_contained_and_well_formed(home: Home) -> None:
     page = report.build_report(home, DAY1)
     assert "http://" not in page and "https://" not in page
     assert "<script" not in page and "@import" not in page and "url(" not in page
@@ -154,17 +157,17 @@ def test_report_is_self_contained_and_well_formed(home: Path) -> None:
     assert page.startswith("<!DOCTYPE html>") and "<title>" in page
 
 
-def test_same_inputs_give_the_same_bytes(home: Path) -> None:
+def test_same_inputs_give_the_same_bytes(home: Home) -> None:
     first = report.write_report(home, DAY1).read_bytes()
     assert report.build_report(home, DAY1).encode() == first
     assert report.write_report(home, DAY1).read_bytes() == first
-    assert report.current_report_path(home).read_bytes() == first
+    assert home.current_report.read_bytes() == first
 
 
-def test_current_report_never_moves_backwards(home: Path) -> None:
+def test_current_report_never_moves_backwards(home: Home) -> None:
     newest = report.write_report(home, DAY1)
-    assert newest == home / "output" / "reports" / f"run_date={DAY1}" / "report.html"
-    current = home / "output" / "current" / "report.html"
+    assert newest == home.root / "output" / "reports" / f"run_date={DAY1}" / "report.html"
+    current = home.root / "output" / "current" / "report.html"
     assert report.current_report_day(home) == DAY1
 
     older = report.write_report(home, DAY0)  # a backfill of an earlier night
@@ -177,7 +180,7 @@ def test_current_report_never_moves_backwards(home: Path) -> None:
 
 
 def test_missing_inputs_show_not_available(tmp_path: Path) -> None:
-    page = report.build_report(tmp_path / "nothing", DAY1)
+    page = report.build_report(Home(tmp_path / "nothing"), DAY1)
     parsed = parse(page)
     assert section_ids(parsed) == list(report.SECTIONS)
     assert parsed.errors == [] and parsed.stack == []
@@ -185,13 +188,14 @@ def test_missing_inputs_show_not_available(tmp_path: Path) -> None:
 
 
 def test_older_drift_schema_still_gives_a_report(tmp_path: Path, published_home: Path) -> None:
-    page = report.build_report(published_home / "home", DAY1)
+    home = Home(published_home / "home")
+    page = report.build_report(home, DAY1)
     assert section_ids(parse(page)) == list(report.SECTIONS)
-    first = report.build_report(published_home / "home", DAY0)  # before the first night
+    first = report.build_report(home, DAY0)  # before the first night
     assert "not available" in first
 
 
-def test_chinese_titles_and_sentences(home: Path) -> None:
+def test_chinese_titles_and_sentences(home: Home) -> None:
     page = report.build_report(home, DAY1, language="zh")
     assert '<html lang="zh">' in page
     for key in report.SECTIONS:
@@ -202,13 +206,13 @@ def test_chinese_titles_and_sentences(home: Path) -> None:
 
 
 def test_numbers_are_formatted_for_reading() -> None:
-    assert report._int(1234, "-") == "1,234"
-    assert report._pct(0.1234, "-") == "12.3%"
-    assert report._num(float("nan"), "not available") == "not available"
-    assert report._num(0.00014, "-") == "0.00014"
+    assert fmt_int(1234, "-") == "1,234"
+    assert fmt_pct(0.1234, "-") == "12.3%"
+    assert fmt_num(float("nan"), "not available") == "not available"
+    assert fmt_num(0.00014, "-") == "0.00014"
 
 
-def test_failed_validation_is_shown_and_data_is_escaped(home: Path) -> None:
+def test_failed_validation_is_shown_and_data_is_escaped(home: Home) -> None:
     record = {
         "run_date": DAY1.isoformat(),
         "suite": "events",
@@ -216,8 +220,37 @@ def test_failed_validation_is_shown_and_data_is_escaped(home: Path) -> None:
         "evaluated_expectations": 13,
         "failures": ["expect_column_values_to_be_between on amount: 2 unexpected row(s)", "<b>x"],
     }
-    lake.write_json(record, home / "validation" / "events" / f"run_date={DAY1}.json")
+    lake.write_json(record, home.root / "validation" / "events" / f"run_date={DAY1}.json")
     page = report.build_report(home, DAY1)
     assert "Failed: 2 of 13 checks of suite events" in page
     assert "&lt;b&gt;x" in page and "<b>x" not in page
     assert section_ids(parse(page)) == list(report.SECTIONS)
+
+
+def migration_data(drift: pd.DataFrame | None) -> ReportData:
+    """A night where 200 customers were in the previous run (10 moved) and 5 are new."""
+    moves = pd.DataFrame(
+        {
+            "from_segment_id": pd.array([None, 0, 0, 1], dtype="Int64"),
+            "to_segment_id": [0, 0, 1, 1],
+            "customers": [5, 90, 10, 100],
+        }
+    )
+    return ReportData(DAY1, None, None, moves, drift, None, None, {})
+
+
+def test_migration_rate_is_the_figure_the_drift_step_published() -> None:
+    # drift_metrics says 1.6% (its run row); the counts alone would give 10 / 200 = 5%
+    data = migration_data(drift_frame(DAY1, [0, 1]))
+    words = report.STRINGS["en"]
+    assert (
+        "<p><b>Migration rate: 1.6% (10 of the 200 customers present in both runs changed "
+        "segment).</b> New customers in this run: 5.</p>"
+    ) in migrations_section(data, words)
+    assert "<li>Changed segment<b>1.6%</b></li>" in decision_section(data, words)
+
+    unpublished = migration_data(None)  # no drift_metrics for the night: no rate to show
+    assert "Migration rate: not available (10 of the 200 customers" in migrations_section(
+        unpublished, words
+    )
+    assert "<li>Changed segment<b>not available</b></li>" in decision_section(unpublished, words)

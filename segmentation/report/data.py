@@ -1,0 +1,123 @@
+"""What one report shows, read from the published tables of its run and of earlier runs.
+
+Only runs up to the report's day are read, never later ones, so the report of an old night
+is the same whenever it is rebuilt. A table or file that is missing reads as None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from segmentation.io import lake
+from segmentation.layout import RUN_KEY, Home
+from segmentation.report.formatting import as_text, finite
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything one report shows; None where a table or file is missing."""
+
+    day: dt.date
+    profiles: pd.DataFrame | None  # today's segment_profiles
+    sizes: pd.DataFrame | None  # run_date, segment_id, segment_name, customers for runs <= day
+    migrations: pd.DataFrame | None  # today's segment_migrations
+    drift: pd.DataFrame | None  # drift_metrics of runs <= day
+    registry: pd.DataFrame | None  # today's model_registry
+    validation: dict[str, Any] | None
+    names: dict[int, str]  # each segment id's newest name up to the day, gone ones included
+
+    @property
+    def drift_today(self) -> pd.DataFrame | None:
+        if self.drift is None:
+            return None
+        today = self.drift[self.drift[RUN_KEY] == self.day]
+        return today if len(today) else None
+
+    @property
+    def migration_rate(self) -> float | None:
+        """The share of customers present in both runs who changed segment, as the drift step
+        published it (``drift_metrics``, run row ``migration_rate``), or None.
+
+        None as well when no customer was in an earlier run: the drift step then publishes 0,
+        but there is no rate to show.
+        """
+        if migration_counts(self.migrations) is None:
+            return None
+        return run_value(self.drift_today, "migration_rate")
+
+
+def load_data(home: Home, day: dt.date) -> ReportData:
+    """Read the run ``day`` and, for the charts over time, the runs before it (never after)."""
+    sizes = _history(home, "segment_profiles", day)
+    if sizes is not None and not {"segment_id", "customers"} <= set(sizes.columns):
+        sizes = None
+    return ReportData(
+        day=day,
+        profiles=_partition(home, "segment_profiles", day),
+        sizes=sizes,
+        migrations=_partition(home, "segment_migrations", day),
+        drift=_history(home, "drift_metrics", day),
+        registry=_partition(home, "model_registry", day),
+        validation=_validation(home, day),
+        names=_names(sizes),
+    )
+
+
+def run_value(today: pd.DataFrame | None, metric: str) -> float | None:
+    """The value of today's run-scope ``metric`` in ``drift_metrics``, or None if not there."""
+    if today is None or not {"scope", "name", "metric", "value"} <= set(today.columns):
+        return None
+    rows = today[(today["scope"] == "run") & (today["name"] == "all")]
+    rows = rows[rows["metric"] == metric]
+    return None if rows.empty else finite(rows["value"].iloc[0])
+
+
+def migration_counts(moves: pd.DataFrame | None) -> tuple[int, int] | None:
+    """Customers who changed segment and customers present in both runs (from today's
+    ``segment_migrations``), or None when no customer was in an earlier run."""
+    if moves is None or not {"from_segment_id", "to_segment_id", "customers"} <= set(moves):
+        return None
+    known = moves[moves["from_segment_id"].notna()]
+    both = int(known["customers"].sum())
+    if both == 0:
+        return None
+    moved = known["from_segment_id"].astype("int64") != known["to_segment_id"].astype("int64")
+    return int(known.loc[moved, "customers"].sum()), both
+
+
+def _names(sizes: pd.DataFrame | None) -> dict[int, str]:
+    if sizes is None or "segment_name" not in sizes:
+        return {}
+    ordered = sizes.sort_values([RUN_KEY, "segment_id"], kind="stable")
+    return {int(s): as_text(n) for s, n in ordered[["segment_id", "segment_name"]].to_numpy()}
+
+
+def _partition(home: Home, table: str, day: dt.date) -> pd.DataFrame | None:
+    path = home.partition(table, day)
+    if not path.is_file():
+        return None
+    frame = lake.read_file(path)
+    return frame if len(frame) else None
+
+
+def _history(home: Home, table: str, day: dt.date) -> pd.DataFrame | None:
+    frames = []
+    for d in lake.partition_days(home.table_root(table), RUN_KEY):
+        if d <= day:
+            frame = lake.read_file(home.partition(table, d))
+            if len(frame):
+                frames.append(frame.assign(**{RUN_KEY: d}))
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _validation(home: Home, day: dt.date) -> dict[str, Any] | None:
+    try:
+        record = json.loads(home.validation_record(day).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
