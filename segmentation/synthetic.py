@@ -97,12 +97,45 @@ def generate(
         raise ValueError(
             f"unknown persona {drift_persona!r}; choose one of {list(PERSONA_BY_NAME)}"
         )
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)  # one stream, drawn from in a fixed order
     shares = np.array([p.share for p in PERSONAS])
     persona_idx = rng.choice(len(PERSONAS), size=customers, p=shares / shares.sum())
-
-    # active window of each customer, in day indices [a, b) relative to start
     end = float((anchor - start).days) if anchor is not None else float(days)
+    a, b = _active_windows(rng, persona_idx, days, end)
+    if emerging_from is not None:
+        arriving = round(customers * emerging_share)
+        persona_idx = np.concatenate([persona_idx, np.full(arriving, _ALL.index(EMERGING))])
+        a = np.concatenate([a, np.full(arriving, float((emerging_from - start).days))])
+        b = np.concatenate([b, np.full(arriving, float(days))])
+        customers += arriving
+    a = np.clip(a, 0, days)
+    b = np.clip(b, a, days)
+    drift = None
+    if drift_from is not None:
+        drift = (float((drift_from - start).days), drift_share, drift_persona)
+    spans, final_persona = _behaviour_spans(rng, persona_idx, a, b, days, drift)
+    events = _draw_events(rng, *spans, start)
+    seen = np.zeros(customers, dtype=bool)
+    seen[events.pop("_cust").to_numpy()] = True
+    if bad_rows:
+        events = _inject_bad_rows(rng, events, bad_rows)
+    customers_df = _customer_attributes(rng, persona_idx, a, start)
+    truth = pd.DataFrame(
+        {
+            "customer_id": customers_df["customer_id"].to_numpy(),
+            "persona": np.array([p.name for p in _ALL])[final_persona],
+        }
+    )[seen].reset_index(drop=True)
+    return GeneratedData(
+        events=events, customers=customers_df, ground_truth=truth, start=start, days=days
+    )
+
+
+def _active_windows(
+    rng: np.random.Generator, persona_idx: np.ndarray, days: int, end: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's active window in day indices [a, b) relative to the start."""
+    customers = len(persona_idx)
     a = np.zeros(customers)
     b = np.full(customers, float(days))
     for i, p in enumerate(PERSONAS):
@@ -113,24 +146,31 @@ def generate(
         a[mask] = end - rng.uniform(s0, s1, mask.sum())
         stop = end - rng.uniform(e0, e1, mask.sum())  # drawn always: same stream as before
         b[mask] = days if e1 == 0 else stop
-    if emerging_from is not None:
-        arriving = round(customers * emerging_share)
-        persona_idx = np.concatenate([persona_idx, np.full(arriving, _ALL.index(EMERGING))])
-        a = np.concatenate([a, np.full(arriving, float((emerging_from - start).days))])
-        b = np.concatenate([b, np.full(arriving, float(days))])
-        customers += arriving
-    a = np.clip(a, 0, days)
-    b = np.clip(b, a, days)
+    return a, b
 
-    # behaviour spans: (customer, persona, from, to); drift splits a customer's span in two
+
+def _behaviour_spans(
+    rng: np.random.Generator,
+    persona_idx: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    days: int,
+    drift: tuple[float, float, str] | None,
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """Behaviour spans (customer, persona, from, to) and each customer's final persona.
+
+    With ``drift`` (from day, share, persona), a seeded share of the customers switch to
+    that persona from that day: their span splits in two.
+    """
+    customers = len(persona_idx)
     span_cust = np.arange(customers)
     span_persona = persona_idx.copy()
     span_a, span_b = a.copy(), b.copy()
     final_persona = persona_idx.copy()
-    if drift_from is not None:
-        d = float((drift_from - start).days)
-        drifted = rng.random(customers) < drift_share
-        target = PERSONAS.index(PERSONA_BY_NAME[drift_persona])
+    if drift is not None:
+        d, share, persona = drift
+        drifted = rng.random(customers) < share
+        target = PERSONAS.index(PERSONA_BY_NAME[persona])
         final_persona[drifted] = target
         span_b = np.where(drifted, np.minimum(b, d), b)
         extra = np.flatnonzero(drifted)
@@ -139,20 +179,21 @@ def generate(
         span_a = np.concatenate([span_a, np.full(len(extra), d)])
         span_b = np.concatenate([span_b, np.full(len(extra), float(days))])
         span_a = np.minimum(span_a, span_b)
+    return (span_cust, span_persona, span_a, span_b), final_persona
 
-    events = _draw_events(rng, span_cust, span_persona, span_a, span_b, start)
-    seen = np.zeros(customers, dtype=bool)
-    seen[events.pop("_cust").to_numpy()] = True
-    if bad_rows:
-        events = _inject_bad_rows(rng, events, bad_rows)
 
+def _customer_attributes(
+    rng: np.random.Generator, persona_idx: np.ndarray, a: np.ndarray, start: dt.date
+) -> pd.DataFrame:
+    """The customers table: id, signup date, age, gender, region."""
+    customers = len(persona_idx)
     ids = ("C" + pd.Series(np.arange(customers)).astype(str).str.zfill(7)).to_numpy()
     first_day = pd.Timestamp(start) + pd.to_timedelta(np.floor(a), unit="D")
     signup = first_day - pd.to_timedelta(rng.integers(0, 60, customers), unit="D")
     ages = np.clip(
         rng.normal(np.array([p.age_mean for p in _ALL])[persona_idx], 9.0), 16, 90
     ).round()
-    customers_df = pd.DataFrame(
+    return pd.DataFrame(
         {
             "customer_id": ids,
             "signup_date": signup.strftime("%Y-%m-%d"),
@@ -162,12 +203,6 @@ def generate(
             ),
             "region": rng.choice(np.array(REGIONS), customers),
         }
-    )
-    truth = pd.DataFrame(
-        {"customer_id": ids, "persona": np.array([p.name for p in _ALL])[final_persona]}
-    )[seen].reset_index(drop=True)
-    return GeneratedData(
-        events=events, customers=customers_df, ground_truth=truth, start=start, days=days
     )
 
 
@@ -199,18 +234,7 @@ def _draw_events(
             )
         )
     ev = pd.concat(parts, ignore_index=True)
-    span_persona = persona[ev["_span"].to_numpy()]
     n = len(ev)
-
-    weights = np.array([p.categories for p in _ALL], dtype=float)
-    weights /= weights.sum(axis=1, keepdims=True)
-    cum = weights.cumsum(axis=1)[span_persona]
-    cat_idx = (rng.random(n)[:, None] > cum).sum(axis=1).clip(0, len(CATEGORIES) - 1)
-
-    medians = np.array([p.basket_median for p in _ALL])[span_persona]
-    is_purchase = (ev["event_type"] == "purchase").to_numpy()
-    amount = np.where(is_purchase, medians * rng.lognormal(0.0, 0.45, n), 0.0).round(2)
-
     times = pd.Timestamp(start, tz="UTC") + pd.to_timedelta(
         (ev["_t"].to_numpy() * 86_400).astype("int64"), unit="s"
     )
@@ -219,11 +243,7 @@ def _draw_events(
             "customer_id": pd.Series(cust[ev["_span"].to_numpy()]),
             "event_time": times,
             "event_type": ev["event_type"].to_numpy(),
-            "amount": amount,
-            "category": np.array(CATEGORIES)[cat_idx],
-            "channel": np.array(CHANNELS)[rng.integers(0, len(CHANNELS), n)],
-            "product_id": rng.integers(1, 5000, n),
-            "quantity": np.where(is_purchase, rng.integers(1, 4, n), 1),
+            **_event_attributes(rng, persona[ev["_span"].to_numpy()], ev["event_type"]),
         }
     )
     out = out.sort_values(["event_time", "customer_id"], kind="stable").reset_index(drop=True)
@@ -232,6 +252,27 @@ def _draw_events(
     out["product_id"] = "P" + out["product_id"].astype(str).str.zfill(5)
     out.insert(0, "event_id", "E" + pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(9))
     return out
+
+
+def _event_attributes(
+    rng: np.random.Generator, span_persona: np.ndarray, event_type: pd.Series
+) -> dict[str, np.ndarray]:
+    """Amount, category, channel, product and quantity of each event, by its persona."""
+    n = len(span_persona)
+    weights = np.array([p.categories for p in _ALL], dtype=float)
+    weights /= weights.sum(axis=1, keepdims=True)
+    cum = weights.cumsum(axis=1)[span_persona]
+    cat_idx = (rng.random(n)[:, None] > cum).sum(axis=1).clip(0, len(CATEGORIES) - 1)
+    medians = np.array([p.basket_median for p in _ALL])[span_persona]
+    is_purchase = (event_type == "purchase").to_numpy()
+    amount = np.where(is_purchase, medians * rng.lognormal(0.0, 0.45, n), 0.0).round(2)
+    return {
+        "amount": amount,
+        "category": np.array(CATEGORIES)[cat_idx],
+        "channel": np.array(CHANNELS)[rng.integers(0, len(CHANNELS), n)],
+        "product_id": rng.integers(1, 5000, n),
+        "quantity": np.where(is_purchase, rng.integers(1, 4, n), 1),
+    }
 
 
 def _inject_bad_rows(rng: np.random.Generator, events: pd.DataFrame, count: int) -> pd.DataFrame:

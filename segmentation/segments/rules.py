@@ -72,8 +72,48 @@ def segment_rules(
     it matches and ``precision`` the share of its matches in the segment (0 for a rule that
     rounding leaves matching nobody).
     """
-    words = _words(language)
     labels = np.asarray(segment_ids)
+    _check_inputs(features, labels, columns)
+    if max_depth < 1:
+        raise ConfigError(f"rules.max_depth must be at least 1, got {max_depth}")
+    if sample < 1:
+        raise ConfigError(f"rules.sample must be a positive number of customers, got {sample}")
+    if len(features) == 0:
+        return _empty()
+    values = _finite_values(features, columns)
+    rng = np.random.default_rng(random_state)
+    rows = (
+        np.arange(len(values))
+        if len(values) <= sample
+        else np.sort(rng.choice(len(values), size=sample, replace=False))
+    )
+    tree = _TreeSettings(max_depth, max(1, math.ceil(MIN_LEAF_SHARE * len(rows))), random_state)
+    kinds = [_kind(values[:, j]) for j in range(len(columns))]
+    segments, codes, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    words = _words(language)
+    found = []
+    for s, segment in enumerate(segments):
+        for rule, matched, hits in _segment_leaves(values, rows, codes == s, columns, kinds, tree):
+            everyone = rule is None  # the sample is all in this segment
+            found.append(
+                {
+                    "segment_id": int(segment),
+                    "rule": words["all"] if rule is None else _text(rule, words),
+                    "customers": matched,
+                    "coverage": 1.0 if everyone else hits / int(sizes[s]),
+                    "precision": 1.0 if everyone else hits / matched if matched else 0.0,
+                }
+            )
+    return _ranked(pd.DataFrame(found, columns=list(RULE_COLUMNS[:-1])))
+
+
+class _TreeSettings(NamedTuple):
+    max_depth: int
+    min_samples_leaf: int
+    random_state: int
+
+
+def _check_inputs(features: pd.DataFrame, labels: np.ndarray, columns: list[str]) -> None:
     if len(labels) != len(features):
         raise SegmentationError(
             f"segment_rules got {len(labels)} segment ids for {len(features)} customers; "
@@ -87,12 +127,9 @@ def segment_rules(
         )
     if not columns:
         raise SegmentationError("segment_rules needs at least one feature column")
-    if max_depth < 1:
-        raise ConfigError(f"rules.max_depth must be at least 1, got {max_depth}")
-    if sample < 1:
-        raise ConfigError(f"rules.sample must be a positive number of customers, got {sample}")
-    if len(features) == 0:
-        return _empty()
+
+
+def _finite_values(features: pd.DataFrame, columns: list[str]) -> np.ndarray:
     values = features[columns].to_numpy(dtype="float64")
     finite = np.isfinite(values).all(axis=0)
     if not finite.all():
@@ -101,57 +138,47 @@ def segment_rules(
             f"rule features {bad} contain missing or infinite values; "
             "fill them or leave those columns out of the rules"
         )
+    return values
 
-    rng = np.random.default_rng(random_state)
-    rows = (
-        np.arange(len(values))
-        if len(values) <= sample
-        else np.sort(rng.choice(len(values), size=sample, replace=False))
-    )
-    kinds = [_kind(values[:, j]) for j in range(len(columns))]
-    segments, codes, sizes = np.unique(labels, return_inverse=True, return_counts=True)
-    found = []
-    for s, segment in enumerate(segments):
-        # one tree per segment, "this segment or not": a segment of any size gets its own
-        # leaves, which one multi-class tree of readable depth cannot give nine segments
-        inside = codes[rows] == s
-        if inside.all():  # one segment: everyone
-            found.append(
-                {
-                    "segment_id": int(segment),
-                    "rule": words["all"],
-                    "customers": len(values),
-                    "coverage": 1.0,
-                    "precision": 1.0,
-                }
-            )
-            continue
-        if not inside.any():
-            continue
-        tree = DecisionTreeClassifier(
-            max_depth=max_depth,
-            min_samples_leaf=max(1, math.ceil(MIN_LEAF_SHARE * len(rows))),
-            class_weight="balanced",
-            random_state=random_state,
-        ).fit(values[rows], inside)
-        for path, leaf in _leaf_paths(tree):
-            if tree.classes_[int(np.argmax(tree.tree_.value[leaf, 0]))] != 1:
-                continue  # a leaf of the rest
-            rule = _simplify(path, columns, kinds)
-            mask = _mask(values, columns, rule)
-            matched = int(np.count_nonzero(mask))
-            hits = int(np.count_nonzero(codes[mask] == s))
-            found.append(
-                {
-                    "segment_id": int(segment),
-                    "rule": _text(rule, words),
-                    "customers": matched,
-                    "coverage": hits / int(sizes[s]),
-                    "precision": hits / matched if matched else 0.0,
-                }
-            )
-    out = pd.DataFrame(found, columns=list(RULE_COLUMNS[:-1]))
-    out = out.drop_duplicates(["segment_id", "rule"])
+
+def _segment_leaves(
+    values: np.ndarray,
+    rows: np.ndarray,
+    members: np.ndarray,
+    columns: list[str],
+    kinds: list[Kind],
+    settings: _TreeSettings,
+) -> list[tuple[Rule | None, int, int]]:
+    """(rule, customers matched, of them in the segment) for each leaf of the segment's tree.
+
+    One tree per segment, "this segment or not": a segment of any size gets its own leaves,
+    which one multi-class tree of readable depth cannot give nine segments. A segment that
+    is everyone gets the rule None (everyone).
+    """
+    inside = members[rows]
+    if inside.all():
+        return [(None, len(values), len(values))]
+    if not inside.any():
+        return []
+    tree = DecisionTreeClassifier(
+        max_depth=settings.max_depth,
+        min_samples_leaf=settings.min_samples_leaf,
+        class_weight="balanced",
+        random_state=settings.random_state,
+    ).fit(values[rows], inside)
+    leaves: list[tuple[Rule | None, int, int]] = []
+    for path, leaf in _leaf_paths(tree):
+        if tree.classes_[int(np.argmax(tree.tree_.value[leaf, 0]))] != 1:
+            continue  # a leaf of the rest
+        rule = _simplify(path, columns, kinds)
+        mask = _mask(values, columns, rule)
+        leaves.append((rule, int(np.count_nonzero(mask)), int(np.count_nonzero(members[mask]))))
+    return leaves
+
+
+def _ranked(found: pd.DataFrame) -> pd.DataFrame:
+    """Distinct rules precise enough, ranked within each segment by coverage."""
+    out = found.drop_duplicates(["segment_id", "rule"])
     out = out.sort_values(
         ["segment_id", "coverage", "precision", "rule"], ascending=[True, False, False, True]
     )
