@@ -1,18 +1,18 @@
 """Typed, frozen configuration parsed once from one YAML file.
 
 This is the only module that reads environment variables. Unknown keys are errors that name
-the key (and suggest the closest valid one), so a typo never silently falls back to a default.
+the key (and suggest the closest valid one), so a typo never silently falls back to a default
+(:mod:`segmentation.config_coerce` builds the dataclasses by their types); each section's
+values are then checked here, once, so the modules that use them need not check them again.
 Relative paths are resolved against the folder that holds the config file.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
+import math
 import os
 import re
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from segmentation.config_coerce import build, suggest
 from segmentation.errors import ConfigError
+from segmentation.identifiers import check_identifier
 
 CONFIG_ENV = "SEGMENTATION_CONFIG"
 
@@ -235,32 +237,56 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
 
 def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
-    """Build a Config from a mapping, resolving relative paths against ``base_dir``."""
-    cfg = _build(Config, raw, f"{origin}:")
-    try:
-        ZoneInfo(cfg.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"{origin}: timezone {cfg.timezone!r} is not an IANA zone name "
-            "(e.g. UTC, Asia/Shanghai)"
-        ) from None
+    """Build a Config from a mapping, resolving relative paths against ``base_dir``.
+
+    Each section is checked by its own function, in the order of the file's sections; the
+    first problem found is raised, naming the key.
+    """
+    cfg = build(Config, raw, f"{origin}:")
+    _check_timezone(cfg.timezone, origin)
     _check_source(cfg.source, "source", origin, CANONICAL_EVENT_COLUMNS)
     _check_source_kind(cfg.source, raw.get("source") or {}, "source", origin)
-    if cfg.customers is not None:
-        _check_source(cfg.customers, "customers", origin, CUSTOMER_COLUMNS)
-        if cfg.customers.kind != "files":
-            raise ConfigError(
-                f"{origin}: customers.kind must be files: customer attributes are read from "
-                "files only (a postgres source is supported for events)"
-            )
-        if not isinstance(raw.get("customers"), dict) or "path" not in raw["customers"]:
-            raise ConfigError(f"{origin}: customers needs a path (a folder, a glob or a file)")
-        if "{ds}" in cfg.customers.path:
-            raise ConfigError(
-                f"{origin}: customers.path cannot contain {{ds}}: customer attributes are read "
-                "whole, not per day"
-            )
-    m = cfg.model
+    _check_customers(cfg.customers, raw.get("customers"), origin)
+    _check_model_search(cfg.model, origin)
+    _check_model_sizes(cfg.model, origin)
+    _check_rules(cfg.rules, origin)
+    _check_control(cfg.control, origin)
+    _check_rfm(cfg.rfm, origin)
+    _check_alerts(cfg.alerts, origin)
+    _check_features(cfg.features, origin)
+    _check_events(cfg.events, origin)
+    return _resolve_paths(cfg, base_dir)
+
+
+def _check_timezone(timezone: str, origin: str) -> None:
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{origin}: timezone {timezone!r} is not an IANA zone name (e.g. UTC, Asia/Shanghai)"
+        ) from None
+
+
+def _check_customers(customers: SourceConfig | None, raw: Any, origin: str) -> None:
+    if customers is None:
+        return
+    _check_source(customers, "customers", origin, CUSTOMER_COLUMNS)
+    if customers.kind != "files":
+        raise ConfigError(
+            f"{origin}: customers.kind must be files: customer attributes are read from "
+            "files only (a postgres source is supported for events)"
+        )
+    if not isinstance(raw, dict) or "path" not in raw:
+        raise ConfigError(f"{origin}: customers needs a path (a folder, a glob or a file)")
+    if "{ds}" in customers.path:
+        raise ConfigError(
+            f"{origin}: customers.path cannot contain {{ds}}: customer attributes are read "
+            "whole, not per day"
+        )
+
+
+def _check_model_search(m: ModelConfig, origin: str) -> None:
+    """The candidates searched: how many segments, which algorithms, what is eligible."""
     if m.n_segments is not None and m.n_segments < 2:
         raise ConfigError(f"{origin}: model.n_segments must be at least 2 (or null)")
     if not 2 <= m.k_min <= m.k_max:
@@ -274,6 +300,10 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
             f"{origin}: model.min_segment_share must be at least 0 and below 1 divided by "
             "the number of segments (k_max, or n_segments when set)"
         )
+
+
+def _check_model_sizes(m: ModelConfig, origin: str) -> None:
+    """Margins, distances and sample sizes of the model."""
     for key in ("promote_margin", "continuity_margin"):
         if not 0 <= getattr(m, key) < 1:
             raise ConfigError(f"{origin}: model.{key} must be a silhouette difference in [0, 1)")
@@ -287,41 +317,62 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
             f"{origin}: model.score_sample ({m.score_sample}) must exceed the number of "
             "segments searched (k_max or n_segments)"
         )
-    if cfg.rules.sample < 1:
-        raise ConfigError(f"{origin}: rules.sample must be a positive number of customers")
     if m.stability_resamples < 1:
         raise ConfigError(f"{origin}: model.stability_resamples must be at least 1")
-    if not 1 <= cfg.rules.max_depth <= 8:
+
+
+def _check_rules(rules: RulesConfig, origin: str) -> None:
+    if rules.sample < 1:
+        raise ConfigError(f"{origin}: rules.sample must be a positive number of customers")
+    if not 1 <= rules.max_depth <= 8:
         raise ConfigError(f"{origin}: rules.max_depth must be between 1 and 8")
-    for sid, share in {"share": cfg.control.share, **cfg.control.shares}.items():
+
+
+def _check_control(control: ControlConfig, origin: str) -> None:
+    checked = {"control.share": control.share}
+    checked |= {f"control.shares.{sid}": share for sid, share in control.shares.items()}
+    for name, share in checked.items():
         if not 0 <= share < 1:
-            name = "control.share" if sid == "share" else f"control.shares.{sid}"
             raise ConfigError(f"{origin}: {name} must be a fraction in [0, 1), e.g. 0.1")
-    for axis, cuts in (cfg.rfm.cuts or {}).items():
+
+
+def _check_rfm(rfm: RfmConfig, origin: str) -> None:
+    for axis, cuts in (rfm.cuts or {}).items():
         if axis not in RFM_AXES:
             raise ConfigError(
-                f"{origin}: rfm.cuts has unknown axis {axis!r}{_suggest(axis, RFM_AXES)}; "
+                f"{origin}: rfm.cuts has unknown axis {axis!r}{suggest(axis, RFM_AXES)}; "
                 f"axes are {', '.join(RFM_AXES)}"
             )
-        if len(cuts) != 4 or list(cuts) != sorted(set(cuts)):
+        points = list(cuts)
+        if len(points) != 4 or not all(map(math.isfinite, points)) or points != sorted(set(points)):
             raise ConfigError(
                 f"{origin}: rfm.cuts.{axis} needs 4 increasing cut points (5 score bands), "
-                f"got {list(cuts)}"
+                f"got {points}"
             )
-    if cfg.alerts.target == "webhook" and not (cfg.alerts.url or "").startswith(
-        ("http://", "https://")
-    ):
+
+
+def _check_alerts(alerts: AlertsConfig, origin: str) -> None:
+    if alerts.target == "webhook" and not (alerts.url or "").startswith(("http://", "https://")):
         raise ConfigError(f"{origin}: alerts.target webhook needs alerts.url (http:// or https://)")
-    if cfg.alerts.target == "email" and not cfg.alerts.email_to:
+    if alerts.target == "email" and not alerts.email_to:
         raise ConfigError(f"{origin}: alerts.target email needs alerts.email_to (a list)")
-    if cfg.features.window_days < 1:
+
+
+def _check_features(features: FeaturesConfig, origin: str) -> None:
+    if features.window_days < 1:
         raise ConfigError(f"{origin}: features.window_days must be a positive number of days")
-    ev = cfg.events
+
+
+def _check_events(ev: EventsConfig, origin: str) -> None:
     if len({t.lower() for t in ev.allowed_types}) != len(ev.allowed_types):
         raise ConfigError(f"{origin}: events.allowed_types repeats a type (case is ignored)")
     for key in ("purchase_type", "view_type"):
         if getattr(ev, key) not in ev.allowed_types:
             raise ConfigError(f"{origin}: events.{key} must be one of events.allowed_types")
+
+
+def _resolve_paths(cfg: Config, base_dir: Path) -> Config:
+    """``cfg`` with home and the sources' paths resolved against ``base_dir``."""
 
     def resolve(p: str | Path) -> Path:
         q = Path(p).expanduser()
@@ -344,7 +395,7 @@ def _check_source(src: SourceConfig, name: str, origin: str, canonical: tuple[st
             if key not in canonical:
                 raise ConfigError(
                     f"{origin}: {name}.{section} has unknown canonical column {key!r}"
-                    f"{_suggest(key, canonical)}; canonical columns are {', '.join(canonical)} "
+                    f"{suggest(key, canonical)}; canonical columns are {', '.join(canonical)} "
                     f"(keys are canonical names, values your file's column names)"
                 )
 
@@ -377,8 +428,6 @@ def _check_source_kind(src: SourceConfig, raw: dict[str, Any], name: str, origin
             f"{origin}: {name}.kind postgres needs {name}.table, the events table as "
             "schema.table (or table, found on the search_path), e.g. sales.events"
         )
-    from segmentation.io.warehouse import check_identifier  # psycopg only when it is needed
-
     parts = src.table.split(".")
     if len(parts) > 2:
         raise ConfigError(
@@ -399,81 +448,3 @@ def _check_source_kind(src: SourceConfig, raw: dict[str, Any], name: str, origin
         )
     if src.chunk_rows < 1:
         raise ConfigError(f"{origin}: {name}.chunk_rows must be a positive number of rows")
-
-
-def _suggest(key: str, options: typing.Iterable[str]) -> str:
-    close = difflib.get_close_matches(key, list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _build(cls: type[Any], raw: Any, where: str) -> Any:
-    """Recursively build frozen dataclass ``cls`` from ``raw``, rejecting unknown keys."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where.rstrip(':')}: expected a mapping, got {type(raw).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
-    kwargs: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in fields:
-            raise ConfigError(
-                f"{where.rstrip(':')}: unknown key {key!r}{_suggest(str(key), fields)}; "
-                f"valid keys are {', '.join(fields)}"
-            )
-        kwargs[key] = _coerce(hints[key], value, _join(where, str(key)))
-    return cls(**kwargs)
-
-
-def _join(where: str, key: str) -> str:
-    """Where a key sits, for messages: 'c.yaml:' + 'source' -> 'c.yaml: source', then '.path'."""
-    return f"{where} {key}" if where.endswith(":") else f"{where}.{key}"
-
-
-def _coerce(hint: Any, value: Any, where: str) -> Any:
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _coerce(inner[0], value, where)
-    if dataclasses.is_dataclass(hint):
-        return _build(typing.cast(type, hint), value, where)
-    if origin is Literal:
-        if value not in args:
-            raise ConfigError(
-                f"{where}: {value!r} is not allowed; choose one of {', '.join(map(str, args))}"
-            )
-        return value
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping")
-        key_type, value_type = args
-        return {
-            (str(k) if key_type is str else _coerce(key_type, k, f"{where}.{k}")): (
-                v if value_type is Any else _coerce(value_type, v, f"{where}.{k}")
-            )
-            for k, v in value.items()
-        }
-    if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"{where}: expected a list")
-        return tuple(_coerce(args[0], v, where) for v in value)
-    if hint is Path:
-        return Path(_coerce(str, value, where))
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected text, got {value!r}")
-        return value
-    return value

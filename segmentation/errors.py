@@ -30,5 +30,13 @@ class MalformedSource(SourceError, BadInput):
     """The source's files do not match their configured shape or format."""
 
 
+class SinkError(SegmentationError):
+    """An output (a sink such as the warehouse) cannot be written yet: a retry may help."""
+
+
+class WarehouseUnavailable(SinkError):
+    """The warehouse cannot be reached or refuses the connection: a retry may help."""
+
+
 class ValidationFailed(BadInput):
     """A Great Expectations gate failed; the batch was quarantined."""

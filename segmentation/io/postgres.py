@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from segmentation.errors import ConfigError, SourceError
+from segmentation.errors import ConfigError, SegmentationError, SourceError
 
 CONNECT_TIMEOUT_SECONDS = 10
 
@@ -51,10 +51,11 @@ def connect(
     name: str,
     what: str,
     application_name: str,
-    unavailable: type[SourceError] = SourceError,
+    unavailable: type[SegmentationError] = SourceError,
     detail: str = "",
 ) -> Iterator[psycopg.Connection[Any]]:
-    """A connection; ``unavailable`` (retryable) naming ``what`` when it cannot be made.
+    """A connection; ``unavailable`` (retryable: ``SourceError`` for a source,
+    ``WarehouseUnavailable`` for the warehouse) naming ``what`` when it cannot be made.
 
     ``name`` says whose URL it is in messages ("warehouse", "source"); ``detail`` is added
     after the server's description.

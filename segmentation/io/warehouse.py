@@ -22,14 +22,14 @@ the table is added with ``ALTER TABLE ... ADD COLUMN`` (the contract lets column
 a column that already exists keeps its type and the frame's values are converted to it.
 
 Names of schemas and tables come from configuration and must match
-:data:`IDENTIFIER_RULE`; all SQL is composed with :class:`psycopg.sql.Identifier`.
+:data:`segmentation.identifiers.IDENTIFIER_RULE`; all SQL is composed with
+:class:`psycopg.sql.Identifier`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -41,13 +41,10 @@ import pyarrow.csv as pacsv
 from psycopg import sql
 
 from segmentation import layout
-from segmentation.errors import ConfigError, SegmentationError, SourceError
+from segmentation.errors import SegmentationError, WarehouseUnavailable
+from segmentation.identifiers import CURRENT_SUFFIX, MAX_IDENTIFIER, check_identifier
 from segmentation.io import postgres
 
-IDENTIFIER_RULE = r"^[a-z_][a-z0-9_]{0,62}$"
-_IDENTIFIER = re.compile(IDENTIFIER_RULE)
-MAX_IDENTIFIER = 63  # PostgreSQL's NAMEDATALEN - 1: longer names are silently truncated
-CURRENT_SUFFIX = "_current"
 RUN_DATE = "run_date"
 # tables that are one table as of the newest run, not one partition per run
 WHOLE_TABLES: frozenset[str] = frozenset(t.name for t in layout.TABLES if not t.per_run)
@@ -71,10 +68,6 @@ _PANDAS_TYPES: dict[int, str] = {
     701: "float64",
     16: "boolean",
 }
-
-
-class WarehouseUnavailable(SourceError):
-    """The warehouse cannot be reached or refuses the connection: a retry may help."""
 
 
 # ---------------------------------------------------------------- public API
@@ -171,26 +164,6 @@ def current(url: str, schema: str, table: str, *, url_env: str = DEFAULT_URL_ENV
     )
 
 
-def check_identifier(name: str, key: str, room: int = 0) -> str:
-    """``name`` if it is a safe, unquoted PostgreSQL name; ConfigError naming ``key`` if not.
-
-    ``room``: characters a derived name (``<table>_current``) appends, which must still fit
-    PostgreSQL's 63-character limit.
-    """
-    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
-        raise ConfigError(
-            f"{key}: {name!r} is not a valid PostgreSQL name; it must match {IDENTIFIER_RULE} "
-            "(lowercase letters, digits and underscores, not starting with a digit, at most "
-            f"{MAX_IDENTIFIER} characters; no quotes, spaces or uppercase)"
-        )
-    if len(name) + room > MAX_IDENTIFIER:
-        raise ConfigError(
-            f"{key}: {name!r} is too long: with the {CURRENT_SUFFIX!r} view suffix it must fit "
-            f"in {MAX_IDENTIFIER} characters, so at most {MAX_IDENTIFIER - room}"
-        )
-    return name
-
-
 # ---------------------------------------------------------------- connection
 
 
@@ -236,6 +209,27 @@ def _write_table(
         frame.insert(0, RUN_DATE, pd.Series([day] * len(frame), dtype="object", index=frame.index))
     inferred = {name: _sql_type(frame[name]) for name in frame.columns}
     existing = _table_columns(cur, schema, table)
+    _create_or_extend(cur, target, f"{schema}.{table}", inferred, existing, mode)
+    types = {n: existing.get(n) or inferred[n] or _TEXT for n in frame.columns}
+    if mode == "run":
+        cur.execute(
+            sql.SQL("DELETE FROM {} WHERE {} = %s").format(target, sql.Identifier(RUN_DATE)), [day]
+        )
+    else:
+        cur.execute(sql.SQL("TRUNCATE {}").format(target))
+    _copy(cur, target, table, frame, types)
+    _index_and_view(cur, schema, table, set(existing) | set(frame.columns), mode)
+
+
+def _create_or_extend(
+    cur: psycopg.Cursor[Any],
+    target: sql.Identifier,
+    where: str,
+    inferred: dict[str, str | None],
+    existing: dict[str, str],
+    mode: Mode,
+) -> None:
+    """Create the table, or add the frame's new columns to the existing one."""
     if not existing:
         cur.execute(
             sql.SQL("CREATE TABLE {} ({})").format(
@@ -246,29 +240,27 @@ def _write_table(
                 ),
             )
         )
-    else:
-        if mode == "run" and RUN_DATE not in existing:
-            raise SegmentationError(
-                f"{schema}.{table} exists without a run_date column (it was published whole); "
-                "drop it or publish it with mode='replace'"
-            )
-        for name, kind in inferred.items():
-            if name not in existing:
-                cur.execute(
-                    sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
-                        target, sql.Identifier(name), sql.SQL(kind or _TEXT)
-                    )
-                )
-    types = {n: existing.get(n) or inferred[n] or _TEXT for n in frame.columns}
-    if mode == "run":
-        cur.execute(
-            sql.SQL("DELETE FROM {} WHERE {} = %s").format(target, sql.Identifier(RUN_DATE)), [day]
+        return
+    if mode == "run" and RUN_DATE not in existing:
+        raise SegmentationError(
+            f"{where} exists without a run_date column (it was published whole); "
+            "drop it or publish it with mode='replace'"
         )
-    else:
-        cur.execute(sql.SQL("TRUNCATE {}").format(target))
-    _copy(cur, target, table, frame, types)
+    for name, kind in inferred.items():
+        if name not in existing:
+            cur.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+                    target, sql.Identifier(name), sql.SQL(kind or _TEXT)
+                )
+            )
+
+
+def _index_and_view(
+    cur: psycopg.Cursor[Any], schema: str, table: str, columns: set[str], mode: Mode
+) -> None:
+    """Indexes on run_date and customer_id, and the ``_current`` view of the newest run."""
+    target = sql.Identifier(schema, table)
     # after the COPY: a new index is built in bulk, an existing one is left as it is
-    columns = set(existing) | set(frame.columns)
     for column in ((RUN_DATE,) if mode == "run" else ()) + ("customer_id",):
         if column in columns:
             cur.execute(
@@ -347,20 +339,7 @@ def _sql_type(series: pd.Series) -> str | None:
     """The PostgreSQL type for a column, or None when it holds only nulls of no known type."""
     dtype = series.dtype
     if isinstance(dtype, pd.ArrowDtype):
-        t = dtype.pyarrow_dtype
-        if pa.types.is_boolean(t):
-            return _BOOLEAN
-        if pa.types.is_integer(t):
-            return _BIGINT
-        if pa.types.is_floating(t):
-            return _DOUBLE
-        if pa.types.is_date(t):
-            return _DATE
-        if pa.types.is_timestamp(t):
-            return _TIMESTAMPTZ if t.tz else _TIMESTAMP
-        if pa.types.is_decimal(t):
-            return _NUMERIC
-        return _TEXT
+        return _arrow_sql_type(dtype.pyarrow_dtype)
     if isinstance(dtype, pd.CategoricalDtype):
         return _sql_type(series.astype(object))
     if pd.api.types.is_bool_dtype(dtype):
@@ -375,6 +354,28 @@ def _sql_type(series: pd.Series) -> str | None:
         return _TIMESTAMP
     if not _is_object(dtype):
         return _TEXT
+    return _object_sql_type(series)
+
+
+def _arrow_sql_type(t: pa.DataType) -> str:
+    """The PostgreSQL type for a column of Arrow type ``t``."""
+    if pa.types.is_boolean(t):
+        return _BOOLEAN
+    if pa.types.is_integer(t):
+        return _BIGINT
+    if pa.types.is_floating(t):
+        return _DOUBLE
+    if pa.types.is_date(t):
+        return _DATE
+    if pa.types.is_timestamp(t):
+        return _TIMESTAMPTZ if t.tz else _TIMESTAMP
+    if pa.types.is_decimal(t):
+        return _NUMERIC
+    return _TEXT
+
+
+def _object_sql_type(series: pd.Series) -> str | None:
+    """The PostgreSQL type for an object column, by the values it holds."""
     kind = pd.api.types.infer_dtype(series, skipna=True)
     if kind == "empty":
         return None

@@ -25,7 +25,7 @@ def extract_events(cfg: Config, day: dt.date) -> dict[str, Any]:
 def extract_range(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
     """Read the source once for days [first, last] and stage one partition per day."""
     home = Home(cfg.home)
-    events = sources.read_events(cfg.source, cfg.tz, first, last)
+    events = sources.event_source(cfg.source, cfg.tz).read_events(first, last)
     local_day = events["event_time"].dt.tz_convert(cfg.tz).dt.date
     out = []
     for i in range((last - first).days + 1):
@@ -98,4 +98,4 @@ def ingest(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
 
 
 def _source_name(cfg: Config) -> str:
-    return str(cfg.source.table) if cfg.source.kind == "postgres" else cfg.source.path
+    return sources.event_source(cfg.source, cfg.tz).name

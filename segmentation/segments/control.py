@@ -25,7 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from segmentation.errors import ConfigError, SegmentationError
+from segmentation.errors import SegmentationError
 
 
 def control_flags(
@@ -35,17 +35,17 @@ def control_flags(
     shares: dict[int, float],
     salt: str,
 ) -> np.ndarray:
-    """``is_control`` per customer: ``u < shares.get(segment_id, share)``, ``u`` from MD5."""
+    """``is_control`` per customer: ``u < shares.get(segment_id, share)``, ``u`` from MD5.
+
+    ``share`` and ``shares`` are fractions in [0, 1) (the config parser checks
+    ``control.share`` and ``control.shares``).
+    """
     segments = np.asarray(segment_ids)
     if len(segments) != len(customer_ids):
         raise SegmentationError(
             f"control_flags got {len(segments)} segment ids for {len(customer_ids)} customers; "
             "pass one segment id per customer"
         )
-    checked = {"control.share": share} | {f"control.shares.{k}": v for k, v in shares.items()}
-    for name, value in checked.items():
-        if not 0 <= value < 1:
-            raise ConfigError(f"{name} must be a fraction in [0, 1), e.g. 0.1; got {value!r}")
     if len(segments) == 0:
         return np.zeros(0, dtype=bool)
     u = control_numbers(customer_ids, salt)

@@ -70,14 +70,11 @@ def segment_rules(
 
     ``customers`` counts everyone the rule matches; ``coverage`` is the share of the segment
     it matches and ``precision`` the share of its matches in the segment (0 for a rule that
-    rounding leaves matching nobody).
+    rounding leaves matching nobody). ``max_depth`` and ``sample`` are at least 1 (the config
+    parser checks ``rules.max_depth`` and ``rules.sample``).
     """
     labels = np.asarray(segment_ids)
     _check_inputs(features, labels, columns)
-    if max_depth < 1:
-        raise ConfigError(f"rules.max_depth must be at least 1, got {max_depth}")
-    if sample < 1:
-        raise ConfigError(f"rules.sample must be a positive number of customers, got {sample}")
     if len(features) == 0:
         return _empty()
     values = _finite_values(features, columns)

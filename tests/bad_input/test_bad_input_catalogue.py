@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from segmentation.cli import main
-from segmentation.io import lake, sources
+from segmentation.io import files, lake
 from tests.bad_input.test_bad_input import DAY, configure, edit_day, landing_copy, run_cli
 
 pytestmark = pytest.mark.bad_input
@@ -86,7 +86,7 @@ def test_byte_order_mark_is_accepted(
     """
     path = write_day(published, landing, lambda data: b"\xef\xbb\xbf" + data)
     assert path.read_bytes().startswith(b"\xef\xbb\xbfevent_id,")
-    assert next(iter(sources._read_raw(path, "csv", None).columns)) == "event_id"
+    assert next(iter(files.read_raw(path, "csv", None).columns)) == "event_id"
     events = ingest_ok(published, capsys)
     assert events["event_id"].notna().all()
     first_id = source_lines(landing)[1].split(",")[0]

@@ -193,16 +193,18 @@ def test_small_chunks_and_ranges_give_identical_output(
     tz = ZoneInfo(TZ)
     big = make_config(tmp_path / "big", pg_source(table)).source
     small = make_config(tmp_path / "small", pg_source(table, chunk_rows=7)).source
-    one_day = sources.read_events(big, tz, D, D)
+    one_day = sources.event_source(big, tz).read_events(D, D)
     assert len(one_day) > 7 * 3
-    pd.testing.assert_frame_equal(sources.read_events(small, tz, D, D), one_day)
+    pd.testing.assert_frame_equal(sources.event_source(small, tz).read_events(D, D), one_day)
     # a range read at once holds exactly each day's events read alone
-    span = sources.read_events(small, tz, D - dt.timedelta(days=1), D + dt.timedelta(days=1))
+    span = sources.event_source(small, tz).read_events(
+        D - dt.timedelta(days=1), D + dt.timedelta(days=1)
+    )
     local = span["event_time"].dt.tz_convert(tz).dt.date
     pd.testing.assert_frame_equal(span[local == D].reset_index(drop=True), one_day)
     # a day without events: an empty frame of the lake's schema
-    empty = sources.read_events(
-        small, tz, START - dt.timedelta(days=5), START - dt.timedelta(days=5)
+    empty = sources.event_source(small, tz).read_events(
+        START - dt.timedelta(days=5), START - dt.timedelta(days=5)
     )
     assert empty.empty and list(empty.columns) == sources.EVENT_SCHEMA.names
 
@@ -224,8 +226,10 @@ def test_timestamp_without_time_zone_is_read_as_utc(
     tz = ZoneInfo(TZ)
     aware = make_config(tmp_path / "a", pg_source(table, columns=columns)).source
     plain = make_config(tmp_path / "n", pg_source(f"{schema}.events_naive", columns=columns))
-    expected = sources.read_events(aware, tz, D, D)
-    pd.testing.assert_frame_equal(sources.read_events(plain.source, tz, D, D), expected)
+    expected = sources.event_source(aware, tz).read_events(D, D)
+    pd.testing.assert_frame_equal(
+        sources.event_source(plain.source, tz).read_events(D, D), expected
+    )
     assert expected["category"].isna().all()  # unmapped, absent columns stay empty
 
 
@@ -246,7 +250,7 @@ def test_a_full_night_on_the_postgres_source(tmp_path: Path, table: str, source_
 
 def read_day(folder: Path, table: str, **overrides: Any) -> pd.DataFrame:
     src = make_config(folder, pg_source(table, **overrides)).source
-    return sources.read_events(src, ZoneInfo(TZ), D, D)
+    return sources.event_source(src, ZoneInfo(TZ)).read_events(D, D)
 
 
 def test_env_var_not_set(tmp_path: Path, table: str, monkeypatch: pytest.MonkeyPatch) -> None:

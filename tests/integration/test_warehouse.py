@@ -19,7 +19,15 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from segmentation.errors import ConfigError, SegmentationError, SourceError
+from segmentation import identifiers
+from segmentation.errors import (
+    BadInput,
+    ConfigError,
+    SegmentationError,
+    SinkError,
+    SourceError,
+    WarehouseUnavailable,
+)
 from segmentation.io import warehouse
 from tests.conftest import postgres
 
@@ -175,9 +183,9 @@ def test_unsafe_identifiers_are_refused(pg: tuple[str, str], schema: str, table:
 
 def test_identifier_message_names_key_and_rule() -> None:
     with pytest.raises(ConfigError) as info:
-        warehouse.check_identifier("Bad Name", "warehouse.schema")
+        identifiers.check_identifier("Bad Name", "warehouse.schema")
     assert "warehouse.schema" in str(info.value)
-    assert warehouse.IDENTIFIER_RULE in str(info.value)
+    assert identifiers.IDENTIFIER_RULE in str(info.value)
 
 
 def test_a_column_added_in_a_later_run_appears(pg: tuple[str, str]) -> None:
@@ -276,9 +284,11 @@ def test_publish_waits_for_the_advisory_lock(pg: tuple[str, str]) -> None:
 
 def test_unreachable_port_names_host_and_env_not_password() -> None:
     url = f"postgresql://postgres:{PASSWORD}@{HOST}:1/{DB}"
-    with pytest.raises(SourceError) as info:
+    with pytest.raises(WarehouseUnavailable) as info:
         warehouse.publish(url, "segmentation", "customer_segments", D1, segments(3))
     message = str(info.value)
+    # a sink's problem, retried by Airflow (not BadInput), and not the source's
+    assert isinstance(info.value, SinkError) and not isinstance(info.value, SourceError | BadInput)
     assert f"{HOST}:1/{DB}" in message and "SEGMENTATION_WAREHOUSE_URL" in message
     assert PASSWORD not in message and PASSWORD not in repr(info.value)
     assert info.value.__cause__ is None and info.value.__suppress_context__
@@ -290,14 +300,14 @@ def test_missing_role_and_database_give_clear_errors(pg: tuple[str, str]) -> Non
     url, schema = pg
     user = f"nobody_{uuid.uuid4().hex[:6]}"
     bad_user = f"postgresql://{user}:{PASSWORD}@{HOST}:{PORT}/{DB}"
-    with pytest.raises(SourceError) as info:
+    with pytest.raises(WarehouseUnavailable) as info:
         warehouse.publish(bad_user, schema, "t", D1, segments(3), url_env="MY_WAREHOUSE_URL")
     message = str(info.value)
     assert f"{HOST}:{PORT}/{DB}" in message and "MY_WAREHOUSE_URL" in message
     assert user in message and PASSWORD not in message
 
     bad_db = url.replace(f"/{DB}", "/no_such_db_xyz")
-    with pytest.raises(SourceError, match="no_such_db_xyz") as info:
+    with pytest.raises(WarehouseUnavailable, match="no_such_db_xyz") as info:
         warehouse.current(bad_db, schema, "customer_segments")
     assert PASSWORD not in str(info.value)
 

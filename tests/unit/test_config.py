@@ -53,6 +53,15 @@ def test_config_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
         ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not an IANA zone name"),
         ({"model": {"k_min": 8, "k_max": 3}}, "k_min and k_max"),
         ({"validation": {"allow_empty_days": "yes"}}, "expected true or false"),
+        # checked here once, not again by the modules that use them
+        ({"rfm": {"cuts": {"recency": [1, 2, 3, 4]}}}, "unknown axis 'recency'"),
+        ({"rfm": {"cuts": {"frequency": [1, 2, 3]}}}, "rfm.cuts.frequency needs 4 increasing"),
+        ({"rfm": {"cuts": {"monetary": [50, 40, 250, 500]}}}, "rfm.cuts.monetary needs 4"),
+        ({"rfm": {"cuts": {"monetary": [1, 2, 3, float("inf")]}}}, "rfm.cuts.monetary needs 4"),
+        ({"control": {"shares": {4: 1.5}}}, "control.shares.4 must be a fraction in [0, 1)"),
+        ({"control": {"share": -0.1}}, "control.share must be a fraction in [0, 1)"),
+        ({"rules": {"sample": 0}}, "rules.sample must be a positive number of customers"),
+        ({"rules": {"max_depth": 0}}, "rules.max_depth must be between 1 and 8"),
     ],
 )
 def test_mistakes_are_named(raw: dict[str, object], message: str) -> None:

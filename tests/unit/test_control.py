@@ -89,7 +89,6 @@ def test_share_zero_gives_no_control_and_a_new_salt_draws_a_new_group() -> None:
     [
         (pd.Series(["a", "b"]), np.zeros(3, dtype=int), {}, "3 segment ids for 2 customers"),
         (pd.Series(["a", None]), np.zeros(2, dtype=int), {}, "1 customers have no customer_id"),
-        (pd.Series(["a"]), np.zeros(1, dtype=int), {4: 1.5}, "control.shares.4"),
     ],
 )
 def test_bad_input_is_named(

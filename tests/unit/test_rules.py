@@ -256,7 +256,6 @@ def test_a_single_segment_is_explained_by_all_customers() -> None:
         ({"columns": ["frequency", "nope"]}, "nope"),
         ({"segment_ids": np.zeros(5, dtype=int)}, "5 segment ids for 1200 customers"),
         ({"language": "fr"}, "'fr' is not supported"),
-        ({"sample": 0}, "rules.sample"),
         ({"nan": True}, "missing or infinite"),
     ],
 )

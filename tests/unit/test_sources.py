@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from pathlib import Path
 
 import pandas as pd
@@ -10,12 +11,23 @@ import pytest
 
 from segmentation import pipeline
 from segmentation.config import SourceConfig, parse_config
-from segmentation.io import sources
+from segmentation.io import files, sources
+from segmentation.io.postgres_source import PostgresSource
 
 pytestmark = pytest.mark.unit
 
 UTC = parse_config({}, base_dir=Path(".")).tz
 DAY = dt.date(2024, 5, 1)
+
+
+def test_every_source_kind_has_one_adapter_named_for_messages(tmp_path: Path) -> None:
+    kinds = typing.get_args(typing.get_type_hints(SourceConfig)["kind"])
+    assert sorted(sources.SOURCES) == sorted(kinds)
+    template = str(tmp_path / "{ds}.csv")
+    from_files = sources.event_source(SourceConfig(path=template), UTC)
+    from_table = sources.event_source(SourceConfig(kind="postgres", table="sales.events"), UTC)
+    assert isinstance(from_files, files.FileSource) and from_files.name == template
+    assert isinstance(from_table, PostgresSource) and from_table.name == "sales.events"
 
 
 def test_an_existing_transaction_log_maps_by_configuration_alone(tmp_path: Path) -> None:
@@ -37,7 +49,7 @@ def test_an_existing_transaction_log_maps_by_configuration_alone(tmp_path: Path)
         event_time_format="%Y%m%d %H:%M",
         defaults={"event_type": "purchase", "channel": "store"},
     )
-    events = sources.read_events(src, UTC, DAY, DAY)
+    events = sources.event_source(src, UTC).read_events(DAY, DAY)
     assert events["customer_id"].tolist() == ["0042", "0042"]  # ids stay text, zeros kept
     assert events["event_type"].tolist() == ["purchase", "purchase"]
     assert events["channel"].tolist() == ["store", "store"]
@@ -68,7 +80,8 @@ def test_each_format_reads_the_same_events(tmp_path: Path, fmt: str) -> None:
             text.to_csv(path, index=False)
         else:
             text.to_json(path, orient="records", lines=True)
-    events = sources.read_events(SourceConfig(path=str(tmp_path), format=fmt), UTC, DAY, DAY)  # type: ignore[arg-type]
+    source = sources.event_source(SourceConfig(path=str(tmp_path), format=fmt), UTC)  # type: ignore[arg-type]
+    events = source.read_events(DAY, DAY)
     assert events[["customer_id", "event_type", "amount"]].to_dict("list") == {
         "customer_id": ["a", "b"],
         "event_type": ["view", "purchase"],
@@ -83,13 +96,13 @@ def test_naive_times_are_local_and_offsets_are_converted(tmp_path: Path) -> None
         "b,2024-05-01T23:30:00+02:00,view\n"  # 2024-05-01 21:30 UTC
     )
     src = SourceConfig(path=str(tmp_path / "e.csv"))
-    events = sources.read_events(src, UTC, DAY, DAY)
+    events = sources.event_source(src, UTC).read_events(DAY, DAY)
     assert events["customer_id"].tolist() == ["b"]
     (tmp_path / "e.csv").write_text(
         "customer_id,event_time,event_type\na,2024-05-01 00:30:00,view\n"
     )
     shanghai = parse_config({"timezone": "Asia/Shanghai"}, base_dir=Path(".")).tz
-    local = sources.read_events(src, shanghai, DAY, DAY)
+    local = sources.event_source(src, shanghai).read_events(DAY, DAY)
     assert local["event_time"].tolist() == [pd.Timestamp("2024-04-30T16:30:00Z")]
 
 
@@ -106,8 +119,8 @@ def test_a_long_history_in_one_file_is_read_once(
         base_dir=tmp_path,
     )
     reads: list[Path] = []
-    real = sources._read_raw
-    monkeypatch.setattr(sources, "_read_raw", lambda path, *a: reads.append(path) or real(path, *a))
+    real = files.read_raw
+    monkeypatch.setattr(files, "read_raw", lambda path, *a: reads.append(path) or real(path, *a))
     staged = pipeline.extract_range(cfg, DAY, DAY + dt.timedelta(days=4))
     assert reads == [tmp_path / "history.csv"]
     assert [s["rows"] for s in staged] == [1, 1, 1, 1, 1]
@@ -126,7 +139,11 @@ def test_naive_parquet_times_are_local_like_csv(tmp_path: Path) -> None:
     )
     frame.to_parquet(tmp_path / "e.parquet")
     src = SourceConfig(path=str(tmp_path / "e.parquet"), format="parquet")
-    assert sources.read_events(src, shanghai, DAY, DAY)["customer_id"].tolist() == ["a", "b", "c"]
+    assert sources.event_source(src, shanghai).read_events(DAY, DAY)["customer_id"].tolist() == [
+        "a",
+        "b",
+        "c",
+    ]
 
 
 def test_the_repeated_hour_when_clocks_go_back_is_kept(tmp_path: Path) -> None:
@@ -136,7 +153,9 @@ def test_the_repeated_hour_when_clocks_go_back_is_kept(tmp_path: Path) -> None:
         "a,2024-11-03 00:30:00,view\nb,2024-11-03 01:30:00,view\nc,2024-11-03 02:30:00,view\n"
     )
     day = dt.date(2024, 11, 3)
-    events = sources.read_events(SourceConfig(path=str(tmp_path / "e.csv")), new_york, day, day)
+    events = sources.event_source(SourceConfig(path=str(tmp_path / "e.csv")), new_york).read_events(
+        day, day
+    )
     assert events["customer_id"].tolist() == ["a", "b", "c"]
 
 
@@ -149,8 +168,10 @@ def test_duplicates_are_dropped_within_a_day_whether_read_by_range_or_by_day(
         "x,a,2024-05-02T10:00:00Z,view\n"
     )
     src = SourceConfig(path=str(tmp_path / "e.csv"))
-    both = sources.read_events(src, UTC, DAY, DAY + dt.timedelta(days=1))
-    by_day = [sources.read_events(src, UTC, d, d) for d in (DAY, DAY + dt.timedelta(days=1))]
+    both = sources.event_source(src, UTC).read_events(DAY, DAY + dt.timedelta(days=1))
+    by_day = [
+        sources.event_source(src, UTC).read_events(d, d) for d in (DAY, DAY + dt.timedelta(days=1))
+    ]
     assert len(both) == sum(len(f) for f in by_day) == 2
 
 
@@ -160,7 +181,7 @@ def test_offsets_in_a_custom_format_may_differ_row_to_row(tmp_path: Path) -> Non
         "a,01/05/2024 10:00 +0800,view\nb,01/05/2024 10:00 +0200,view\n"
     )
     src = SourceConfig(path=str(tmp_path / "e.csv"), event_time_format="%d/%m/%Y %H:%M %z")
-    events = sources.read_events(src, UTC, DAY, DAY)
+    events = sources.event_source(src, UTC).read_events(DAY, DAY)
     assert events["event_time"].tolist() == [
         pd.Timestamp("2024-05-01T02:00:00Z"),
         pd.Timestamp("2024-05-01T08:00:00Z"),
@@ -178,7 +199,7 @@ def test_numeric_ids_in_a_folder_of_daily_parquet_files(tmp_path: Path) -> None:
         ).to_parquet(tmp_path / f"{day}.parquet")
     src = SourceConfig(path=str(tmp_path), format="parquet", columns={"customer_id": "client_no"})
     # one of the two files has no row for the day: its empty id column must still be text
-    events = sources.read_events(src, UTC, DAY, DAY)
+    events = sources.event_source(src, UTC).read_events(DAY, DAY)
     assert events["customer_id"].tolist() == ["42"]
 
 
@@ -193,9 +214,9 @@ def test_a_day_read_alone_finds_its_events_in_the_neighbouring_exports(tmp_path:
     )
     berlin = parse_config({"timezone": "Europe/Berlin"}, base_dir=Path(".")).tz
     src = SourceConfig(path=str(tmp_path / "{ds}.csv"))
-    alone = sources.read_events(src, berlin, DAY, DAY)
+    alone = sources.event_source(src, berlin).read_events(DAY, DAY)
     assert alone["customer_id"].tolist() == ["a", "b"]
-    in_range = sources.read_events(src, berlin, DAY - dt.timedelta(days=1), DAY)
+    in_range = sources.event_source(src, berlin).read_events(DAY - dt.timedelta(days=1), DAY)
     assert in_range["customer_id"].tolist() == ["a", "b"]  # the same day, the same events
 
 
@@ -207,7 +228,7 @@ def test_empty_cells_take_the_default_and_text_that_is_no_number_does_not(tmp_pa
         "c,2024-05-01T12:00:00Z,purchase,12;5\n"
     )
     src = SourceConfig(path=str(tmp_path / "e.csv"), defaults={"event_type": "purchase"})
-    events = sources.read_events(src, UTC, DAY, DAY)
+    events = sources.event_source(src, UTC).read_events(DAY, DAY)
     assert events["event_type"].tolist() == ["view", "purchase", "purchase"]
     assert events["amount"].tolist()[:2] == [0.0, 12.5]
     assert pd.isna(events["amount"].iloc[2])  # left for the validation gate to report

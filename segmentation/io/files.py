@@ -1,0 +1,222 @@
+"""The file source: CSV, JSON Lines or Parquet files dropped by an upstream system.
+
+``source.path`` is a folder, a glob, a single file, or a template containing ``{ds}`` (one
+file per day). Each file is read as text columns (Parquet keeps its types), mapped onto the
+canonical columns, and filtered to the days asked for; every problem is a ``SourceError``
+naming the file, the line or column, and how to fix the export or the configuration.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import glob
+from collections.abc import Iterable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from segmentation.config import SourceConfig
+from segmentation.errors import MalformedSource, SourceError
+from segmentation.io.sources import EventSource, conform, day_bounds, dedupe_and_sort, map_events
+
+_SUFFIXES = {
+    "csv": (".csv", ".csv.gz"),
+    "jsonl": (".jsonl", ".json", ".jsonl.gz"),
+    "parquet": (".parquet",),
+}
+
+
+class FileSource(EventSource):
+    """Events from the files ``src.path`` covers, in ``src.format``; days are days of ``tz``."""
+
+    def __init__(self, src: SourceConfig, tz: ZoneInfo) -> None:
+        self.src = src
+        self.tz = tz
+
+    @property
+    def name(self) -> str:
+        return self.src.path
+
+    def read_events(self, first: dt.date, last: dt.date) -> pd.DataFrame:
+        start, _ = day_bounds(first, self.tz)
+        _, end = day_bounds(last, self.tz)
+        days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+        files = source_files(self.src, days) + self._neighbours(first, last)
+        frames = [self._read_file(path, start, end) for path in files]
+        events = pd.concat(frames, ignore_index=True)  # source_files never returns no file
+        return dedupe_and_sort(events, self.tz)
+
+    def _neighbours(self, first: dt.date, last: dt.date) -> list[Path]:
+        """The existing files of the days either side of [first, last], for a ``{ds}`` path.
+
+        Exports cut at another midnight than ours hold a few of our day's events in the
+        neighbouring days' files: reading those too when they exist gives a day read alone
+        (the nightly run) the same events as the same day read in a range (ingest).
+        """
+        if "{ds}" not in self.src.path:
+            return []
+        days = (first - dt.timedelta(days=1), last + dt.timedelta(days=1))
+        paths = [Path(self.src.path.replace("{ds}", day.isoformat())) for day in days]
+        return [path for path in paths if path.is_file()]
+
+    def _read_file(self, path: Path, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+        time_col = self.src.columns.get("event_time", "event_time")
+        raw = read_raw(path, self.src.format, (time_col, start, end))
+        events = map_events(raw, path, self.src, self.tz)
+        events = events[(events["event_time"] >= start) & (events["event_time"] < end)]
+        return conform(events, self.src.defaults)
+
+
+def source_files(src: SourceConfig, days: Iterable[dt.date] = ()) -> list[Path]:
+    """The files a source covers: a folder, a glob, a single file, or a ``{ds}`` template."""
+    pattern = src.path
+    if "{ds}" in pattern:
+        return [_day_file(pattern, day) for day in days]
+    if any(ch in pattern for ch in "*?["):
+        files = [Path(p) for p in sorted(glob.glob(pattern))]
+        what = f"the glob source.path {pattern} matches no file"
+    elif Path(pattern).is_dir():
+        suffixes = _SUFFIXES[src.format]
+        # hidden names ('.' or '_' first) are an exporter's files in progress: never read
+        files = sorted(
+            p
+            for p in Path(pattern).iterdir()
+            if p.name.endswith(suffixes) and not p.name.startswith((".", "_"))
+        )
+        what = f"the folder {pattern} (source.path) holds no {'/'.join(suffixes)} files"
+    elif Path(pattern).is_file():
+        files = [Path(pattern)]
+        what = ""
+    else:
+        raise SourceError(
+            f"source.path {pattern} does not exist; point it at a folder, a glob, a file, "
+            "or a template containing {ds}"
+        )
+    if not files:
+        raise SourceError(f"{what}; check source.path and source.format ({src.format})")
+    return files
+
+
+def _day_file(pattern: str, day: dt.date) -> Path:
+    path = Path(pattern.replace("{ds}", day.isoformat()))
+    if not path.is_file():
+        raise SourceError(
+            f"no source file for {day.isoformat()}: expected {path} "
+            f"(from source.path {pattern}); check that the upstream export for that date "
+            "has landed, or run a different date"
+        )
+    return path
+
+
+def read_raw(
+    path: Path, fmt: str, time_filter: tuple[str, pd.Timestamp, pd.Timestamp] | None
+) -> pd.DataFrame:
+    """Read one file as text columns (parquet keeps its types), with a clear error if it fails.
+
+    ``time_filter`` (column, start, end) lets a Parquet file skip row groups of other days.
+    """
+    try:
+        if fmt == "csv":
+            _check_last_line(path)
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        if fmt == "jsonl":
+            return pd.read_json(path, lines=True, dtype=False)
+        return _read_parquet(path, time_filter)
+    except pd.errors.EmptyDataError:
+        raise MalformedSource(
+            f"{path} is empty (not even a header line); an empty day still needs the header row"
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise MalformedSource(
+            f"{path} is not well-formed {fmt}: {_first_line(exc)}. Fix or remove that line in "
+            "the export (a field holding the delimiter must be quoted, and every quote closed)"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise MalformedSource(
+            f"{path} is not UTF-8 text: byte 0x{exc.object[exc.start]:02x}"
+            f"{_undecodable_line(path)} cannot be decoded. Re-export it as UTF-8 "
+            "(it looks like another encoding, such as latin-1 or cp1252)"
+        ) from None
+    except (ValueError, pa.ArrowException, OSError) as exc:
+        raise MalformedSource(
+            f"cannot read {path} as {fmt}: {_first_line(exc)}. Check that source.format "
+            "matches the file and that the file is complete"
+        ) from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _undecodable_line(path: Path) -> str:
+    """' on line N' for the first line of ``path`` that is not UTF-8 ('' if not found)."""
+    if path.name.endswith(".gz"):
+        return ""
+    with path.open("rb") as f:
+        for number, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return f" on line {number}"
+    return ""
+
+
+def _check_last_line(path: Path) -> None:
+    """Refuse a CSV file whose last line is cut short: it is still being written.
+
+    A last line with no line ending and fewer fields than the header is a partial row;
+    read as is, its missing cells would silently be empty.
+    """
+    if path.name.endswith(".gz"):
+        return
+    with path.open("rb") as f:
+        size = f.seek(0, 2)
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        f.seek(0)
+        header = f.readline()
+        if f.tell() >= size:
+            return  # a header alone, without a line ending
+        f.seek(max(f.tell(), size - 65536))
+        last = f.read().rsplit(b"\n", 1)[-1]
+
+    def fields(line: bytes) -> int:
+        return len(next(csv.reader([line.decode("utf-8", "replace").rstrip("\r")]), []))
+
+    have, want = fields(last), fields(header)
+    if have < want:
+        raise SourceError(
+            f"{path}: the last line has {have} of the header's {want} fields and no line "
+            "ending, so the file looks truncated or still being written. Rerun this date once "
+            "the export has finished (exporters should write to a temporary name and rename "
+            "it when done), or fix the file's last line"
+        )
+
+
+def _read_parquet(
+    path: Path, time_filter: tuple[str, pd.Timestamp, pd.Timestamp] | None
+) -> pd.DataFrame:
+    schema = pq.read_schema(path)
+    if time_filter is not None:
+        col, start, end = time_filter
+        field = schema.field(col) if col in schema.names else None
+        # naive timestamps are local wall-clock times: only zone-aware ones compare with UTC
+        if field is not None and pa.types.is_timestamp(field.type) and field.type.tz:
+            # push the day filter down so row groups of other days are skipped unread
+            field_type = field.type
+            lo = pa.scalar(start.to_pydatetime(), type=pa.timestamp("us", tz="UTC")).cast(
+                field_type
+            )
+            hi = pa.scalar(end.to_pydatetime(), type=pa.timestamp("us", tz="UTC")).cast(field_type)
+            ds = pads.dataset(path, format="parquet")
+            table = ds.to_table(filter=(pads.field(col) >= lo) & (pads.field(col) < hi))
+            return table.to_pandas()
+    return pq.read_table(path).to_pandas()
