@@ -369,28 +369,9 @@ def column_stats(reference: npt.ArrayLike, current: npt.ArrayLike) -> dict[str, 
     std = float(np.std(ref))
     a = np.sort(ref)
     b = np.sort(cur)
-
-    # merged sorted values; on ties reference rows come first (stable)
-    both = np.concatenate((a, b))
-    order = np.argsort(both, kind="stable")
-    merged = both[order]
-    last = np.empty(merged.size, dtype=bool)  # last position of each distinct value
-    np.not_equal(merged[1:], merged[:-1], out=last[:-1])
-    last[-1] = True
-    values = merged[last]
-    cum_ref = np.cumsum(order < n_ref)[last]  # rows <= value, per side
-    cum_cur = np.flatnonzero(last) + 1 - cum_ref
+    values, cum_ref, cum_cur = _merged_ecdfs(a, b)
     cdf_diff = cum_ref / n_ref - cum_cur / n_cur  # same floats as ks_2samp's cddiffs
-
-    max_s = float(cdf_diff.max())
-    min_s = float(np.clip(-cdf_diff.min(), 0, 1))
-    d = min_s if min_s > max_s else max_s
-    if max(n_ref, n_cur) <= KS_EXACT_MAX_N:
-        result = _quiet_ks(a, b)
-        d, p = float(result.statistic), float(result.pvalue)
-    else:
-        big, small = sorted((float(n_ref), float(n_cur)), reverse=True)
-        p = _kstwo_sf(d, float(np.round(big * small / (big + small))))
+    d, p = _ks(a, b, cdf_diff)
     wasserstein = float(np.vecdot(np.abs(cdf_diff[:-1]), np.diff(values)))
 
     ref_unique = 1 + int(np.count_nonzero(a[1:] != a[:-1]))
@@ -414,3 +395,29 @@ def column_stats(reference: npt.ArrayLike, current: npt.ArrayLike) -> dict[str, 
         "wasserstein_normed": wasserstein / max(std, MIN_STD),
         "psi_quantile": _psi_from_counts(q_ref, q_cur),
     }
+
+
+def _merged_ecdfs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct values of two sorted sides, and each side's count of rows <= each value."""
+    # merged sorted values; on ties reference rows come first (stable)
+    both = np.concatenate((a, b))
+    order = np.argsort(both, kind="stable")
+    merged = both[order]
+    last = np.empty(merged.size, dtype=bool)  # last position of each distinct value
+    np.not_equal(merged[1:], merged[:-1], out=last[:-1])
+    last[-1] = True
+    cum_ref = np.cumsum(order < a.size)[last]
+    cum_cur = np.flatnonzero(last) + 1 - cum_ref
+    return merged[last], cum_ref, cum_cur
+
+
+def _ks(a: np.ndarray, b: np.ndarray, cdf_diff: np.ndarray) -> tuple[float, float]:
+    """The two-sample KS statistic and p-value as scipy's ks_2samp gives them."""
+    max_s = float(cdf_diff.max())
+    min_s = float(np.clip(-cdf_diff.min(), 0, 1))
+    d = min_s if min_s > max_s else max_s
+    if max(a.size, b.size) <= KS_EXACT_MAX_N:
+        result = _quiet_ks(a, b)
+        return float(result.statistic), float(result.pvalue)
+    big, small = sorted((float(a.size), float(b.size)), reverse=True)
+    return d, _kstwo_sf(d, float(np.round(big * small / (big + small))))
