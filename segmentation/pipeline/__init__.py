@@ -32,14 +32,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmentation import report
+from segmentation import model, report
 from segmentation.config import Config, secret_from_env
 from segmentation.errors import BadInput, SegmentationError, ValidationFailed
 from segmentation.features import activity, rfm
 from segmentation.features.build import features_from_state, model_feature_columns
 from segmentation.io import lake, locks, publish, sources, warehouse
 from segmentation.model import registry
-from segmentation.model import segmenter as model
 from segmentation.monitoring import drift
 from segmentation.quality import validation
 from segmentation.segments import control, history, personas, rules
@@ -246,7 +245,7 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
             forced = f"the champion's features {missing} no longer exist"
         else:
             # both models' labels for the same customers, scored in the challenger's space
-            sample = features.iloc[challenger.score_rows_]
+            sample = challenger.scored_sample(features)
             champion_model, _ = registry.load_model(_models(cfg), champion.model_version)
             champion_score = model.quality(
                 challenger.transform(sample), champion_model.predict(sample)
@@ -255,9 +254,8 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
     promoted, reason = registry.promotion(
         challenger.scores_["silhouette"], champion_score, cfg.model.promote_margin, forced
     )
-    scaler = challenger.pipeline_.named_steps["prep"].named_steps["scale"]
-    alignment = registry.align_segment_ids(
-        challenger.centers_log_(), columns, champion, scaler.scale_, cfg.model.id_match_distance
+    alignment = model.align_segment_ids(
+        challenger.centers_log_, columns, champion, challenger.scale_, cfg.model.id_match_distance
     )
     # a segment that keeps its id keeps its name unless its profile has clearly moved on
     before = champion.keys_by_id if champion else {}
@@ -288,8 +286,8 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
         n_segments=challenger.n_segments_,
         features=columns,
         segment_ids=alignment.segment_ids,
-        centers_log=challenger.centers_log_().tolist(),
-        scale=scaler.scale_.tolist(),
+        centers_log=challenger.centers_log_.tolist(),
+        scale=challenger.scale_.tolist(),
         max_id_ever=max([*alignment.segment_ids, champion.max_id_ever if champion else -1]),
         scores={**challenger.scores_, "champion_silhouette": champion_score},
         candidates=challenger.candidates_,
@@ -300,7 +298,7 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
         compared_with=champion.model_version if champion else None,
         reference_run_date=champion.reference_day if refined and champion else day,
         segment_keys={str(k): v for k, v in sorted(keys.items())},
-        lineage=registry.lineage_rows(
+        lineage=model.lineage_rows(
             alignment,
             version,
             champion,
