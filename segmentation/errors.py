@@ -40,3 +40,11 @@ class WarehouseUnavailable(SinkError):
 
 class ValidationFailed(BadInput):
     """A Great Expectations gate failed; the batch was quarantined."""
+
+
+class TrainingDataError(SegmentationError, ValueError):
+    """The features cannot be segmented as they are: too few customers, missing or infinite
+    values, or too little variety for the segments asked for.
+
+    A ``ValueError`` too, as scikit-learn expects of an estimator's ``fit`` given bad data.
+    """

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from segmentation.model import registry
-from segmentation.model.registry import Alignment, ModelRecord
-from segmentation.model.segmenter import WARM, Segmenter
+from segmentation.model.alignment import Alignment, lineage_rows
+from segmentation.model.registry import ModelRecord
+from segmentation.model.segmenter import Segmenter
+from segmentation.model.selection import WARM
 
 
 def warm_start_centres(
@@ -71,7 +73,6 @@ def challenger_record(
     decision: Decision,
     day: dt.date,
     columns: list[str],
-    scale: Sequence[float],
     training_customers: int,
 ) -> ModelRecord:
     """The registry record of tonight's challenger, with its lineage if it is promoted."""
@@ -79,7 +80,6 @@ def challenger_record(
     previous = inherited_keys(alignment, champion)
     renamed = frozenset(s for s, key in previous.items() if keys[s] != key)
     refined = refines(champion, challenger, decision.forced)
-    centers_log = challenger.centers_log_()
     return ModelRecord(
         model_version=version,
         trained_run_date=day,
@@ -87,8 +87,8 @@ def challenger_record(
         n_segments=challenger.n_segments_,
         features=columns,
         segment_ids=alignment.segment_ids,
-        centers_log=centers_log.tolist(),
-        scale=np.asarray(scale, dtype=float).tolist(),
+        centers_log=challenger.centers_log_.tolist(),
+        scale=challenger.scale_.tolist(),
         max_id_ever=max([*alignment.segment_ids, champion.max_id_ever if champion else -1]),
         scores={**challenger.scores_, "champion_silhouette": decision.champion_score},
         candidates=challenger.candidates_,
@@ -99,7 +99,5 @@ def challenger_record(
         compared_with=champion.model_version if champion else None,
         reference_run_date=champion.reference_day if refined and champion else day,
         segment_keys={str(k): v for k, v in sorted(keys.items())},
-        lineage=registry.lineage_rows(alignment, version, champion, renamed)
-        if decision.promoted
-        else [],
+        lineage=lineage_rows(alignment, version, champion, renamed) if decision.promoted else [],
     )

@@ -1,4 +1,4 @@
-"""The model registry: champion and challenger, stable segment ids, lineage.
+"""The model registry: model records, champion and challenger, the registry's tables.
 
 Every night's retrain is a *challenger*, saved under ``models/mYYYYMMDD/`` with its scores and
 the decision taken about it. It becomes the *champion* (the model that assigns segments) when
@@ -8,10 +8,9 @@ no longer exist, or when its silhouette is not worse than the champion's by more
 challenger's scaled space. Otherwise the champion keeps assigning, and the challenger is
 recorded as rejected with the reason.
 
-Segment ids keep their meaning across champions: a promoted challenger's clusters are matched
-to the champion's by an optimal one-to-one assignment on centre distances (standardised
-units) within ``model.id_match_distance``; unmatched clusters get new ids, ids that lose their
-cluster are retired and never reused. Each promotion's matches are its lineage.
+A record keeps the model's segment ids (``segmentation.model.alignment`` matches them to the
+champion's) and, for a champion, its lineage; ``registry_table`` and ``lineage_table`` publish
+them as ``model_registry`` and ``segment_lineage``.
 """
 
 from __future__ import annotations
@@ -25,9 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from segmentation.errors import BadInput, SegmentationError
 from segmentation.io.lake import replace_dir
@@ -38,66 +35,52 @@ META = "meta.json"
 
 
 @dataclass(frozen=True)
-class Alignment:
-    """Ids of a new model's clusters and where each came from."""
-
-    segment_ids: list[int]
-    previous_ids: list[int | None]  # the matched champion segment, None for a new one
-    nearest_ids: list[int | None]  # the closest champion segment, matched or not
-    distances: list[float | None]  # to the nearest champion segment
-    retired: list[int]  # champion ids without a match
-
-
-def align_segment_ids(
-    new_centers_log: np.ndarray,
-    features: list[str],
-    previous: ModelRecord | None,
-    scale: np.ndarray,
-    max_distance: float,
-) -> Alignment:
-    """Stable ids for the new model's clusters, matched to the previous champion's centres.
-
-    Clusterings are only defined up to a permutation, so each new cluster takes the id of
-    the previous cluster nearest to it (an optimal one-to-one assignment on distances in the
-    new model's standardised space) when that distance is within ``max_distance``; the others
-    get fresh ids, never reusing a retired one.
-    """
-    k = len(new_centers_log)
-    if previous is None:
-        return Alignment(list(range(k)), [None] * k, [None] * k, [None] * k, [])
-    # compare on the features both models share, by name (category shares can change)
-    shared = [f for f in features if f in previous.features]
-    new = new_centers_log[:, [features.index(f) for f in shared]]
-    old = np.asarray(previous.centers_log)[:, [previous.features.index(f) for f in shared]]
-    if len(shared) * 2 < len(features):
-        old = old[:0]  # too little in common to say which segment is which: start afresh
-    ids: list[int] = [-1] * k
-    matched: list[int | None] = [None] * k
-    nearest: list[int | None] = [None] * k
-    distances: list[float | None] = [None] * k
-    if len(old):
-        unit = np.asarray(scale)[[features.index(f) for f in shared]]
-        dist = np.linalg.norm((new[:, None, :] - old[None, :, :]) / unit, axis=2)
-        for r in range(k):
-            nearest[r] = previous.segment_ids[int(dist[r].argmin())]
-            distances[r] = float(dist[r].min())
-        rows, cols = linear_sum_assignment(dist)
-        for r, c in zip(rows, cols, strict=True):
-            if dist[r, c] <= max_distance:
-                ids[r] = matched[r] = previous.segment_ids[c]
-                distances[r] = float(dist[r, c])
-    next_id = previous.max_id_ever + 1
-    for i in range(k):
-        if ids[i] < 0:
-            ids[i] = next_id
-            next_id += 1
-    retired = [s for s in previous.segment_ids if s not in matched]
-    return Alignment(ids, matched, nearest, distances, retired)
-
-
-@dataclass(frozen=True)
 class ModelRecord:
-    """What the registry keeps about a model version (meta.json beside the artifact)."""
+    """What the registry keeps about a model version (meta.json beside the artifact).
+
+    Attributes
+    ----------
+    model_version : str
+        ``mYYYYMMDD`` of the training day.
+    trained_run_date : datetime.date
+        The run date it was trained for.
+    algorithm : str
+        The segmenter's ``algorithm_``.
+    n_segments : int
+        Its number of segments.
+    features : list of str
+        Its features, in the order of the columns of ``centers_log`` and ``scale``.
+    segment_ids : list of int
+        The stable id of each cluster, in cluster order.
+    centers_log : list of list of float
+        The segmenter's ``centers_log_``.
+    scale : list of float
+        The segmenter's ``scale_``.
+    max_id_ever : int
+        The largest segment id ever given (ids are never reused).
+    scores : dict
+        The segmenter's ``scores_`` and ``champion_silhouette`` (the champion's, on the same
+        sample; None without a champion).
+    candidates : list of dict
+        The segmenter's ``candidates_``.
+    training_customers : int
+        Customers in the training data.
+    random_state : int
+        The segmenter's seed.
+    promoted : bool
+        Whether it became the champion.
+    reason : str
+        Why it was promoted or rejected.
+    compared_with : str or None
+        The champion it challenged.
+    reference_run_date : datetime.date or None
+        The day whose features are the drift reference: the training day, or for a champion
+        that refined its predecessor's segments, the predecessor's reference day.
+    segment_keys : dict of str to str
+        Archetype key per segment id (JSON keys are text), named in the configured language.
+    lineage : list of dict
+        A champion's ``segmentation.model.alignment.lineage_rows``.
+    """
 
     model_version: str
     trained_run_date: dt.date
@@ -114,15 +97,19 @@ class ModelRecord:
     random_state: int
     promoted: bool = True
     reason: str = "first model"
-    compared_with: str | None = None  # the champion it challenged
-    # the day whose features are the drift reference: the training day, or for a champion
-    # that refined its predecessor's segments, the predecessor's reference day
+    compared_with: str | None = None
     reference_run_date: dt.date | None = None
-    # archetype key per segment id (JSON keys are text), named in the configured language
     segment_keys: dict[str, str] = field(default_factory=dict)
     lineage: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
+        """The record as ``meta.json`` holds it.
+
+        Returns
+        -------
+        dict
+            Every field, dates in ISO format (``reference_run_date`` filled in).
+        """
         d = dict(self.__dict__)
         d["trained_run_date"] = self.trained_run_date.isoformat()
         d["reference_run_date"] = (self.reference_run_date or self.trained_run_date).isoformat()
@@ -130,6 +117,17 @@ class ModelRecord:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ModelRecord:
+        """A record from ``meta.json``, including metadata written by older versions.
+
+        Parameters
+        ----------
+        d : dict
+            As ``to_json`` returns it, or as older versions wrote it.
+
+        Returns
+        -------
+        ModelRecord
+        """
         d = dict(d)
         d["trained_run_date"] = dt.date.fromisoformat(d["trained_run_date"])
         d["reference_run_date"] = dt.date.fromisoformat(
@@ -143,14 +141,28 @@ class ModelRecord:
 
     @property
     def reference_day(self) -> dt.date:
+        """The drift reference day (``reference_run_date``, else ``trained_run_date``)."""
         return self.reference_run_date or self.trained_run_date
 
     @property
     def keys_by_id(self) -> dict[int, str]:
+        """``segment_keys`` keyed by integer segment id."""
         return {int(k): v for k, v in self.segment_keys.items()}
 
 
 def model_version(day: dt.date) -> str:
+    """The version of the model trained for ``day``.
+
+    Parameters
+    ----------
+    day : datetime.date
+        The run date.
+
+    Returns
+    -------
+    str
+        ``mYYYYMMDD``.
+    """
     return f"m{day:%Y%m%d}"
 
 
@@ -164,6 +176,24 @@ def promotion(
 
     The challenger is promoted unless it is worse than the champion by more than ``margin``:
     the fresher model wins when it is as good, within the noise of scoring on a sample.
+
+    Parameters
+    ----------
+    challenger_score : float
+        The challenger's silhouette.
+    champion_score : float or None
+        The champion's, on the same sample in the challenger's space; None: no champion.
+    margin : float
+        ``model.promote_margin``.
+    forced : str or None, default=None
+        A reason that promotes the challenger regardless (a drift alert, lost features).
+
+    Returns
+    -------
+    promoted : bool
+        Whether the challenger becomes the champion.
+    reason : str
+        Why, for the registry.
     """
     if forced:
         return True, forced
@@ -180,53 +210,23 @@ def promotion(
     )
 
 
-def lineage_rows(
-    alignment: Alignment,
-    version: str,
-    previous: ModelRecord | None,
-    renamed: frozenset[int] = frozenset(),
-) -> list[dict]:
-    """One row per segment of the new champion, and one per champion segment it retires.
-
-    ``change`` is ``kept``, ``renamed`` (kept, but its profile now fits another name better),
-    ``new`` or ``retired``.
-    """
-    prev_version = previous.model_version if previous else None
-    rows = [
-        {
-            "model_version": version,
-            "previous_model_version": prev_version,
-            "segment_id": sid,
-            "previous_segment_id": before,
-            "nearest_previous_segment_id": near,
-            "distance": dist,
-            "change": "new" if before is None else "renamed" if sid in renamed else "kept",
-        }
-        for sid, before, near, dist in zip(
-            alignment.segment_ids,
-            alignment.previous_ids,
-            alignment.nearest_ids,
-            alignment.distances,
-            strict=True,
-        )
-    ]
-    rows += [
-        {
-            "model_version": version,
-            "previous_model_version": prev_version,
-            "segment_id": sid,
-            "previous_segment_id": sid,
-            "nearest_previous_segment_id": sid,
-            "distance": None,
-            "change": "retired",
-        }
-        for sid in alignment.retired
-    ]
-    return rows
-
-
 def save_model(segmenter: Segmenter, record: ModelRecord, models_dir: Path) -> Path:
-    """Write artifact and metadata into ``models/<version>/`` atomically."""
+    """Write artifact and metadata into ``models/<version>/`` atomically.
+
+    Parameters
+    ----------
+    segmenter : Segmenter
+        The fitted model (pickled with joblib).
+    record : ModelRecord
+        Its metadata.
+    models_dir : pathlib.Path
+        The registry's folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The model's folder.
+    """
     models_dir.mkdir(parents=True, exist_ok=True)
     tmp = models_dir / f".tmp-{record.model_version}-{uuid.uuid4().hex}"
     tmp.mkdir()
@@ -241,6 +241,33 @@ def save_model(segmenter: Segmenter, record: ModelRecord, models_dir: Path) -> P
 
 
 def load_model(models_dir: Path, version: str) -> tuple[Segmenter, ModelRecord]:
+    """A saved model and its record.
+
+    Artifacts pickled before ``centers_scaled_``, ``centers_log_`` and ``scale_`` were
+    attributes gain them on loading (``Segmenter.__setstate__``), and metadata written before
+    model selection is completed (``ModelRecord.from_json``).
+
+    Parameters
+    ----------
+    models_dir : pathlib.Path
+        The registry's folder.
+    version : str
+        The model version.
+
+    Returns
+    -------
+    segmenter : Segmenter
+        The fitted model.
+    record : ModelRecord
+        Its metadata.
+
+    Raises
+    ------
+    segmentation.errors.SegmentationError
+        The model does not exist.
+    segmentation.errors.BadInput
+        Its files are damaged.
+    """
     folder = models_dir / version
     path = folder / META
     try:
@@ -263,7 +290,17 @@ def load_model(models_dir: Path, version: str) -> tuple[Segmenter, ModelRecord]:
 
 
 def list_models(models_dir: Path) -> list[ModelRecord]:
-    """All model versions with metadata, oldest training date first."""
+    """All model versions with metadata, oldest training date first.
+
+    Parameters
+    ----------
+    models_dir : pathlib.Path
+        The registry's folder (it may not exist yet).
+
+    Returns
+    -------
+    list of ModelRecord
+    """
     if not models_dir.is_dir():
         return []
     records = []
@@ -282,7 +319,22 @@ def list_models(models_dir: Path) -> list[ModelRecord]:
 def champion_as_of(
     models_dir: Path, day: dt.date, strictly_before: bool = False
 ) -> ModelRecord | None:
-    """The champion at the end of ``day`` (or before it): the newest promoted model."""
+    """The champion at the end of ``day`` (or before it): the newest promoted model.
+
+    Parameters
+    ----------
+    models_dir : pathlib.Path
+        The registry's folder.
+    day : datetime.date
+        The run date.
+    strictly_before : bool, default=False
+        The champion before ``day``'s own model (the one a rerun of ``day`` challenges).
+
+    Returns
+    -------
+    ModelRecord or None
+        None before the first model.
+    """
     promoted = [
         r
         for r in list_models(models_dir)
@@ -293,7 +345,21 @@ def champion_as_of(
 
 
 def registry_table(models_dir: Path, day: dt.date) -> pd.DataFrame:
-    """``model_registry`` as known at the end of ``day``: every challenger and its fate."""
+    """``model_registry`` as known at the end of ``day``: every challenger and its fate.
+
+    Parameters
+    ----------
+    models_dir : pathlib.Path
+        The registry's folder.
+    day : datetime.date
+        The run date.
+
+    Returns
+    -------
+    DataFrame
+        One row per model trained up to ``day``; ``status`` is ``champion``, ``retired``
+        (an earlier champion) or ``rejected``.
+    """
     records = [r for r in list_models(models_dir) if r.trained_run_date <= day]
     champion = next((r for r in reversed(records) if r.promoted), None)
     rows = []
@@ -323,7 +389,21 @@ def registry_table(models_dir: Path, day: dt.date) -> pd.DataFrame:
 
 
 def lineage_table(models_dir: Path, day: dt.date) -> pd.DataFrame:
-    """``segment_lineage`` as known at the end of ``day``: the ids of every champion."""
+    """``segment_lineage`` as known at the end of ``day``: the ids of every champion.
+
+    Parameters
+    ----------
+    models_dir : pathlib.Path
+        The registry's folder.
+    day : datetime.date
+        The run date.
+
+    Returns
+    -------
+    DataFrame
+        The lineage rows of every champion trained up to ``day``, typed as
+        ``LINEAGE_COLUMNS``.
+    """
     rows = [
         {"trained_run_date": r.trained_run_date, **row}
         for r in list_models(models_dir)

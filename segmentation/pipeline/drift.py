@@ -10,14 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmentation import report
+from segmentation import model, report
 from segmentation.config import Config
 from segmentation.errors import SegmentationError
 from segmentation.io import lake, locks, sinks
 from segmentation.io.parquet import read_published, stage_table
 from segmentation.layout import Home
 from segmentation.model import registry
-from segmentation.model import segmenter as model
 from segmentation.monitoring import drift
 from segmentation.pipeline import store
 from segmentation.pipeline.publish import asset_facts

@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segmentation import model
 from segmentation.config import Config
 from segmentation.features.build import model_feature_columns
 from segmentation.io import locks
 from segmentation.layout import Home
 from segmentation.model import registry
-from segmentation.model import segmenter as model
+from segmentation.model.alignment import align_segment_ids
 from segmentation.model.challenger import (
     Decision,
     challenger_record,
@@ -38,9 +39,12 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
     warm = warm_start_centres(champion, columns, cfg.model.warm_start)
     challenger = model.train(features, columns, cfg.model, day, warm)
     decision = _decide(cfg, home, day, features, challenger, champion)
-    scale = challenger.pipeline_.named_steps["prep"].named_steps["scale"].scale_
-    alignment = registry.align_segment_ids(
-        challenger.centers_log_(), columns, champion, scale, cfg.model.id_match_distance
+    alignment = align_segment_ids(
+        challenger.centers_log_,
+        columns,
+        champion,
+        challenger.scale_,
+        cfg.model.id_match_distance,
     )
     rows = model.sample_rows(len(features), cfg.model.fit_sample, challenger.random_state)
     named = features.iloc[rows]
@@ -52,7 +56,7 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
     for sid in alignment.segment_ids:  # a segment too small to appear in the sample
         keys.setdefault(sid, f"segment_{sid}")
     record = challenger_record(
-        challenger, champion, alignment, keys, decision, day, columns, scale, len(features)
+        challenger, champion, alignment, keys, decision, day, columns, len(features)
     )
     with locks.shared(home):
         registry.save_model(challenger, record, home.models)
@@ -86,7 +90,7 @@ def _decide(
             forced = f"the champion's features {missing} no longer exist"
         else:
             # both models' labels for the same customers, scored in the challenger's space
-            sample = features.iloc[challenger.score_rows_]
+            sample = challenger.scored_sample(features)
             champion_model, _ = store.load_model(home, champion.model_version)
             champion_score = model.quality(
                 challenger.transform(sample), champion_model.predict(sample)

@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segmentation import synthetic
+from segmentation import model, synthetic
 from segmentation.config import parse_config
 from segmentation.features.build import build_features, model_feature_columns
-from segmentation.model import segmenter as model
 from segmentation.segments import personas
 
 pytestmark = pytest.mark.quality

@@ -8,12 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from segmentation.model.registry import (
-    ModelRecord,
-    align_segment_ids,
-    lineage_rows,
-    promotion,
-)
+from segmentation.model.alignment import align_segment_ids, lineage_rows
+from segmentation.model.registry import ModelRecord, promotion
 
 pytestmark = pytest.mark.unit
 

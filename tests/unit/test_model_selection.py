@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segmentation.model.segmenter import Segmenter, choose
+from segmentation.model.segmenter import Segmenter
+from segmentation.model.selection import choose
 
 pytestmark = pytest.mark.unit
 
@@ -131,14 +132,14 @@ def test_the_champions_centres_are_kept_and_a_new_group_gets_a_centre_of_its_own
     champion = Segmenter(algorithms=("kmeans",), n_segments=3, skewed=(), random_state=0).fit(old)
     grown = blobs(150, FOUR, seed=3)
     seg = Segmenter(
-        k_min=2, k_max=6, skewed=(), random_state=1, warm_centers=champion.centers_log_()
+        k_min=2, k_max=6, skewed=(), random_state=1, warm_centers=champion.centers_log_
     ).fit(grown)
     assert seg.n_segments_ == 4
     # the warm start is a candidate, its first three centres start at the champion's
     warm = [c for c in seg.candidates_ if c["algorithm"] == "kmeans_warm"]
     assert sorted(c["k"] for c in warm) == [3, 4, 5, 6]
-    centres = seg.centers_log_()
-    distance = np.linalg.norm(centres[:, None, :] - champion.centers_log_()[None], axis=2)
+    centres = seg.centers_log_
+    distance = np.linalg.norm(centres[:, None, :] - champion.centers_log_[None], axis=2)
     # every old centre is still there, nearly unmoved, and the fourth is the new group
     assert (distance.min(axis=0) < 0.15).all()
     newcomer = int(np.argmax(distance.min(axis=1)))
@@ -149,16 +150,16 @@ def test_with_the_same_groups_the_champions_segments_are_refined_not_replaced() 
     X = blobs(150, FOUR, seed=5)
     champion = Segmenter(algorithms=("gmm",), n_segments=4, skewed=(), random_state=0).fit(X)
     again = Segmenter(
-        k_min=2, k_max=6, skewed=(), random_state=9, warm_centers=champion.centers_log_()
+        k_min=2, k_max=6, skewed=(), random_state=9, warm_centers=champion.centers_log_
     ).fit(blobs(150, FOUR, seed=6))
     assert again.algorithm_ == "kmeans_warm"
-    assert np.allclose(again.centers_log_(), champion.centers_log_(), atol=0.15)
+    assert np.allclose(again.centers_log_, champion.centers_log_, atol=0.15)
 
 
 def test_the_fast_silhouette_equals_scikit_learns() -> None:
     from sklearn.metrics import pairwise_distances, silhouette_score
 
-    from segmentation.model.segmenter import silhouette
+    from segmentation.model.selection import silhouette
 
     rng = np.random.default_rng(4)
     X = rng.normal(size=(300, 3))
