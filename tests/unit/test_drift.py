@@ -97,3 +97,32 @@ def test_a_changed_segment_mix_shows_in_the_chisquare_test() -> None:
     assert p_same == pytest.approx(chisquare([490, 510], [500, 500]).pvalue)
     assert p_same > 0.05 > p_moved
     assert membership_chisquare(same, None).empty
+
+
+def test_migration_rate_counts_returning_customers_who_changed_segment() -> None:
+    from segmentation.monitoring.drift import migration_rate
+
+    moves = pd.DataFrame(
+        {
+            "from_segment_id": [1, 1, 2, None],
+            "to_segment_id": [1, 2, 2, 3],
+            "customers": [6, 2, 2, 40],  # the 40 new customers do not count
+        }
+    )
+    assert migration_rate(moves) == pytest.approx(2 / 10)
+    assert migration_rate(moves.iloc[3:]) == 0.0  # the first run: everyone is new
+    assert migration_rate(None) == 0.0
+
+
+def test_evaluate_appends_the_run_rows_with_the_decision() -> None:
+    from segmentation.monitoring.drift import COLUMNS, evaluate
+
+    alert = pd.DataFrame(
+        [("feature", "monetary", "psi_quantile", 0.4, 0.25, True, "alert")], columns=COLUMNS
+    )
+    metrics, level, drifted = evaluate([alert, pd.DataFrame(columns=COLUMNS)], 0.125)
+    assert (level, drifted) == ("alert", ["monetary"])
+    run = metrics[metrics["scope"] == "run"].set_index("metric")["value"].to_dict()
+    assert run == {"decision": 2.0, "drifted_features": 1.0, "migration_rate": 0.125}
+    _, level, drifted = evaluate([], 0.0)
+    assert (level, drifted) == ("ok", [])

@@ -491,3 +491,26 @@ def test_history_of_60_nights_is_smaller_than_3_days(tmp_path: Path) -> None:
     pq.write_table(pa.Table.from_pandas(one_day, preserve_index=False), day_path)
     ratio = history_path.stat().st_size / day_path.stat().st_size
     assert ratio < 3, f"history is {ratio:.2f} x one day's customer_segments"
+
+
+D = [dt.date(2024, 1, d) for d in range(1, 6)]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "day", "expected"),
+    [
+        (None, D[0], ("scratch", None, (D[0],))),  # the first night
+        (None, D[2], ("scratch", None, tuple(D[:3]))),  # no file yet: every published run
+        (D[1], D[2], ("file", D[1], (D[2],))),  # the next night folds on
+        (D[0], D[3], ("file", D[0], (D[1], D[2], D[3]))),  # runs published meanwhile too
+        (D[3], D[1], ("truncate", D[0], (D[1], D[2], D[3]))),  # a rerun of an old night
+        (D[3], D[3], ("truncate", D[2], (D[3],))),  # a rerun of the newest night
+        (D[3], D[0], ("scratch", None, tuple(D[:4]))),  # a rerun of the first night
+    ],
+)
+def test_plan_refold(
+    as_of: dt.date | None, day: dt.date, expected: tuple[str, dt.date | None, tuple]
+) -> None:
+    published = [d for d in D if d <= max(day, as_of or day)]
+    plan = history.plan_refold(list(reversed(published)), as_of, day)
+    assert (plan.base, plan.previous, plan.todo) == expected

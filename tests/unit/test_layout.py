@@ -1,0 +1,83 @@
+"""Every path under home, from one place; the table catalog; the Parquet sink's current."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from segmentation import layout
+from segmentation.io.parquet import ParquetSink, current_run_date, read_published, stage_table
+from segmentation.layout import Home
+
+pytestmark = pytest.mark.unit
+
+D1, D2 = dt.date(2024, 2, 8), dt.date(2024, 2, 9)
+
+
+def test_home_spells_the_documented_layout() -> None:
+    home = Home(Path("/h"))
+    assert {
+        "lake": home.lake_file(D1),
+        "staged": home.staged_events(D1),
+        "quarantine": home.quarantined(D1),
+        "validation": home.validation_record(D1),
+        "state": home.state_file(D1),
+        "features": home.features_file(D1),
+        "work": home.staged_table("customer_segments", D1),
+        "partition": home.partition("customer_segments", D1),
+        "current": home.current_table("segment_history"),
+        "report": home.report(D1),
+        "current report": home.current_report,
+        "run lock": home.run_lock(D1),
+    } == {
+        "lake": Path("/h/lake/events/event_date=2024-02-08/part-0.parquet"),
+        "staged": Path("/h/staging/events/event_date=2024-02-08"),
+        "quarantine": Path("/h/quarantine/events/event_date=2024-02-08"),
+        "validation": Path("/h/validation/events/run_date=2024-02-08.json"),
+        "state": Path("/h/state/run_date=2024-02-08/part-0.parquet"),
+        "features": Path("/h/features/run_date=2024-02-08/part-0.parquet"),
+        "work": Path("/h/work/run_date=2024-02-08/customer_segments.parquet"),
+        "partition": Path("/h/output/customer_segments/run_date=2024-02-08/part-0.parquet"),
+        "current": Path("/h/output/current/segment_history.parquet"),
+        "report": Path("/h/output/reports/run_date=2024-02-08/report.html"),
+        "current report": Path("/h/output/current/report.html"),
+        "run lock": Path("/h/locks/run_date=2024-02-08.lock"),
+    }
+
+
+def test_the_catalog_names_each_table_once_with_its_step() -> None:
+    assert len(set(layout.TABLE_NAMES)) == len(layout.TABLES) == 8
+    assert [t.name for t in layout.tables_of("compute_drift")] == ["drift_metrics"]
+    assert [t.name for t in layout.TABLES if not t.per_run] == ["segment_history"]
+    assert [t.name for t in layout.staged_tables()] == [
+        "customer_segments",
+        "segment_profiles",
+        "segment_migrations",
+        "segment_rules",
+    ]
+    with pytest.raises(ValueError, match="unknown output table 'segments'"):
+        layout.table("segments")
+
+
+def test_a_backfill_writes_its_partition_but_never_moves_current_back(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    sink = ParquetSink(home)
+
+    def publish(day: dt.date, customers: list[str]) -> dict[str, bool]:
+        frame = pd.DataFrame({"customer_id": customers, "segment_id": [1] * len(customers)})
+        staged = stage_table(frame, "customer_segments", day, tmp_path / f"{day}.parquet")
+        return sink.write(day, {"customer_segments": staged})
+
+    assert publish(D2, ["C1", "C2"]) == {"customer_segments": True}
+    assert publish(D1, ["C1"]) == {"customer_segments": False}  # an older date
+    assert current_run_date(home, "customer_segments") == D2
+    assert len(pd.read_parquet(home.current_table("customer_segments"))) == 2
+    backfilled = read_published(home, "customer_segments", D1)
+    assert backfilled is not None and backfilled["run_date"].tolist() == [D1]
+    assert publish(D2, ["C3"]) == {"customer_segments": True}  # a rerun of the newest
+    assert pd.read_parquet(home.current_table("customer_segments"))["customer_id"].tolist() == [
+        "C3"
+    ]
