@@ -143,3 +143,20 @@ def test_two_consecutive_nights_through_airflow(tmp_path: Path, landing: Path) -
         parquet.read_published(Home(home), "customer_segments", day1), before
     )
     assert parquet.current_run_date(Home(home), "customer_segments") == day2
+
+    # each table's asset event says which run it is, whether current moved, and the rows
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "airflow" / "airflow.db") as db:
+        events = db.execute(
+            "SELECT a.name, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id "
+            "ORDER BY e.id"
+        ).fetchall()
+    segments_events = [json.loads(extra) for name, extra in events if name == "customer_segments"]
+    rows = [len(parquet.read_published(Home(home), "customer_segments", d)) for d in (day1, day2)]
+    assert segments_events == [
+        {"run_date": str(day1), "current_moved": True, "rows": rows[0]},
+        {"run_date": str(day2), "current_moved": True, "rows": rows[1]},
+        {"run_date": str(day1), "current_moved": False, "rows": rows[0]},  # the backfill
+    ]
+    assert {name for name, _ in events} == set(TABLE_NAMES)
