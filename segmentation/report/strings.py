@@ -6,7 +6,7 @@ is filled in with ``str.format`` where a sentence has a placeholder.
 
 from __future__ import annotations
 
-from segmentation.errors import ConfigError
+from segmentation.languages import in_language
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
@@ -211,8 +211,4 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def words_for(language: str) -> dict[str, str]:
     """The words of ``language`` (a key of ``STRINGS``); another language is a config error."""
-    if language not in STRINGS:
-        raise ConfigError(
-            f"report language {language!r} is not supported; use one of {', '.join(STRINGS)}"
-        )
-    return STRINGS[language]
+    return in_language(STRINGS, language, "report")

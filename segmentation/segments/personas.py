@@ -19,6 +19,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from segmentation.features.build import CATEGORY_PREFIX, SKEWED_FEATURES
+from segmentation.languages import in_language
 
 # archetype key -> weights on standardised (log-scale) segment means
 ARCHETYPES: dict[str, dict[str, float]] = {
@@ -175,7 +176,7 @@ def describe_segments(
     median buyer, and the sentence says so. Segments where most have not bought are
     described by how many have not and when they were last seen instead.
     """
-    text = _TEXT[_check_language(language)]
+    text = in_language(_TEXT, language, "persona")
     ids = np.asarray(segment_ids)
     buyer = features["frequency"].to_numpy(dtype="float64") > 0
     spend = features["monetary"].to_numpy(dtype="float64")
@@ -256,7 +257,7 @@ def category_affinity(features: pd.DataFrame, segment_ids: np.ndarray) -> pd.Dat
 
 def affinity_summary(affinity: pd.DataFrame, language: str) -> dict[int, str]:
     """Per segment, the categories it over-indexes on: lift >= MIN_LIFT, top by lift."""
-    text = _TEXT[_check_language(language)]
+    text = in_language(_TEXT, language, "persona")
     strong = affinity[affinity["lift"] >= MIN_LIFT].sort_values(
         ["segment_id", "lift", "category"], ascending=[True, False, True]
     )
@@ -284,14 +285,8 @@ def _standardised_means(features: pd.DataFrame, segment_ids: np.ndarray) -> pd.D
     return ((means - values.mean()) / std).fillna(0.0)
 
 
-def _check_language(language: str) -> str:
-    if language not in LABELS:
-        raise ValueError(f"unknown language {language!r}; choose one of {', '.join(LABELS)}")
-    return language
-
-
 def _labels(language: str) -> dict[str, str]:
-    return LABELS[_check_language(language)]
+    return in_language(LABELS, language, "persona")
 
 
 def _reference_spend(

@@ -24,7 +24,9 @@ import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier
 
-from segmentation.errors import ConfigError, SegmentationError
+from segmentation.errors import SegmentationError
+from segmentation.languages import in_language
+from segmentation.model.selection import sample_rows
 
 MIN_PRECISION = 0.5
 # a leaf holds at least this share of the sample: rules about a handful of customers are noise
@@ -78,12 +80,7 @@ def segment_rules(
     if len(features) == 0:
         return _empty()
     values = _finite_values(features, columns)
-    rng = np.random.default_rng(random_state)
-    rows = (
-        np.arange(len(values))
-        if len(values) <= sample
-        else np.sort(rng.choice(len(values), size=sample, replace=False))
-    )
+    rows = sample_rows(len(values), sample, random_state)
     tree = _TreeSettings(max_depth, max(1, math.ceil(MIN_LEAF_SHARE * len(rows))), random_state)
     kinds = [_kind(values[:, j]) for j in range(len(columns))]
     segments, codes, sizes = np.unique(labels, return_inverse=True, return_counts=True)
@@ -224,12 +221,7 @@ def _empty() -> pd.DataFrame:
 
 
 def _words(language: str) -> dict[str, str]:
-    if language not in _WORDS:
-        raise ConfigError(
-            f"rules language {language!r} is not supported; choose one of {', '.join(_WORDS)} "
-            "(personas.language)"
-        )
-    return _WORDS[language]
+    return in_language(_WORDS, language, "rules")
 
 
 Kind = Literal["whole", "unit", "real"]

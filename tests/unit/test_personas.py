@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from segmentation.errors import ConfigError
 from segmentation.segments import personas
 
 pytestmark = pytest.mark.unit
@@ -118,7 +119,7 @@ def test_names_follow_the_language() -> None:
     keys = {1: "hibernating", 2: "new", 3: "segment_3"}
     assert personas.segment_names(keys, "en") == {1: "Hibernating", 2: "New", 3: "Segment 3"}
     assert personas.segment_names(keys, "zh") == {1: "沉睡客户", 2: "新客户", 3: "分群 3"}
-    with pytest.raises(ValueError, match="language"):
+    with pytest.raises(ConfigError, match="persona language 'fr' is not supported"):
         personas.segment_names(keys, "fr")
     with pytest.raises(ValueError, match="unique"):
         personas.segment_names({1: "new", 2: "new"}, "en")
