@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,35 +59,35 @@ def replace_dir(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` a temporary sibling of ``path``, then rename it into place (``os.replace``).
+
+    The one way files are written under home: a reader sees the old file or the new one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_file(
     frame: pd.DataFrame | pa.Table, path: Path, metadata: dict[str, str] | None = None
 ) -> None:
-    """Write one Parquet file atomically (temporary file, then ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex}")
-    try:
-        pq.write_table(_to_table(frame, None, metadata), tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write one Parquet file atomically."""
+    write_atomically(path, lambda tmp: pq.write_table(_to_table(frame, None, metadata), tmp))
 
 
 def write_json(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex}")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    text = json.dumps(obj, indent=2, sort_keys=True, default=str)
+    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_text(text: str, path: Path) -> None:
-    """Write ``text`` as UTF-8 atomically (temporary file, then ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex}")
-    try:
-        tmp.write_bytes(text.encode("utf-8"))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write ``text`` as UTF-8 atomically."""
+    write_atomically(path, lambda tmp: tmp.write_bytes(text.encode("utf-8")))
 
 
 def partition_days(root: Path, key: str) -> list[dt.date]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -67,16 +66,6 @@ class ParquetSink:
         return moved
 
 
-def publish_frame(frame: pd.DataFrame, table: str, day: dt.date, home: Home) -> bool:
-    """Stage ``frame`` beside the table and publish it in one go; whether current moved."""
-    staged = home.table_root(table) / f".staged-{day.isoformat()}-{uuid.uuid4().hex}.parquet"
-    try:
-        stage_table(frame, table, day, staged)
-        return ParquetSink(home).write(day, {table: staged})[table]
-    finally:
-        staged.unlink(missing_ok=True)
-
-
 def _swap_in(source: Path, target: Path) -> None:
     try:
         _replace(source, target)
@@ -88,16 +77,14 @@ def _swap_in(source: Path, target: Path) -> None:
 
 
 def _replace(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".tmp-{target.name}-{uuid.uuid4().hex}")
+    lake.write_atomically(target, lambda tmp: _link_or_copy(source, tmp))
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
     try:
-        os.link(source, tmp)
+        os.link(source, target)
     except OSError:  # a file system without hard links: copy instead
-        shutil.copyfile(source, tmp)
-    try:
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+        shutil.copyfile(source, target)
 
 
 def current_run_date(home: Home, table: str) -> dt.date | None:
