@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from segmentation.layout import Home
+from segmentation.layout import EVENT_KEY, PART, Home
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / ".bench"
@@ -43,7 +43,7 @@ LOGS = BENCH / "logs"
 RESULTS = BENCH / "results.json"
 GENERATED_MARKER = LANDING / ".generated.json"
 INGESTED_MARKER = HOME / ".ingested.json"
-LAKE_GLOB = str(Home(HOME).lake / "event_date=*" / "part-0.parquet")
+LAKE_GLOB = str(Home(HOME).lake / f"{EVENT_KEY}=*" / PART)
 
 CUSTOMERS = 1_000_000
 START = dt.date(2025, 1, 1)

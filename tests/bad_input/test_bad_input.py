@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from segmentation.cli import main
+from segmentation.layout import Home
 from tests.conftest import LAST, snapshot
 
 pytestmark = pytest.mark.bad_input
@@ -88,9 +89,9 @@ def test_empty_day_is_quarantined(
     err = run_cli(published, capsys)
     assert "failed validation" in err
     assert "expect_table_row_count_to_be_between" in err
-    quarantined = published / "home" / "quarantine" / "events" / f"event_date={DAY}"
+    quarantined = Home(published / "home").quarantined(DAY)
     assert (quarantined / "validation_result.json").is_file()
-    assert not (published / "home" / "lake" / "events" / f"event_date={DAY}").exists()
+    assert not Home(published / "home").lake_partition(DAY).exists()
 
 
 def test_bad_rows_are_quarantined_with_counts(
@@ -167,4 +168,4 @@ def test_a_retried_validation_fails_again_instead_of_passing(
     # what an Airflow retry of the task does: the batch is already in quarantine
     with pytest.raises(ValidationFailed, match="expect_table_row_count_to_be_between"):
         pipeline.validate_events(cfg, DAY)
-    assert not (published / "home" / "lake" / "events" / f"event_date={DAY}").exists()
+    assert not Home(published / "home").lake_partition(DAY).exists()

@@ -20,6 +20,7 @@ import pytest
 
 from segmentation.cli import main
 from segmentation.io import files, lake
+from segmentation.layout import Home
 from tests.bad_input.test_bad_input import DAY, configure, edit_day, landing_copy, run_cli
 
 pytestmark = pytest.mark.bad_input
@@ -39,7 +40,7 @@ def ingest_ok(folder: Path, capsys: pytest.CaptureFixture[str]) -> pd.DataFrame:
     day = DAY.isoformat()
     code = main(["ingest", "--config", str(folder / "config.yaml"), "--start", day, "--end", day])
     assert code == 0, capsys.readouterr().err
-    return lake.read_partition(folder / "home" / "lake" / "events", "event_date", DAY)
+    return pd.read_parquet(Home(folder / "home").lake_file(DAY))
 
 
 def source_lines(landing: Path) -> list[str]:
@@ -48,9 +49,9 @@ def source_lines(landing: Path) -> list[str]:
 
 def assert_quarantined(folder: Path, err: str, expectation: str) -> None:
     assert "failed validation" in err and expectation in err, err
-    quarantined = folder / "home" / "quarantine" / "events" / f"event_date={DAY}"
+    quarantined = Home(folder / "home").quarantined(DAY)
     assert (quarantined / "validation_result.json").is_file()
-    assert not (folder / "home" / "lake" / "events" / f"event_date={DAY}").exists()
+    assert not Home(folder / "home").lake_partition(DAY).exists()
 
 
 # ---------------------------------------------------------------- malformed files
@@ -259,7 +260,7 @@ def test_output_folder_not_writable(published: Path, capsys: pytest.CaptureFixtu
     As root chmod does not stop writes, so a regular file is put where the first table's
     new partition folder must go instead.
     """
-    output = published / "home" / "output"
+    output = Home(published / "home").output
     blocked = output / "customer_segments" / f"run_date={DAY}"
     folders = [output, *(p for p in output.rglob("*") if p.is_dir())]
     if os.geteuid() != 0:
@@ -279,7 +280,7 @@ def test_corrupt_model_artifact(published: Path, capsys: pytest.CaptureFixture[s
     """A champion whose model.joblib is garbage is refused, naming the file and how to
     rebuild it (the next night's run loads the champion to compare it with tonight's)."""
     before = DAY - dt.timedelta(days=1)
-    artifact = published / "home" / "models" / f"m{before:%Y%m%d}" / "model.joblib"
+    artifact = Home(published / "home").models / f"m{before:%Y%m%d}" / "model.joblib"
     artifact.write_bytes(b"this is not a pickle")
     err = run_cli(published, capsys)
     assert f"model file {artifact} cannot be loaded" in err
@@ -290,7 +291,7 @@ def test_corrupt_lake_partition(published: Path, capsys: pytest.CaptureFixture[s
     """A lake partition with garbage bytes is refused when features are built from it,
     naming the partition and telling to re-ingest that date."""
     bad_day = DAY - dt.timedelta(days=5)
-    part = lake.partition_dir(published / "home" / "lake" / "events", "event_date", bad_day)
+    part = Home(published / "home").lake_partition(bad_day)
     (part / lake.PART).write_bytes(b"garbage, not parquet")
     err = run_cli(published, capsys)
     assert str(part / lake.PART) in err

@@ -11,7 +11,7 @@ import pytest
 from segmentation import pipeline
 from segmentation.config import load_config
 from segmentation.io import lake, parquet
-from segmentation.layout import Home
+from segmentation.layout import EVENT_KEY, Home
 from segmentation.segments import personas
 from tests.conftest import LAST, NEW_CUSTOMER, START, snapshot, write_config
 
@@ -96,7 +96,7 @@ def test_every_table_of_the_contract_is_published_for_both_nights(two_nights: Pa
 
 
 def test_every_customer_seen_gets_exactly_one_segment(two_nights: Path) -> None:
-    lake_files = lake.partition_files(two_nights / "home" / "lake" / "events", "event_date", DAY2)
+    lake_files = lake.partition_files(Home(two_nights / "home").lake, EVENT_KEY, DAY2)
     seen = set(
         pd.concat(pd.read_parquet(p, columns=["customer_id"]) for p in lake_files)["customer_id"]
     )
@@ -145,7 +145,7 @@ def test_rerunning_a_date_reproduces_it_and_leaves_current_alone(
     shutil.copytree(two_nights, tmp_path, dirs_exist_ok=True)
     cfg = load_config(tmp_path / "config.yaml")
     before = snapshot(tmp_path / "home")
-    models = {p: p.read_bytes() for p in (tmp_path / "home" / "models").rglob("meta.json")}
+    models = {p: p.read_bytes() for p in Home(tmp_path / "home").models.rglob("meta.json")}
     pipeline.run(cfg, DAY1)  # a backfill of the older night
     after = snapshot(tmp_path / "home")
     # the lineage stays coherent: the older night's model is rebuilt byte for byte (it only
@@ -157,19 +157,19 @@ def test_rerunning_a_date_reproduces_it_and_leaves_current_alone(
         # same data, config and run date: byte-identical tables
         assert after[key] == before[key], f"{table} changed on a rerun"
         pd.testing.assert_frame_equal(
-            pd.read_parquet(tmp_path / "home" / "output" / key),
-            pd.read_parquet(two_nights / "home" / "output" / key),
+            pd.read_parquet(Home(tmp_path / "home").output / key),
+            pd.read_parquet(Home(two_nights / "home").output / key),
         )
         current = f"current/{table}.parquet"
         assert after[current] == before[current], "a backfill moved current backwards"
 
 
 def test_point_in_time_features_never_see_later_days(two_nights: Path) -> None:
-    features_day1 = lake.read_partition(two_nights / "home" / "features", "run_date", DAY1)
-    day2_events = lake.read_partition(two_nights / "home" / "lake" / "events", "event_date", DAY2)
+    features_day1 = pd.read_parquet(Home(two_nights / "home").features_file(DAY1))
+    day2_events = pd.read_parquet(Home(two_nights / "home").lake_file(DAY2))
     earlier = pd.concat(
         pd.read_parquet(p, columns=["customer_id"])
-        for p in lake.partition_files(two_nights / "home" / "lake" / "events", "event_date", DAY1)
+        for p in lake.partition_files(Home(two_nights / "home").lake, EVENT_KEY, DAY1)
     )
     only_later = set(day2_events["customer_id"]) - set(earlier["customer_id"])
     assert NEW_CUSTOMER in only_later
