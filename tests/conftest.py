@@ -113,10 +113,16 @@ def postgres() -> tuple[str, psycopg.Connection]:
 
 
 TIERS = {"unit", "dag", "integration", "e2e", "quality", "bad_input"}
+# "slow" (pyproject.toml) is no tier: it goes beside one, and a developer deselects those
+# tests with `-m "not slow"`; `make test` and CI run everything
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test belongs to exactly one tier, so `pytest -m <tier>` runs all of it."""
+    """Every test belongs to exactly one tier, so `pytest -m <tier>` runs all of it.
+
+    Markers that are not tiers (``slow``, ``parametrize``) are ignored: a slow quality test is
+    a quality test.
+    """
     for item in items:
         tiers = {m.name for m in item.iter_markers()} & TIERS
         if len(tiers) != 1:

@@ -58,6 +58,7 @@ class Receiver:
         self.server.server_close()
 
 
+@pytest.mark.slow
 def test_two_consecutive_nights_through_airflow(tmp_path: Path, landing: Path) -> None:
     receiver = Receiver()
     # an alert threshold nothing stays under: the second night's drift check must alert

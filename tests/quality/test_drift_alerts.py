@@ -18,6 +18,7 @@ DRIFT = FIRST + dt.timedelta(days=6)  # from this day most customers behave diff
 LAST = DRIFT + dt.timedelta(days=2)
 
 
+@pytest.mark.slow
 def test_planted_drift_alerts_within_two_days_and_names_the_features(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

@@ -14,7 +14,7 @@ from segmentation.io import lake, publish
 from segmentation.model import registry
 from tests.conftest import write_config
 
-pytestmark = pytest.mark.quality
+pytestmark = [pytest.mark.quality, pytest.mark.slow]  # 38 nights, for both tests
 
 START = dt.date(2024, 1, 1)
 

@@ -465,6 +465,7 @@ def segments_table(
     )
 
 
+@pytest.mark.slow  # 60 nights of 100,000 customers: the size claim needs the scale
 def test_history_of_60_nights_is_smaller_than_3_days(tmp_path: Path) -> None:
     rng = np.random.default_rng(2024)
     n, nights, k = 100_000, 60, 8
