@@ -12,10 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation import pipeline
 from segmentation.config import load_config
 from segmentation.io import publish
-from tests.conftest import LAST, START, write_config
+from tests.conftest import LAST, copy_history, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +58,9 @@ class Receiver:
 
 
 @pytest.mark.slow
-def test_two_consecutive_nights_through_airflow(tmp_path: Path, landing: Path) -> None:
+def test_two_consecutive_nights_through_airflow(
+    tmp_path: Path, landing: Path, published_home: Path
+) -> None:
     receiver = Receiver()
     # an alert threshold nothing stays under: the second night's drift check must alert
     config = write_config(
@@ -70,7 +71,8 @@ def test_two_consecutive_nights_through_airflow(tmp_path: Path, landing: Path) -
     )
     cfg = load_config(config)
     day1, day2 = LAST - dt.timedelta(days=1), LAST
-    pipeline.ingest(cfg, START, day1 - dt.timedelta(days=1))  # history before the first night
+    # the history before the first night, as ingest gives it: published_home ingested it
+    copy_history(published_home, cfg.home, day1 - dt.timedelta(days=1))
 
     env = {
         **os.environ,
