@@ -296,7 +296,6 @@ def readvance(h: pd.DataFrame, previous: dt.date, runs: list[Run]) -> pd.DataFra
     return h
 
 
-@pytest.mark.parametrize("k", [1, 5, 9, 15])
 def rename_zero(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(
         segment_name=[f"S{s} renamed" if s == 0 else f"S{s} v0" for s in table.segment_id]

@@ -73,15 +73,23 @@ def test_well_separated_segments_get_precise_rules_under_their_own_ids() -> None
     assert sorted(top.index) == [10, 20, 30]
     assert (top["precision"] >= 0.98).all(), top
     assert (top["coverage"] >= 0.95).all(), top
-    assert rules.dtypes.to_dict() == {
+    dtypes = rules.dtypes.to_dict()
+    assert pd.api.types.is_string_dtype(dtypes.pop("rule"))
+    assert dtypes == {
         "segment_id": np.dtype("int64"),
-        "rule": rules["rule"].dtype,
         "customers": np.dtype("int64"),
         "coverage": np.dtype("float64"),
         "precision": np.dtype("float64"),
         "rank": np.dtype("int64"),
     }
-    assert pd.api.types.is_string_dtype(rules["rule"])
+    assert list(rules.columns) == [
+        "segment_id",
+        "rule",
+        "customers",
+        "coverage",
+        "precision",
+        "rank",
+    ]
 
 
 def test_figures_recomputed_from_the_rule_text_on_every_customer() -> None:
