@@ -1,4 +1,5 @@
-"""Shared fixtures: small generated landing data, configs in temporary folders."""
+"""Shared fixtures: small generated landing data, configs in temporary folders, published homes
+and lakes written straight from the generator."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import psycopg
+import pyarrow as pa
 import pytest
 import yaml
 
 from segmentation import pipeline, synthetic
 from segmentation.config import Config, load_config
-from segmentation.layout import Home
+from segmentation.io import lake
+from segmentation.io.sources import EVENT_SCHEMA
+from segmentation.layout import EVENT_KEY, Home
 
 START = dt.date(2024, 1, 1)
 DAYS = 40
@@ -24,11 +29,18 @@ NEW_CUSTOMER = "C9999999"
 
 
 @pytest.fixture(scope="session")
-def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def landing_data() -> synthetic.GeneratedData:
+    """What ``landing`` holds, before its extra customer: 400 customers over 40 days."""
+    return synthetic.generate(customers=400, start=START, days=DAYS, seed=3)
+
+
+@pytest.fixture(scope="session")
+def landing(
+    tmp_path_factory: pytest.TempPathFactory, landing_data: synthetic.GeneratedData
+) -> Path:
     """Read-only landing folder: 400 customers, 40 days of CSV, one file per day."""
     out = tmp_path_factory.mktemp("landing")
-    data = synthetic.generate(customers=400, start=START, days=DAYS, seed=3)
-    synthetic.write(data, out, "csv")
+    synthetic.write(landing_data, out, "csv")
     # a customer whose first event is on the last day: new in the last night's tables
     with (out / "events" / f"{LAST}.csv").open("a") as f:
         f.write(f"E900000001,{NEW_CUSTOMER},{LAST}T12:00:00Z,purchase,25.0,home,web,P00001,1\n")
@@ -74,6 +86,29 @@ def published_home(tmp_path_factory: pytest.TempPathFactory, landing: Path) -> P
     return folder
 
 
+@pytest.fixture(scope="session")
+def two_nights_home(tmp_path_factory: pytest.TempPathFactory, published_home: Path) -> Path:
+    """Read-only: ``published_home`` plus the night of LAST (config.yaml and home/)."""
+    folder = tmp_path_factory.mktemp("two_nights")
+    shutil.copytree(published_home, folder, dirs_exist_ok=True)
+    pipeline.run(load_config(folder / "config.yaml"), LAST)
+    return folder
+
+
+def copy_history(published_home: Path, home: Path, upto: dt.date) -> None:
+    """Give ``home`` what ``pipeline.ingest(cfg, START, upto)`` of ``landing`` gives it, copied
+    from ``published_home`` (which ingested those days): lake partitions and validation records
+    of the days up to ``upto``, nothing of its published night."""
+    source = Home(published_home / "home")
+    target = Home(home)
+    days = [d for d in lake.partition_days(source.lake, EVENT_KEY) if d <= upto]
+    assert days and days[-1] == upto, f"published_home has no lake up to {upto}"
+    for day in days:
+        shutil.copytree(source.lake_partition(day), target.lake_partition(day))
+        target.validation.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source.validation_record(day), target.validation_record(day))
+
+
 @pytest.fixture
 def published(tmp_path: Path, published_home: Path, landing: Path) -> Path:
     """A private copy of ``published_home`` for a test that may break things."""
@@ -86,6 +121,50 @@ def snapshot(home: Path) -> dict[str, bytes]:
     """Every published file's bytes, to prove a failed run changed nothing."""
     root = Home(home).output
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.parquet"))}
+
+
+def write_lake(cfg: Config, events: pd.DataFrame, first: dt.date, last: dt.date) -> None:
+    """The lake ``pipeline.ingest(cfg, first, last)`` builds, written straight from generated
+    ``events``: no landing files, no extract, no Great Expectations run.
+
+    For tests that are not about validation: one ``lake/events/event_date=D/part-0.parquet``
+    per local day D of ``cfg``'s timezone, empty days included, with the source's schema and
+    sort order, as ``extract_range`` stages and ``validate_events`` promotes them (no
+    validation records). Generated events without ``bad_rows`` pass validation, and
+    ``tests/integration/test_generated_lake.py`` holds this to the lake ingest writes.
+    """
+    text = {f.name: "string" for f in EVENT_SCHEMA if pa.types.is_string(f.type)}
+    table = pa.Table.from_pandas(
+        events[EVENT_SCHEMA.names].astype(text), schema=EVENT_SCHEMA, preserve_index=False
+    )
+    frame = table.to_pandas()  # the dtypes the source reader hands to the staging step
+    assert frame["event_id"].is_unique, "generated with bad_rows: ingest would quarantine them"
+    frame = frame.sort_values(["event_time", "customer_id", "event_id"], kind="stable")
+    local_day = frame["event_time"].dt.tz_convert(cfg.tz).dt.date
+    root = Home(cfg.home).lake
+    for i in range((last - first).days + 1):
+        day = first + dt.timedelta(days=i)
+        lake.write_partition(frame[local_day == day], root, EVENT_KEY, day, schema=EVENT_SCHEMA)
+
+
+def generated_home(
+    folder: Path, data: synthetic.GeneratedData, first_night: dt.date, **overrides: Any
+) -> Config:
+    """A config under ``folder`` whose lake holds ``data``'s history before ``first_night``
+    (``write_lake``) and whose landing folder holds the daily CSV files of the nights from
+    ``first_night`` on, for ``pipeline.run`` to extract and validate as a real night does."""
+    tonight = data.events["event_time"] >= pd.Timestamp(first_night, tz="UTC")
+    nights = synthetic.GeneratedData(
+        events=data.events[tonight],
+        customers=data.customers,
+        ground_truth=data.ground_truth,
+        start=first_night,
+        days=data.days - (first_night - data.start).days,
+    )
+    synthetic.write(nights, folder / "landing", "csv")
+    cfg = load_config(write_config(folder, folder / "landing", **overrides))
+    write_lake(cfg, data.events, data.start, first_night - dt.timedelta(days=1))
+    return cfg
 
 
 PG_HOST, PG_PORT, PG_DB = "127.0.0.1", 5432, "test"
@@ -114,10 +193,16 @@ def postgres() -> tuple[str, psycopg.Connection]:
 
 
 TIERS = {"unit", "dag", "integration", "e2e", "quality", "bad_input"}
+# "slow" (pyproject.toml) is no tier: it goes beside one, and a developer deselects those
+# tests with `-m "not slow"`; `make test` and CI run everything
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test belongs to exactly one tier, so `pytest -m <tier>` runs all of it."""
+    """Every test belongs to exactly one tier, so `pytest -m <tier>` runs all of it.
+
+    Markers that are not tiers (``slow``, ``parametrize``) are ignored: a slow quality test is
+    a quality test.
+    """
     for item in items:
         tiers = {m.name for m in item.iter_markers()} & TIERS
         if len(tiers) != 1:

@@ -177,6 +177,7 @@ def partitions(home: Path) -> dict[str, tuple[bytes, int]]:
     return out
 
 
+@pytest.mark.slow
 def test_backfill_on_postgres_metadata_is_exact(
     tmp_path: Path, landing: Path, metadata_db: str
 ) -> None:

@@ -30,7 +30,6 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from segmentation import pipeline
 from segmentation.config import load_config
 from tests.conftest import LAST, write_config
 
@@ -39,7 +38,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ARTIFACTS = ROOT / "test-artifacts"
-DAY1, DAY2 = LAST - dt.timedelta(days=1), LAST  # DAY1 published by the fixture, DAY2 here
+DAY1, DAY2 = LAST - dt.timedelta(days=1), LAST  # the nights of ``two_nights_home``
 USERS = {"admin": ("admin", "admin-pw-1"), "viewer": ("viewer", "viewer-pw-2"), "nobody": ("", "x")}
 PAGES = [  # every route of the plugin app, with its parameters filled in
     "/segmentation/",
@@ -78,14 +77,13 @@ def report_path(home: Path, day: dt.date) -> Path:
 
 @pytest.fixture(scope="module")
 def view_config(
-    published_home: Path, landing: Path, tmp_path_factory: pytest.TempPathFactory
+    two_nights_home: Path, landing: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    """A copy of the published home plus a second night: DAY2 has a report, DAY1 none."""
+    """A copy of the home with two published nights: DAY2 has a report, DAY1 none."""
     folder = tmp_path_factory.mktemp("view")
-    shutil.copytree(published_home / "home", folder / "home")
+    shutil.copytree(two_nights_home / "home", folder / "home")
     config = write_config(folder, landing)
     cfg = load_config(config)
-    pipeline.run(cfg, DAY2)
     # DAY1 stands for a night published before reports existed; DAY2 gets a stand-in report
     # unless segmentation.report (segmentation.report.write_report) already wrote one.
     report_path(cfg.home, DAY1).unlink(missing_ok=True)

@@ -57,6 +57,7 @@ def assert_readers_see_whole_tables(home: Path) -> None:
         assert shown in (DAY, DAY - pd.Timedelta(days=1).to_pytimedelta()), (table, shown)
 
 
+@pytest.mark.slow
 def test_killed_nights_leave_whole_tables_and_a_rerun_matches(
     published: Path, landing: Path, tmp_path: Path
 ) -> None:

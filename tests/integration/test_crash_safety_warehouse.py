@@ -59,6 +59,7 @@ def night(folder: Path) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_killed_nights_leave_the_warehouse_whole(
     published: Path, landing: Path, tmp_path: Path, schema: str
 ) -> None:

@@ -62,20 +62,8 @@ CONTRACT = {
         "change",
     },
 }
-DAY1 = LAST - dt.timedelta(days=1)
-DAY2 = LAST
-
-
-@pytest.fixture(scope="module")
-def two_nights(tmp_path_factory: pytest.TempPathFactory, published_home: Path) -> Path:
-    """``published_home`` has DAY1 published; run DAY2 on a copy of it."""
-    import shutil
-
-    folder = tmp_path_factory.mktemp("two_nights")
-    shutil.copytree(published_home, folder, dirs_exist_ok=True)
-    cfg = load_config(folder / "config.yaml")
-    pipeline.run(cfg, DAY2)
-    return folder
+DAY1 = LAST - dt.timedelta(days=1)  # published in ``published_home``
+DAY2 = LAST  # and then in ``two_nights_home``
 
 
 def read(folder: Path, table: str, day: dt.date) -> pd.DataFrame:
@@ -84,36 +72,36 @@ def read(folder: Path, table: str, day: dt.date) -> pd.DataFrame:
     return frame
 
 
-def test_every_table_of_the_contract_is_published_for_both_nights(two_nights: Path) -> None:
+def test_every_table_of_the_contract_is_published_for_both_nights(two_nights_home: Path) -> None:
     for day in (DAY1, DAY2):
         for table, columns in CONTRACT.items():
-            frame = read(two_nights, table, day)
+            frame = read(two_nights_home, table, day)
             assert columns <= set(frame.columns), (table, columns - set(frame.columns))
             assert len(frame) > 0
             assert (pd.to_datetime(frame["run_date"]).dt.date == day).all()
     for table in CONTRACT:
-        assert parquet.current_run_date(Home(two_nights / "home"), table) == DAY2
+        assert parquet.current_run_date(Home(two_nights_home / "home"), table) == DAY2
 
 
-def test_every_customer_seen_gets_exactly_one_segment(two_nights: Path) -> None:
-    lake_files = lake.partition_files(Home(two_nights / "home").lake, EVENT_KEY, DAY2)
+def test_every_customer_seen_gets_exactly_one_segment(two_nights_home: Path) -> None:
+    lake_files = lake.partition_files(Home(two_nights_home / "home").lake, EVENT_KEY, DAY2)
     seen = set(
         pd.concat(pd.read_parquet(p, columns=["customer_id"]) for p in lake_files)["customer_id"]
     )
-    segments = read(two_nights, "customer_segments", DAY2)
+    segments = read(two_nights_home, "customer_segments", DAY2)
     assert segments["customer_id"].is_unique
     assert set(segments["customer_id"]) == seen
-    profiles = read(two_nights, "segment_profiles", DAY2)
+    profiles = read(two_nights_home, "segment_profiles", DAY2)
     assert profiles["segment_name"].is_unique
     assert profiles["customers"].sum() == len(segments)
     assert profiles["share"].sum() == pytest.approx(1.0)
     assert set(segments["segment_id"]) == set(profiles["segment_id"])
 
 
-def test_migrations_link_the_two_nights(two_nights: Path) -> None:
-    first = read(two_nights, "customer_segments", DAY1).set_index("customer_id")["segment_id"]
-    second = read(two_nights, "customer_segments", DAY2).set_index("customer_id")["segment_id"]
-    moves = read(two_nights, "segment_migrations", DAY2)
+def test_migrations_link_the_two_nights(two_nights_home: Path) -> None:
+    first = read(two_nights_home, "customer_segments", DAY1).set_index("customer_id")["segment_id"]
+    second = read(two_nights_home, "customer_segments", DAY2).set_index("customer_id")["segment_id"]
+    moves = read(two_nights_home, "segment_migrations", DAY2)
     assert moves["customers"].sum() == len(second)
     new_customers = set(second.index) - set(first.index)
     assert NEW_CUSTOMER in new_customers
@@ -122,7 +110,7 @@ def test_migrations_link_the_two_nights(two_nights: Path) -> None:
     stayed = int(moves.loc[moves["from_segment_id"] == moves["to_segment_id"], "customers"].sum())
     both = first.index.intersection(second.index)
     assert stayed == int((first[both] == second[both]).sum())
-    registry = read(two_nights, "model_registry", DAY2)
+    registry = read(two_nights_home, "model_registry", DAY2)
     assert registry["status"].tolist().count("champion") == 1
     assert len(registry) == 2
     # the second night's challenger was judged against the first night's champion
@@ -131,18 +119,18 @@ def test_migrations_link_the_two_nights(two_nights: Path) -> None:
     assert second_night["reason"]
     # the customers' segments come from whichever model is champion that night
     champion = registry.loc[registry["status"] == "champion", "model_version"].item()
-    assert set(read(two_nights, "customer_segments", DAY2)["model_version"]) == {champion}
-    drift = read(two_nights, "drift_metrics", DAY2)
+    assert set(read(two_nights_home, "customer_segments", DAY2)["model_version"]) == {champion}
+    drift = read(two_nights_home, "drift_metrics", DAY2)
     assert {"feature", "segment"} <= set(drift["scope"])
     assert drift.loc[drift["scope"] == "feature", "value"].notna().all()
 
 
 def test_rerunning_a_date_reproduces_it_and_leaves_current_alone(
-    two_nights: Path, tmp_path: Path
+    two_nights_home: Path, tmp_path: Path
 ) -> None:
     import shutil
 
-    shutil.copytree(two_nights, tmp_path, dirs_exist_ok=True)
+    shutil.copytree(two_nights_home, tmp_path, dirs_exist_ok=True)
     cfg = load_config(tmp_path / "config.yaml")
     before = snapshot(tmp_path / "home")
     models = {p: p.read_bytes() for p in Home(tmp_path / "home").models.rglob("meta.json")}
@@ -158,18 +146,18 @@ def test_rerunning_a_date_reproduces_it_and_leaves_current_alone(
         assert after[key] == before[key], f"{table} changed on a rerun"
         pd.testing.assert_frame_equal(
             pd.read_parquet(Home(tmp_path / "home").output / key),
-            pd.read_parquet(Home(two_nights / "home").output / key),
+            pd.read_parquet(Home(two_nights_home / "home").output / key),
         )
         current = f"current/{table}.parquet"
         assert after[current] == before[current], "a backfill moved current backwards"
 
 
-def test_point_in_time_features_never_see_later_days(two_nights: Path) -> None:
-    features_day1 = pd.read_parquet(Home(two_nights / "home").features_file(DAY1))
-    day2_events = pd.read_parquet(Home(two_nights / "home").lake_file(DAY2))
+def test_point_in_time_features_never_see_later_days(two_nights_home: Path) -> None:
+    features_day1 = pd.read_parquet(Home(two_nights_home / "home").features_file(DAY1))
+    day2_events = pd.read_parquet(Home(two_nights_home / "home").lake_file(DAY2))
     earlier = pd.concat(
         pd.read_parquet(p, columns=["customer_id"])
-        for p in lake.partition_files(Home(two_nights / "home").lake, EVENT_KEY, DAY1)
+        for p in lake.partition_files(Home(two_nights_home / "home").lake, EVENT_KEY, DAY1)
     )
     only_later = set(day2_events["customer_id"]) - set(earlier["customer_id"])
     assert NEW_CUSTOMER in only_later
@@ -194,11 +182,11 @@ def test_ingest_is_idempotent(make_config: object) -> None:
 
 
 def test_rolled_forward_state_equals_a_rebuild_and_stale_state_is_not_used(
-    two_nights: Path, tmp_path: Path
+    two_nights_home: Path, tmp_path: Path
 ) -> None:
     import shutil
 
-    shutil.copytree(two_nights, tmp_path, dirs_exist_ok=True)
+    shutil.copytree(two_nights_home, tmp_path, dirs_exist_ok=True)
     cfg = load_config(tmp_path / "config.yaml")
     rolled = pipeline.build_features(cfg, DAY2)  # DAY1's state exists: rolled forward
     assert rolled["state"] == "rolled forward"
@@ -245,16 +233,16 @@ def test_the_drift_policy_forces_a_promotion(published: Path, landing: Path) -> 
 
 
 def test_membership_history_follows_the_nights_and_survives_a_rerun(
-    two_nights: Path, tmp_path: Path
+    two_nights_home: Path, tmp_path: Path
 ) -> None:
     import shutil
 
-    shutil.copytree(two_nights, tmp_path, dirs_exist_ok=True)
+    shutil.copytree(two_nights_home, tmp_path, dirs_exist_ok=True)
     cfg = load_config(tmp_path / "config.yaml")
     path = Home(cfg.home).current_table("segment_history")
     history = pd.read_parquet(path)
-    first = read(two_nights, "customer_segments", DAY1).set_index("customer_id")["segment_id"]
-    second = read(two_nights, "customer_segments", DAY2).set_index("customer_id")["segment_id"]
+    first = read(two_nights_home, "customer_segments", DAY1).set_index("customer_id")["segment_id"]
+    second = read(two_nights_home, "customer_segments", DAY2).set_index("customer_id")["segment_id"]
     current = history[history["valid_to"].isna()].set_index("customer_id")["segment_id"]
     assert current.sort_index().equals(second.sort_index())
     both = first.index.intersection(second.index)

@@ -8,29 +8,74 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation import synthetic
 from segmentation.config import parse_config
 from segmentation.features import activity
+from segmentation.features.activity import category_column
 
 pytestmark = pytest.mark.unit
 
 
+def events(rows: list[tuple[str, str, str, float, str | None]]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        rows, columns=["customer_id", "event_time", "event_type", "amount", "category"]
+    )
+    frame["event_time"] = pd.to_datetime(frame["event_time"], utc=True)
+    return frame
+
+
+# a 3-day window over 2024-01-01 .. 01-08: "a" goes quiet after the 5th, "b" is seen once on
+# the 2nd (its category "garden" leaves the window on the 5th and never comes back), "c"
+# arrives on the 6th (one event without a category), "d" buys toys on the 4th and the 7th
+EVENTS = events(
+    [
+        ("a", "2024-01-01T09:00:00Z", "purchase", 10.0, "toys"),
+        ("a", "2024-01-02T10:00:00Z", "view", 0.0, "books"),
+        ("b", "2024-01-02T11:00:00Z", "view", 0.0, "garden"),
+        ("d", "2024-01-04T08:00:00Z", "purchase", 7.5, "toys"),
+        ("a", "2024-01-05T12:00:00Z", "view", 0.0, "books"),
+        ("a", "2024-01-05T12:30:00Z", "purchase", 20.0, "books"),
+        ("c", "2024-01-06T13:00:00Z", "purchase", 5.0, "books"),
+        ("c", "2024-01-06T14:00:00Z", "add_to_cart", 0.0, None),
+        ("d", "2024-01-07T15:00:00Z", "purchase", 2.25, "toys"),
+    ]
+)
+
+
+def micros(timestamp: str) -> int:
+    return int(pd.Timestamp(timestamp).value // 1000)
+
+
 def test_advance_matches_full_rebuild_as_days_enter_and_leave_the_window() -> None:
-    cfg = parse_config({"features": {"window_days": 10}}, base_dir=Path("."))
-    events = synthetic.generate(500, dt.date(2024, 1, 1), 40, seed=3).events
-    dates = events["event_time"].dt.date
+    cfg = parse_config({"features": {"window_days": 3}}, base_dir=Path("."))
+    dates = EVENTS["event_time"].dt.date
 
     def one_day(day: dt.date) -> pd.DataFrame:
-        return activity.day_activity(events[dates == day], day, cfg)
+        return activity.day_activity(EVENTS[dates == day], day, cfg)
 
-    start = dt.date(2024, 1, 25)
-    state = activity.full_state(events, start, cfg)
-    for i in range(1, 12):
+    start = dt.date(2024, 1, 3)
+    state = activity.full_state(EVENTS, start, cfg)
+    for i in range(1, 6):  # 01-04 .. 01-08: every day one enters and one leaves the window
         day = start + dt.timedelta(days=i)
-        state = activity.advance_state(state, one_day(day), one_day(day - dt.timedelta(days=10)))
-        full = activity.full_state(events, day, cfg)
+        state = activity.advance_state(state, one_day(day), one_day(day - dt.timedelta(days=3)))
+        full = activity.full_state(EVENTS, day, cfg)
         # the rolled state keeps zero columns for categories that left the window
         extra = [c for c in state.columns if c not in full.columns]
         assert (state[extra] == 0).all().all()
         pd.testing.assert_frame_equal(state.drop(columns=extra), full)
-    assert state["customer_id"].is_unique
+    assert extra == [category_column("garden")]  # the case above did occur
+    assert state["customer_id"].tolist() == ["a", "b", "c", "d"]
+
+    # the state of 01-08 by hand: window 01-06 .. 01-08
+    by = state.set_index("customer_id")
+    assert by.loc["a", "first_t"] == micros("2024-01-01T09:00:00Z")
+    assert by.loc["a", "last_t"] == by.loc["a", "last_purchase_t"] == micros("2024-01-05T12:30Z")
+    assert by.loc["a", ["active_days", "amount", "n_purchase", "n_view"]].tolist() == [0, 0, 0, 0]
+    assert pd.isna(by.loc["b", "last_purchase_t"])
+    assert by.loc["c", ["active_days", "amount", "n_purchase", "n_add_to_cart"]].tolist() == [
+        1,
+        5.0,
+        1,
+        1,
+    ]
+    assert by.loc["c", category_column("books")] == 1  # the event without a category counts none
+    assert by.loc["d", ["active_days", "amount", category_column("toys")]].tolist() == [1, 2.25, 1]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from segmentation.config import DriftConfig
+from segmentation.layout import Home
+from segmentation.model import registry
 from segmentation.monitoring.drift import (
     decision,
     feature_drift,
@@ -15,6 +20,7 @@ from segmentation.monitoring.drift import (
     psi_equal_width,
     segment_drift,
 )
+from segmentation.pipeline.drift import centroid_shifts
 
 pytestmark = pytest.mark.unit
 
@@ -67,13 +73,44 @@ def test_one_extreme_customer_sways_evidentlys_metrics_but_not_the_deciding_ones
 def test_segments_that_appear_vanish_or_move_are_flagged() -> None:
     previous = pd.Series([1] * 50 + [2] * 50)
     current = pd.Series([1] * 30 + [3] * 70)
-    rows = segment_drift(current, previous, None, {1: 0.2}, share_warn=0.05)
+    rows = segment_drift(current, previous, None, {}, share_warn=0.05)
     got = {(r.name, r.metric): r.value for r in rows.itertuples()}
-    assert got[("1", "share_change")] == pytest.approx(-0.2)
+    assert got[("1", "share_change")] == pytest.approx(-0.2)  # 0.3 now, 0.5 before
+    assert got[("3", "share_change")] == pytest.approx(0.7)
+    assert got[("2", "share_change")] == pytest.approx(-0.5)
     assert got[("3", "appeared")] == 1.0 and got[("2", "vanished")] == 1.0
-    assert got[("1", "centroid_shift")] == 0.2
+    assert ("1", "appeared") not in got and ("1", "vanished") not in got
     level, drifted = decision(rows)
     assert level == "warn" and drifted == []
+
+
+def test_centroid_shift_is_the_distance_of_a_segments_mean_from_the_champions_centre(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # today's customers in the champion's scaled space (standard units)
+    scaled = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0], [3.0, 4.0], [9.0, 9.0]])
+    segment_ids = np.array([1, 1, 2, 2, 5])
+    # segment 1: mean (1, 0), centre (1, 3): 3.0; segment 2: mean (1.5, 4), centre (-1.5, 0):
+    # a 3-4-5 triangle, 5.0; segment 5 is new (no centre); 7 has a centre but no customer
+    centres = np.array([[1.0, 3.0], [-1.5, 0.0], [50.0, 50.0]])
+    champion = SimpleNamespace(segment_ids=[1, 2, 7], model_version="m20240301")
+    loaded = []
+
+    def load_model(models: Path, version: str) -> tuple[SimpleNamespace, None]:
+        loaded.append((models, version))
+        return SimpleNamespace(centers_scaled_=centres), None
+
+    monkeypatch.setattr(registry, "load_model", load_model)
+    shifts = centroid_shifts(Home(tmp_path), champion, scaled, segment_ids)  # type: ignore[arg-type]
+    assert loaded == [(tmp_path / "models", "m20240301")]
+    assert shifts == {1: pytest.approx(3.0), 2: pytest.approx(5.0)}
+
+    rows = segment_drift(pd.Series(segment_ids), None, None, shifts, share_warn=0.05)
+    shift_rows = rows[rows["metric"] == "centroid_shift"].set_index("name")
+    assert shift_rows["value"].to_dict() == {"1": pytest.approx(3.0), "2": pytest.approx(5.0)}
+    # reported for reading, never deciding: however far a centre moved, the run stays ok
+    assert set(shift_rows["level"]) == {"info"} and not shift_rows["drifted"].any()
+    assert decision(rows) == ("ok", [])
 
 
 def test_migrations_count_pairs_and_new_customers() -> None:

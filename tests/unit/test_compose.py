@@ -17,7 +17,7 @@ import yaml
 
 from segmentation.config import load_config
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yaml"
