@@ -15,7 +15,6 @@ from segmentation.errors import ConfigError
 from segmentation.io import lake
 from segmentation.layout import Home
 from segmentation.report.data import ReportData
-from segmentation.report.formatting import fmt_int, fmt_num, fmt_pct
 from segmentation.report.sections import migrations_section
 from segmentation.report.sections_drift import decision_section
 from tests.conftest import LAST
@@ -203,13 +202,6 @@ def test_chinese_titles_and_sentences(home: Home) -> None:
     assert "警报" in page
     with pytest.raises(ConfigError, match="fr"):
         report.build_report(home, DAY1, language="fr")
-
-
-def test_numbers_are_formatted_for_reading() -> None:
-    assert fmt_int(1234, "-") == "1,234"
-    assert fmt_pct(0.1234, "-") == "12.3%"
-    assert fmt_num(float("nan"), "not available") == "not available"
-    assert fmt_num(0.00014, "-") == "0.00014"
 
 
 def test_failed_validation_is_shown_and_data_is_escaped(home: Home) -> None:
