@@ -59,8 +59,9 @@ demo: demo-data $(AIRFLOW_HOME)/airflow.db
 	done
 	@$(BIN)/segmentation status --config $(DEMO_CONFIG)
 
+# a test file runs whole on one worker (its module fixtures are built once), one worker a core
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
