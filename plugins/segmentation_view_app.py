@@ -328,7 +328,8 @@ def _read_page(
     """
     import duckdb
 
-    source = "read_parquet(?, hive_partitioning = false)"
+    # a partition's run_date is its folder name (hive), current's a column: first either way
+    source = "read_parquet(?, hive_partitioning = true)"
     condition = f" WHERE {' AND '.join(where)}" if where else ""
     con = duckdb.connect()
     try:
@@ -344,7 +345,7 @@ def _read_page(
         total = int((found.fetchone() or (0,))[0])
         page = min(page, max(1, math.ceil(total / PAGE_SIZE)))
         cursor = con.execute(
-            f"SELECT * FROM {source}{condition} LIMIT ? OFFSET ?",
+            f"SELECT run_date, * EXCLUDE (run_date) FROM {source}{condition} LIMIT ? OFFSET ?",
             [str(path), *args, PAGE_SIZE, (page - 1) * PAGE_SIZE],
         )
         columns = [d[0] for d in cursor.description or []]

@@ -1,4 +1,4 @@
-"""The ``segmentation`` command line: generate, ingest, run, backfill.
+"""The ``segmentation`` command line: generate, ingest, run, backfill, status, schema.
 
 Errors the user can fix (``SegmentationError``) are printed as one message on stderr with
 exit status 2; nothing else is caught, so a real bug still shows its traceback.
@@ -43,7 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SegmentationError as exc:
         sys.stderr.write(f"segmentation {args.command}: {exc}\n")
         return 2
-    sys.stdout.write(json.dumps(result, indent=2, default=str, ensure_ascii=False) + "\n")
+    if isinstance(result, str):  # a document (``schema``), printed as it is
+        sys.stdout.write(result)
+    else:
+        sys.stdout.write(json.dumps(result, indent=2, default=str, ensure_ascii=False) + "\n")
     return 0
 
 
@@ -98,6 +101,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     _config_arg(s)
     s.set_defaults(func=_status)
+
+    c = sub.add_parser(
+        "schema", parents=[common], help="the output tables' columns, types and descriptions"
+    )
+    c.add_argument("--format", choices=["json", "markdown", "dbt"], default="json")
+    c.add_argument(
+        "--config", type=Path, help="YAML config: with --format dbt, its warehouse.schema"
+    )
+    c.set_defaults(func=_schema)
     return p
 
 
@@ -161,6 +173,22 @@ def _status(args: argparse.Namespace) -> dict[str, Any]:
 
     cfg = load_config(args.config)
     return {**pipeline.status(cfg), **pipeline.output_locations(cfg)}
+
+
+def _schema(args: argparse.Namespace) -> str:
+    from segmentation import catalog_formats
+
+    if args.format == "json":
+        return catalog_formats.as_json()
+    if args.format == "markdown":
+        return catalog_formats.as_markdown()
+    schema = catalog_formats.SOURCE
+    if args.config is not None:
+        from segmentation.config import load_config
+
+        warehouse = load_config(args.config).warehouse
+        schema = warehouse.schema if warehouse is not None else schema
+    return catalog_formats.as_dbt(schema)
 
 
 def _backfill(args: argparse.Namespace) -> dict[str, Any]:

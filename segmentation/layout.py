@@ -1,9 +1,8 @@
 """Where everything lives under ``home``, and the catalog of output tables.
 
 ``Home`` is the only code that joins paths under the configured home; the pipeline, the
-report, the Airflow plugin, the CLI and the tests ask it. ``TABLES`` is the only list of
-output tables: the DAG's Assets, the staged tables, the Parquet and warehouse sinks and the
-status command all derive from it, so adding a table is one entry here.
+report, the Airflow plugin, the CLI and the tests ask it. The catalog of output tables
+(``TABLES``, ``table()``, ...) lives in :mod:`segmentation.catalog` and is re-exported here.
 
 Standard library only: the DAG file imports this module at parse time for its Assets.
 
@@ -28,6 +27,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+
+from segmentation.catalog import TABLE_NAMES, TABLES, Table, staged_tables, table, tables_of
+
+__all__ = ["TABLES", "TABLE_NAMES", "Home", "Table", "staged_tables", "table", "tables_of"]
 
 PART = "part-0.parquet"
 EVENT_KEY = "event_date"
@@ -145,46 +148,3 @@ class Home:
     def shared_lock(self) -> Path:
         """Held around writes that every date shares: ``current``, the history, the registry."""
         return self.locks / "shared.lock"
-
-
-@dataclass(frozen=True)
-class Table:
-    """One output table of the contract (DESIGN.md, "The output contract")."""
-
-    name: str
-    row: str  # what one row is
-    per_run: bool  # True: one partition per run date; False: one whole table as of a run
-    step: str  # the pipeline step that publishes it (and whose Asset it is)
-    staged: bool = False  # built by assign_segments into work/, published by publish_tables
-    sinks: tuple[str, ...] = ("parquet", "warehouse")
-
-
-TABLES: tuple[Table, ...] = (
-    Table("customer_segments", "customer and run", True, "publish_tables", staged=True),
-    Table("segment_profiles", "segment and run", True, "publish_tables", staged=True),
-    Table("segment_migrations", "(from, to) pair and run", True, "publish_tables", staged=True),
-    Table("segment_rules", "rule and run", True, "publish_tables", staged=True),
-    Table("model_registry", "model version, as of a run", True, "publish_tables"),
-    Table("segment_lineage", "id change of a new champion", True, "publish_tables"),
-    Table("segment_history", "customer and stretch in a segment", False, "publish_tables"),
-    Table("drift_metrics", "metric and run", True, "compute_drift"),
-)
-TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in TABLES)
-_BY_NAME = {t.name: t for t in TABLES}
-
-
-def table(name: str) -> Table:
-    """The catalog entry of ``name``; an unknown name is a programming error."""
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise ValueError(f"unknown output table {name!r}; the catalog has {TABLE_NAMES}") from None
-
-
-def tables_of(step: str) -> tuple[Table, ...]:
-    """The tables that ``step`` publishes, in catalog order."""
-    return tuple(t for t in TABLES if t.step == step)
-
-
-def staged_tables() -> tuple[Table, ...]:
-    return tuple(t for t in TABLES if t.staged)

@@ -2,7 +2,10 @@
 
 A per-run table is Hive-partitioned by ``run_date`` under ``<home>/output/<table>/``; the newest
 run of every table is also at ``<home>/output/current/<table>.parquet``. Both are replaced
-atomically (a rename), so readers see a complete old or a complete new table. A backfill of an
+atomically (a rename), so readers see a complete old or a complete new table. A partition's
+file does not repeat its key (``run_date`` is in the folder name only, as Spark and pyarrow
+write them, so every reader can merge the partitions); ``current`` keeps ``run_date`` as a
+column, since its folder does not say. A backfill of an
 older date rewrites its own partition but never moves ``current`` backwards: the check and the
 swap happen under the home's shared-state lock, so two dates publishing at once cannot race.
 """
@@ -20,24 +23,36 @@ import pyarrow.parquet as pq
 
 from segmentation import layout
 from segmentation.errors import SegmentationError
-from segmentation.io import lake, locks
+from segmentation.io import lake, locks, schema
 from segmentation.layout import Home
 
 RUN_DATE_KEY = "segmentation.run_date"
 
 
 def stage_table(frame: pd.DataFrame, table: str, day: dt.date, path: Path) -> Path:
-    """Write ``frame`` in its published form to ``path``, to publish later.
+    """Write ``frame`` in its published form to ``path``, to publish later; returns ``path``.
 
-    A per-run table gains its ``run_date`` column; every table records its run date in the
-    file's metadata (what ``current`` is as of).
+    Every file is cast to the table's declared schema and records its run date in the file's
+    metadata (what ``current`` is as of). A per-run table is staged twice, both written
+    here so that publishing is only links and renames: ``path`` with a leading ``run_date``
+    column (for ``current`` and the warehouse), and its :func:`partition_form` without it.
     """
-    out = frame
-    if layout.table(table).per_run:
-        out = frame.copy()
-        out.insert(0, "run_date", pd.Series([day] * len(out), dtype="object", index=out.index))
-    lake.write_file(out, path, metadata={RUN_DATE_KEY: day.isoformat()})
+    entry = layout.table(table)
+    meta = {RUN_DATE_KEY: day.isoformat()}
+    if entry.per_run:
+        part = schema.conform(frame, entry, run_date=False)
+        lake.write_file(part, partition_form(path), metadata=meta)
+        frame = frame.copy()
+        frame.insert(
+            0, "run_date", pd.Series([day] * len(frame), dtype="object", index=frame.index)
+        )
+    lake.write_file(schema.conform(frame, entry, run_date=True), path, metadata=meta)
     return path
+
+
+def partition_form(staged: Path) -> Path:
+    """The staged file of a per-run table's partition, beside ``staged`` (no ``run_date``)."""
+    return staged.with_name(f"{staged.stem}.partition{staged.suffix}")
 
 
 class ParquetSink:
@@ -51,13 +66,14 @@ class ParquetSink:
     def write(self, day: dt.date, files: Mapping[str, Path]) -> dict[str, bool]:
         """Publish each staged file of run ``day``; returns, per table, whether current moved.
 
-        Both places get a hard link to the staged file, swapped in with an atomic rename: the
-        bytes are written once, and a retry after a crash finds the staged file still there.
+        Each place gets a hard link to its staged file (the partition its
+        :func:`partition_form`), swapped in with an atomic rename: the bytes were written at
+        staging, and a retry after a crash finds the staged files still there.
         """
         moved = {}
         for table, staged in files.items():
             if layout.table(table).per_run:
-                _swap_in(staged, self.home.partition(table, day))
+                _swap_in(partition_form(staged), self.home.partition(table, day))
             with locks.shared(self.home):
                 shown = current_run_date(self.home, table)
                 moved[table] = shown is None or shown <= day

@@ -106,7 +106,7 @@ print(json.dumps({{"opened": opened, "heavy": heavy, "ours": ours, "dags": dags}
     assert result["opened"] == []
     assert result["heavy"] == []
     # only the table catalog (standard library only), for the Assets
-    assert result["ours"] == ["segmentation", "segmentation.layout"]
+    assert result["ours"] == ["segmentation", "segmentation.catalog", "segmentation.layout"]
     assert result["dags"] == ["customer_segmentation"]
 
 

@@ -349,6 +349,7 @@ def test_a_night_publishes_every_table_to_the_warehouse_and_never_shows_the_pass
                 else parquet.read_published(Home(cfg.home), table, LAST)
             )
             assert local is not None and rows == len(local), table
+        assert_types_match_the_catalog(url, schema)
         # the secret is nowhere: not in logs, results, reports, validation results, metadata
         assert PASSWORD not in caplog.text
         assert PASSWORD not in repr(result)
@@ -358,3 +359,45 @@ def test_a_night_publishes_every_table_to_the_warehouse_and_never_shows_the_pass
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+# the PostgreSQL type of each contract type, as information_schema spells it (written out)
+PG_TYPES = {
+    "date": "date",
+    "string": "text",
+    "int64": "bigint",
+    "int8": "bigint",
+    "double": "double precision",
+    "bool": "boolean",
+    "timestamp": "timestamp with time zone",
+}
+
+
+def assert_types_match_the_catalog(url: str, schema: str) -> None:
+    """Every warehouse table's column types, read from information_schema, are the catalog's:
+    dates date, ids text, counts bigint, shares double precision."""
+    from segmentation.catalog import TABLES
+
+    found: dict[str, dict[str, str]] = {}
+    for table, column, type_ in query(
+        url,
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = %s",
+        [schema],
+    ):
+        if not table.endswith("_current"):  # the views repeat their tables' columns
+            found.setdefault(table, {})[column] = type_
+    assert set(found) == {t.name for t in TABLES}
+    for entry in TABLES:
+        declared = {}
+        for column in found[entry.name]:
+            spec = entry.column(column)
+            assert spec is not None, f"{entry.name}.{column} is not in the catalog"
+            declared[column] = PG_TYPES[spec.type]
+        assert found[entry.name] == declared, entry.name
+        fixed = {c.name for c in entry.published_columns() if c.family is None}
+        assert fixed <= set(found[entry.name]), entry.name
+    assert found["customer_segments"]["run_date"] == "date"
+    assert found["model_registry"]["champion_silhouette"] == "double precision"
+    assert found["segment_profiles"]["customers"] == "bigint"
+    assert found["segment_profiles"]["share"] == "double precision"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from segmentation import layout
@@ -66,18 +68,37 @@ def test_a_backfill_writes_its_partition_but_never_moves_current_back(tmp_path: 
     home = Home(tmp_path)
     sink = ParquetSink(home)
 
-    def publish(day: dt.date, customers: list[str]) -> dict[str, bool]:
-        frame = pd.DataFrame({"customer_id": customers, "segment_id": [1] * len(customers)})
-        staged = stage_table(frame, "customer_segments", day, tmp_path / f"{day}.parquet")
-        return sink.write(day, {"customer_segments": staged})
+    def publish(day: dt.date, segments: list[int]) -> dict[str, bool]:
+        frame = pd.DataFrame(
+            {"from_segment_id": [None] * len(segments), "to_segment_id": segments, "customers": 1}
+        )
+        staged = stage_table(frame, "segment_migrations", day, tmp_path / f"{day}.parquet")
+        return sink.write(day, {"segment_migrations": staged})
 
-    assert publish(D2, ["C1", "C2"]) == {"customer_segments": True}
-    assert publish(D1, ["C1"]) == {"customer_segments": False}  # an older date
-    assert current_run_date(home, "customer_segments") == D2
-    assert len(pd.read_parquet(home.current_table("customer_segments"))) == 2
-    backfilled = read_published(home, "customer_segments", D1)
-    assert backfilled is not None and backfilled["run_date"].tolist() == [D1]
-    assert publish(D2, ["C3"]) == {"customer_segments": True}  # a rerun of the newest
-    assert pd.read_parquet(home.current_table("customer_segments"))["customer_id"].tolist() == [
-        "C3"
-    ]
+    assert publish(D2, [1, 2]) == {"segment_migrations": True}
+    assert publish(D1, [1]) == {"segment_migrations": False}  # an older date
+    assert current_run_date(home, "segment_migrations") == D2
+    current = pq.read_table(home.current_table("segment_migrations"))
+    assert current.column_names == ["run_date", "from_segment_id", "to_segment_id", "customers"]
+    assert current["run_date"].to_pylist() == [D2, D2]
+    # the partition's key is its folder name only, so that readers can merge partitions
+    backfilled = read_published(home, "segment_migrations", D1)
+    assert backfilled is not None
+    assert list(backfilled.columns) == ["from_segment_id", "to_segment_id", "customers"]
+    assert backfilled["to_segment_id"].tolist() == [1]
+    assert publish(D2, [3]) == {"segment_migrations": True}  # a rerun of the newest
+    current = pq.read_table(home.current_table("segment_migrations"))
+    assert current["to_segment_id"].to_pylist() == [3]
+
+
+def test_staged_files_have_the_declared_types_whatever_the_values(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"from_segment_id": [None], "to_segment_id": [np.int8(4)], "customers": [2.0]}
+    )
+    stage_table(frame, "segment_migrations", D1, tmp_path / "m.parquet")
+    schema = pq.read_schema(tmp_path / "m.parquet")
+    assert [str(f.type) for f in schema] == ["date32[day]", "int64", "int64", "int64"]
+    with pytest.raises(ValueError, match="'extra' that the catalog does not declare"):
+        stage_table(frame.assign(extra=1), "segment_migrations", D1, tmp_path / "x.parquet")
+    with pytest.raises(ValueError, match=r"lacks the declared columns \['customers'\]"):
+        stage_table(frame.drop(columns="customers"), "segment_migrations", D1, tmp_path / "y")

@@ -1,0 +1,286 @@
+"""The catalog of output tables: what each table is, and its columns, types and meanings.
+
+The only list of output tables: the DAG's Assets, the staged tables, the Parquet and warehouse
+sinks, the status command, ``segmentation schema`` (JSON, Markdown, dbt) and the README's
+table list all derive from it, so adding a table or a column is one entry here. Every staged
+file is cast to its table's declared schema (``segmentation.io.schema``), so a column's type
+never depends on a night's data (an all-null column is still a ``double``).
+
+Standard library only: the DAG file imports this module at parse time for its Assets.
+
+Column types are the contract's own names; the Parquet and PostgreSQL types they map to are
+in :data:`TYPES`. A column named with ``<...>`` is a family: one column per model feature or
+per category, named by the data (``mean_<feature>``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# contract type -> (Parquet/Arrow type, PostgreSQL type)
+TYPES: dict[str, tuple[str, str]] = {
+    "date": ("date32", "date"),
+    "string": ("large_string", "text"),
+    "int64": ("int64", "bigint"),
+    "int8": ("int8", "bigint"),
+    "double": ("double", "double precision"),
+    "bool": ("bool", "boolean"),
+    "timestamp": ("timestamp_utc", "timestamptz"),
+}
+RUN_DATE = "run_date"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    nullable: bool = False
+
+    @property
+    def family(self) -> re.Pattern[str] | None:
+        """For ``mean_<feature>``, the pattern its columns match; None for one column."""
+        if "<" not in self.name:
+            return None
+        return re.compile(re.sub(r"<[a-z]+>", ".+", re.escape(self.name)))
+
+
+@dataclass(frozen=True)
+class Table:
+    """One output table of the contract (DESIGN.md, "The output contract")."""
+
+    name: str
+    row: str  # what one row is
+    per_run: bool  # True: one partition per run date; False: one whole table as of a run
+    step: str  # the pipeline step that publishes it (and whose Asset it is)
+    columns: tuple[Column, ...] = ()  # without run_date: per-run tables get it first
+    key: tuple[str, ...] = ()  # what makes a row unique within one run
+    description: str = ""
+    staged: bool = False  # built by assign_segments into work/, published by publish_tables
+    sinks: tuple[str, ...] = ("parquet", "warehouse")
+
+    def published_columns(self) -> tuple[Column, ...]:
+        """The columns of ``current/<table>.parquet`` and of the warehouse table."""
+        if not self.per_run:
+            return self.columns
+        return (Column(RUN_DATE, "date", "the run (night) the row belongs to"), *self.columns)
+
+    def column(self, name: str) -> Column | None:
+        """The declaration ``name`` falls under (itself, or its family); None if undeclared."""
+        for c in self.published_columns():
+            if c.name == name or (c.family is not None and c.family.fullmatch(name)):
+                return c
+        return None
+
+
+def _c(name: str, type_: str, description: str, nullable: bool = False) -> Column:
+    return Column(name, type_, description, nullable)
+
+
+_SEGMENT = _c("segment_id", "int64", "the segment's stable id (kept across retrains)")
+_SEGMENT_NAME = _c("segment_name", "string", "the segment's persona name")
+_MODEL = _c("model_version", "string", "the model that produced the row (mYYYYMMDD)")
+_TRAINED = _c("trained_run_date", "date", "the run the model was trained on")
+_CUSTOMER = _c("customer_id", "string", "the shop's customer id")
+
+_CUSTOMER_SEGMENTS = (
+    _CUSTOMER,
+    _SEGMENT,
+    _SEGMENT_NAME,
+    _c("model_version", "string", "the champion model that assigned the segment"),
+    _c("is_control", "bool", "in the control group: hold out of campaigns to measure them"),
+    _c("recency_days", "double", "whole days since the last purchase (0: the run date)"),
+    _c("frequency", "double", "purchases in the last features.window_days days"),
+    _c("monetary", "double", "spend in the last features.window_days days"),
+    _c("r_score", "int8", "recency quintile score, 1 (longest ago) to 5 (most recent)"),
+    _c("f_score", "int8", "frequency quintile score, 1 to 5"),
+    _c("m_score", "int8", "monetary quintile score, 1 to 5"),
+    _c("rfm_score", "string", "the three scores as text, e.g. 545"),
+    _c("rfm_segment", "string", "the classic RFM segment name, e.g. Champions"),
+)
+_SEGMENT_PROFILES = (
+    _SEGMENT,
+    _SEGMENT_NAME,
+    _c("description", "string", "a sentence describing the segment"),
+    _c("model_version", "string", "the champion model of the run"),
+    _c("rules", "string", "the top rules that describe the segment, with precision, coverage"),
+    _c("affinity", "string", "categories bought more than average (lift >= 1.2)"),
+    _c("customers", "int64", "customers in the segment"),
+    _c("share", "double", "share of all customers in the segment (0 to 1)"),
+    _c("control_customers", "int64", "customers of the segment in the control group"),
+    _c("mean_<feature>", "double", "the segment's mean of each model feature"),
+    _c("lift_<category>", "double", "the segment's share of a category over everyone's", True),
+)
+_SEGMENT_MIGRATIONS = (
+    _c("from_segment_id", "int64", "the segment at the run before; null: a new customer", True),
+    _c("to_segment_id", "int64", "the segment of this run"),
+    _c("customers", "int64", "customers who moved from one to the other (or stayed)"),
+)
+_SEGMENT_RULES = (
+    _MODEL,
+    _SEGMENT,
+    _c("rule", "string", "a readable rule, e.g. days_since_last_event <= 30 and frequency > 6"),
+    _c("customers", "int64", "customers matching the rule"),
+    _c("coverage", "double", "share of the segment the rule matches (0 to 1)"),
+    _c("precision", "double", "share of the rule's matches that are in the segment (0 to 1)"),
+    _c("rank", "int64", "the rule's rank within its segment, 1 = best"),
+)
+_MODEL_REGISTRY = (
+    _c("model_version", "string", "the model (mYYYYMMDD)"),
+    _TRAINED,
+    _c(
+        "algorithm",
+        "string",
+        "kmeans, minibatch_kmeans, gmm, ward, kmeans_warm or minibatch_kmeans_warm (candidates "
+        "are scored as KMeans; the fitted model is MiniBatchKMeans above model.minibatch_above)",
+    ),
+    _c("n_segments", "int64", "number of segments"),
+    _c("silhouette", "double", "silhouette score on the scoring sample (-1 to 1, higher better)"),
+    _c("davies_bouldin", "double", "Davies-Bouldin index (lower is better)"),
+    _c("calinski_harabasz", "double", "Calinski-Harabasz index (higher is better)"),
+    _c("stability", "double", "agreement of refits on resamples (0 to 1)", True),
+    _c("champion_silhouette", "double", "the champion's silhouette on the same sample", True),
+    _c("candidates", "string", "JSON: every candidate's scores"),
+    _c("features", "string", "the model features, comma separated"),
+    _c("training_customers", "int64", "customers the model was trained on"),
+    _c("random_state", "int64", "the seed of the fit"),
+    _c("status", "string", "champion, retired (an earlier champion) or rejected"),
+    _c("reason", "string", "why the model was promoted or rejected"),
+    _c("compared_with", "string", "the champion it was compared with", True),
+)
+_SEGMENT_LINEAGE = (
+    _TRAINED,
+    _MODEL,
+    _c("previous_model_version", "string", "the champion before it", True),
+    _SEGMENT,
+    _c("previous_segment_id", "int64", "the id it had in the previous champion", True),
+    _c("nearest_previous_segment_id", "int64", "the previous segment nearest to it", True),
+    _c("distance", "double", "distance to that segment's centre (model scale)", True),
+    _c(
+        "change",
+        "string",
+        "kept, renamed (kept, but now better described by another name), new or retired",
+    ),
+)
+_DRIFT_METRICS = (
+    _c("scope", "string", "feature, segment or run"),
+    _c("name", "string", "a feature, a segment id, or all"),
+    _c(
+        "metric",
+        "string",
+        "features: psi, jensenshannon, ks_statistic, ks_pvalue, wasserstein_normed (Evidently's "
+        "definitions) and the deciding psi_quantile, psi_model; segments: share_change, "
+        "share_change_reference, centroid_shift, appeared, vanished; the run: decision "
+        "(0 ok, 1 warn, 2 alert), drifted_features, migration_rate, segment_chisquare_pvalue",
+    ),
+    _c("value", "double", "the metric's value", True),
+    _c("threshold", "double", "the threshold it is compared with; null: reported only", True),
+    _c("drifted", "bool", "the value crossed its threshold"),
+    _c("level", "string", "ok, warn, alert, or info for metrics that do not decide"),
+)
+_SEGMENT_HISTORY = (
+    _CUSTOMER,
+    _SEGMENT,
+    _SEGMENT_NAME,
+    _c("valid_from", "date", "the first run of this stretch in the segment"),
+    _c("valid_to", "date", "the last run of the stretch (inclusive); null while current", True),
+)
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "customer_segments",
+        "customer and run",
+        True,
+        "publish_tables",
+        _CUSTOMER_SEGMENTS,
+        ("customer_id",),
+        "every customer's segment, RFM scores and control flag",
+        staged=True,
+    ),
+    Table(
+        "segment_profiles",
+        "segment and run",
+        True,
+        "publish_tables",
+        _SEGMENT_PROFILES,
+        ("segment_id",),
+        "each segment's name, description, size and feature means",
+        staged=True,
+    ),
+    Table(
+        "segment_migrations",
+        "(from, to) pair and run",
+        True,
+        "publish_tables",
+        _SEGMENT_MIGRATIONS,
+        ("from_segment_id", "to_segment_id"),
+        "customers moving between segments since the night before",
+        staged=True,
+    ),
+    Table(
+        "segment_rules",
+        "rule and run",
+        True,
+        "publish_tables",
+        _SEGMENT_RULES,
+        ("segment_id", "rank"),
+        "readable rules that describe each segment",
+        staged=True,
+    ),
+    Table(
+        "model_registry",
+        "model version, as of a run",
+        True,
+        "publish_tables",
+        _MODEL_REGISTRY,
+        ("model_version",),
+        "every model trained so far, its scores and its fate",
+    ),
+    Table(
+        "segment_lineage",
+        "id change of a new champion",
+        True,
+        "publish_tables",
+        _SEGMENT_LINEAGE,
+        ("model_version", "segment_id", "change"),
+        "how each champion's segments relate to the champion before it",
+    ),
+    Table(
+        "segment_history",
+        "customer and stretch in a segment",
+        False,
+        "publish_tables",
+        _SEGMENT_HISTORY,
+        ("customer_id", "valid_from"),
+        "each customer's stretches in a segment, as of the newest run",
+    ),
+    Table(
+        "drift_metrics",
+        "metric and run",
+        True,
+        "compute_drift",
+        _DRIFT_METRICS,
+        ("scope", "name", "metric"),
+        "drift of the features and segments against the reference, and the decision",
+    ),
+)
+TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in TABLES)
+_BY_NAME = {t.name: t for t in TABLES}
+
+
+def table(name: str) -> Table:
+    """The catalog entry of ``name``; an unknown name is a programming error."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown output table {name!r}; the catalog has {TABLE_NAMES}") from None
+
+
+def tables_of(step: str) -> tuple[Table, ...]:
+    """The tables that ``step`` publishes, in catalog order."""
+    return tuple(t for t in TABLES if t.step == step)
+
+
+def staged_tables() -> tuple[Table, ...]:
+    return tuple(t for t in TABLES if t.staged)
