@@ -675,3 +675,44 @@ def test_the_view_reads_well_in_the_ui(server: Server) -> None:
             driver.save_screenshot(str(ARTIFACTS / f"airflow_view_{name}_page.png"))
     finally:
         driver.quit()
+
+
+def test_the_backfill_dialog_starts_at_one_active_run(server: Server) -> None:
+    """What the README says of the UI's backfill: Trigger → Backfill, Missing Runs, Max Active
+    Runs 1 (the dialog of Airflow 3.3, on the DAG serialized into the server's database)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    serialized = subprocess.run(
+        [str(BIN / "airflow"), "dags", "reserialize"],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert serialized.returncode == 0, serialized.stderr[-3000:]
+    driver = browser()
+    try:
+        wait = log_in(driver, server)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "nav, a[href$='/dags']")))
+        driver.get(f"{server.url}/dags/customer_segmentation")
+        trigger = wait.until(
+            ec.element_to_be_clickable(
+                (By.XPATH, "//button[normalize-space()='Trigger' or @aria-label='Trigger']")
+            )
+        )
+        trigger.click()
+        wait.until(ec.presence_of_element_located((By.XPATH, "//*[normalize-space()='Backfill']")))
+        driver.find_element(By.XPATH, "//label[.//*[normalize-space()='Backfill']]").click()
+        runs = wait.until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, "input[name=max_active_runs]"))
+        )
+        assert runs.get_attribute("value") == "1"
+        reprocess = driver.find_element(By.CSS_SELECTOR, "input[type=radio][value=none]")
+        assert reprocess.is_selected()  # "Missing Runs"
+        assert "Max Active Runs" in driver.find_element(By.TAG_NAME, "body").text
+        assert driver.find_elements(By.XPATH, "//button[normalize-space()='Run Backfill']")
+        driver.save_screenshot(str(ARTIFACTS / "airflow_backfill_dialog.png"))
+    finally:
+        driver.quit()
