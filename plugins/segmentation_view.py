@@ -1,4 +1,4 @@
-"""Airflow plugin: a *Segmentation* view in the Airflow UI.
+"""Airflow plugin: a *Segments* view in the Airflow UI.
 
 It lists the pipeline's runs (the run dates with a published ``customer_segments`` partition)
 and opens, per run, the HTML report, the validation result, and the segment table (the
@@ -8,8 +8,10 @@ current one, or that run's partition), 100 customers a page, filtered by segment
   (``segmentation_view_app.py``). Airflow does not protect plugin apps by itself: every route
   of this one depends on Airflow's ``requires_access_dag`` (a logged-in user allowed to read
   the runs of the ``customer_segmentation`` DAG), so an anonymous request gets 401/403.
-* ``external_views``: the *Segmentation* entry of the UI's navigation bar, which shows those
-  pages inside the UI (``/plugin/segmentation``).
+* ``external_views``: the *Segments* entry of the UI's navigation bar, which shows those
+  pages inside the UI (``/plugin/segmentation``). Airflow 3 draws a top-level entry as a
+  56 px square button with its name on one line below the icon, cut with an ellipsis when
+  longer (``NAV_LABEL``): "Segmentation" showed as "Segmenta…", "Segments" fits.
 
 The app is built the first time Airflow asks for ``fastapi_apps``, which only the API server
 (and ``airflow plugins``) do: the scheduler, the DAG processor and ``airflow dags test`` load
@@ -26,6 +28,7 @@ from airflow.configuration import conf
 from airflow.plugins_manager import AirflowPlugin
 
 URL_PREFIX = "/segmentation"
+NAV_LABEL = "Segments"  # fits the UI's navigation button (tests/e2e/test_airflow_view.py)
 
 
 def _base_path() -> str:
@@ -47,7 +50,7 @@ class SegmentationViewPlugin(AirflowPlugin):
     def external_views(self) -> list[dict[str, Any]]:  # type: ignore[override]
         return [
             {
-                "name": "Segmentation",
+                "name": NAV_LABEL,
                 "href": f"{_base_path()}{URL_PREFIX}/",
                 "destination": "nav",
                 "url_route": "segmentation",

@@ -1,4 +1,4 @@
-"""The pages behind the Segmentation view: runs, reports, validation results, segment tables.
+"""The pages behind the Segments view: runs, reports, validation results, segment tables.
 
 ``build_app()`` makes the FastAPI app that ``segmentation_view.py`` mounts on the Airflow API
 server under ``/segmentation``. Every route of it requires Airflow's own authentication (the
@@ -82,6 +82,8 @@ def build_app() -> FastAPI:
 
 @router.get("/", response_class=HTMLResponse)
 def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
+    from segmentation.report.cells import validation_label
+
     home = _home()
     runs = _run_days(home)[::-1]  # newest first
     current = _current_run_date(home)
@@ -99,7 +101,7 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
         if summary is None:
             validation = '<span class="muted">no validation result</span>'
         else:
-            validation = f'<a href="{root}/runs/{d}/validation">{_validation_label(summary)}</a>'
+            validation = f'<a href="{root}/runs/{d}/validation">{validation_label(summary)}</a>'
         badge = ' <span class="badge">current</span>' if day == current else ""
         rows.append(
             "<tr>"
@@ -112,17 +114,16 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
         )
     if runs:
         body = (
-            f"<p>{len(runs)} run{'s' if len(runs) != 1 else ''} with a published "
-            f"<code>{TABLE}</code> table, newest first.</p>"
+            f"<p>{len(runs)} run{'s' if len(runs) != 1 else ''} with a published segment "
+            "table, newest first.</p>"
             '<table class="runs"><thead><tr><th>Run date</th><th>Customers</th>'
             "<th>Validation</th><th>Report</th><th>Segment table</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>" + _pager(f"{root}/", {}, page, pages)
         )
     else:
         body = (
-            f'<p class="empty">No runs yet: no <code>{TABLE}</code> partition under '
-            f"<code>{_esc(str(home.table_root(TABLE)))}</code>. Runs appear here once the "
-            f"<code>{DAG_ID}</code> DAG has published a night.</p>"
+            '<p class="empty">No runs yet: no segment table has been published. Runs appear '
+            f"here once the <code>{DAG_ID}</code> DAG has published a night.</p>"
         )
     return _html_page(request, "Runs", body)
 
@@ -141,6 +142,8 @@ def report(run_date: dt.date) -> Response:
 
 @router.get("/runs/{run_date}/validation", response_class=HTMLResponse)
 def validation(request: Request, run_date: dt.date) -> HTMLResponse:
+    from segmentation.report.cells import validation_badge
+
     summary = _validation_summary(_home(), run_date)
     d = run_date.isoformat()
     if summary is None:
@@ -152,11 +155,11 @@ def validation(request: Request, run_date: dt.date) -> HTMLResponse:
     body = (
         f"<h2>Validation of the events of {d}</h2>"
         '<table class="summary">'
-        f"<tr><th>success</th><td>{_validation_badge(summary)}</td></tr>"
-        f"<tr><th>evaluated</th><td>{'' if evaluated is None else _esc(str(evaluated))} "
+        f"<tr><th>Result</th><td>{validation_badge(summary)}</td></tr>"
+        f"<tr><th>Checked</th><td>{'' if evaluated is None else _esc(str(evaluated))} "
         "expectations</td></tr>"
-        f"<tr><th>failures</th><td>{len(failures)}</td></tr>"
-        f"<tr><th>suite</th><td>{_esc(str(summary['suite'] or ''))}</td></tr>"
+        f"<tr><th>Failures</th><td>{len(failures)}</td></tr>"
+        f"<tr><th>Suite</th><td>{_esc(str(summary['suite'] or ''))}</td></tr>"
         "</table>"
         f"<h3>Failures</h3>{failure_list}"
     )
@@ -171,7 +174,7 @@ def segments_page(
     segment_name: str = "",
     page: int = Query(1, ge=1),
 ) -> HTMLResponse:
-    path, shown_run, title = _segment_table(_home(), run_date)
+    path, shown_run, title = _segment_table(_home(), run_date)  # the path is never shown
     wanted_id = _segment_id(segment_id)
     where: list[str] = []
     args: list[Any] = []
@@ -193,10 +196,10 @@ def segments_page(
         params["segment_name"] = segment_name
     first = (page - 1) * PAGE_SIZE + 1 if total else 0
     last = min(page * PAGE_SIZE, total)
-    run_note = f"run {shown_run.isoformat()}" if shown_run else "run date unknown"
+    run_note = f"Published by run {shown_run.isoformat()}." if shown_run else "Run date unknown."
     body = (
         f"<h2>{_esc(title)}</h2>"
-        f"<p>{_esc(str(path))} ({run_note}).</p>"
+        f'<p class="run">{run_note}</p>'
         f"{form}"
         f'<p class="count">Customers {first:,}–{last:,} of {total:,}.</p>'
         + _pager(f"{root}/segments", params, page, pages)
@@ -208,7 +211,7 @@ def segments_page(
 def _segment_table(home: Home, run_date: dt.date | None) -> tuple[Path, dt.date | None, str]:
     """The segment table's file (current, or of ``run_date``), its run date and page title.
 
-    A table that does not exist is a 404 that names the file.
+    A table that does not exist is a 404 that says which run's table is missing.
     """
     if run_date is None:
         path = home.current_table(TABLE)
@@ -220,7 +223,7 @@ def _segment_table(home: Home, run_date: dt.date | None) -> tuple[Path, dt.date 
         title = f"Segment table of {run_date.isoformat()}"
     if not path.is_file():
         what = "current" if run_date is None else f"run {run_date.isoformat()}"
-        raise HTTPException(404, f"no {TABLE} table for the {what} ({path} does not exist)")
+        raise HTTPException(404, f"no segment table ({TABLE}) for the {what}: not published")
     return path, shown_run, title
 
 
@@ -257,9 +260,9 @@ def _filter_form(
     )
     return (
         f'<form class="filter" method="get" action="{root}/segments">{hidden}'
-        '<label>segment_id <select name="segment_id"><option value="">all</option>'
+        '<label>Segment id <select name="segment_id"><option value="">all</option>'
         f"{id_options}</select></label> "
-        '<label>segment_name <select name="segment_name"><option value="">all</option>'
+        '<label>Segment <select name="segment_name"><option value="">all</option>'
         f"{name_options}</select></label> "
         '<button type="submit">Filter</button> '
         f'<a href="{_url(f"{root}/segments", params)}">clear</a></form>'
@@ -267,8 +270,14 @@ def _filter_form(
 
 
 def _rows_table(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
-    head = "".join(f"<th>{_esc(c)}</th>" for c in columns)
-    body_rows = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
+    """The page's rows under human headers (the column's name as a tooltip)."""
+    from segmentation.report.cells import cell, column_label
+
+    head = "".join(f'<th title="{_esc(c)}">{_esc(column_label(c))}</th>' for c in columns)
+    body_rows = "".join(
+        "<tr>" + "".join(cell(c, v) for c, v in zip(columns, row, strict=True)) + "</tr>"
+        for row in rows
+    )
     return (
         f'<div class="scroll"><table class="segments"><thead><tr>{head}</tr></thead>'
         f"<tbody>{body_rows}</tbody></table></div>"
@@ -292,8 +301,11 @@ def _home() -> Home:
     try:
         return Home(load_config().home)
     except SegmentationError as exc:
+        from segmentation.report.cells import without_paths
+
         raise Unavailable(
-            f"The pipeline's configuration cannot be read: {exc}. Set SEGMENTATION_CONFIG to "
+            f"The pipeline's configuration cannot be read: {without_paths(str(exc))}. Set "
+            "SEGMENTATION_CONFIG to "
             "the pipeline's config file (the one the DAG uses) in the environment of the "
             "Airflow API server (`airflow api-server` or `airflow standalone`) and restart it."
         ) from exc
@@ -361,8 +373,10 @@ def _validation_summary(home: Home, day: dt.date) -> dict[str, Any] | None:
         return None
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        failure = f"the result file {path} cannot be read: {exc}"
+    except (OSError, ValueError) as exc:  # named by the day, never by the server's path
+        failure = (
+            f"the validation result of {day.isoformat()} cannot be read ({type(exc).__name__})"
+        )
         return {"success": None, "evaluated": None, "failures": [failure], "suite": None}
     failures = raw.get("failures") or []
     return {
@@ -408,37 +422,6 @@ def _pager(base: str, params: dict[str, str], page: int, pages: int) -> str:
     return f'<p class="pager">{prev} · page {page} of {pages} · {nxt}</p>'
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return '<td class="muted">—</td>'
-    if isinstance(value, bool):
-        return f"<td>{'yes' if value else 'no'}</td>"
-    if isinstance(value, float):
-        return f'<td class="num">{value:,.2f}</td>'
-    if isinstance(value, int):
-        return f'<td class="num">{value}</td>'
-    return f"<td>{_esc(str(value))}</td>"
-
-
-def _validation_label(summary: dict[str, Any]) -> str:
-    """e.g. "passed (13 expectations)", escaped for HTML."""
-    n = None if summary["evaluated"] is None else _esc(str(summary["evaluated"]))
-    of = f" of {n}" if n is not None else ""
-    if summary["success"] is True:
-        return f"passed ({n} expectations)" if n is not None else "passed"
-    if summary["success"] is False:
-        return f"failed ({len(summary['failures'])}{of} expectations)"
-    return "unknown"
-
-
-def _validation_badge(summary: dict[str, Any]) -> str:
-    if summary["success"] is True:
-        return '<span class="ok">true</span>'
-    if summary["success"] is False:
-        return '<span class="bad">false</span>'
-    return '<span class="muted">unknown</span>'
-
-
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1rem 1.5rem;
        color: #1a202c; font-size: 14px; }
@@ -446,9 +429,11 @@ nav { margin-bottom: 1rem; } nav a { margin-right: 1rem; font-weight: 600; }
 h1 { font-size: 1.4rem; margin: 0 0 .5rem; } h2 { font-size: 1.15rem; } h3 { font-size: 1rem; }
 a { color: #017cee; text-decoration: none; } a:hover { text-decoration: underline; }
 table { border-collapse: collapse; margin: .5rem 0; }
-th, td { border-bottom: 1px solid #e2e8f0; padding: .3rem .6rem; text-align: left;
-         white-space: nowrap; }
-th { background: #f7fafc; font-weight: 600; position: sticky; top: 0; }
+th, td { border-bottom: 1px solid #e2e8f0; padding: .3rem .5rem; text-align: left; }
+td.num, td.date { white-space: nowrap; }
+th { background: #f7fafc; font-weight: 600; position: sticky; top: 0; white-space: normal;
+     vertical-align: bottom; }
+p, li, label { overflow-wrap: anywhere; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .muted { color: #718096; } .ok { color: #2f855a; font-weight: 600; }
 .bad { color: #c53030; font-weight: 600; }
@@ -491,7 +476,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 401:
         body = (
             f'<p class="error">Not signed in ({detail}). <a href="{_login_url(request)}">Log in '
-            "to Airflow</a>, then open the Segmentation view again.</p>"
+            "to Airflow</a>, then open the Segments view again.</p>"
         )
     elif exc.status_code == 403:
         body = (

@@ -102,7 +102,8 @@ p.na{color:#57606a;font-style:italic}
 .figures li{background:#ffffffb0;border-radius:6px;padding:4px 10px}
 .figures b{display:block;font-size:1.2em}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:12px}
-.card{border:1px solid #d0d7de;border-top:6px solid;border-radius:8px;padding:10px 14px}
+.card{border:1px solid #d0d7de;border-top:6px solid;border-radius:8px;padding:10px 14px;
+min-width:0;overflow-wrap:anywhere}
 .card h3{margin:0 0 .3em}
 .card dl{margin:0;display:grid;grid-template-columns:9em minmax(0,1fr);gap:3px 10px;
 font-size:.92em}
@@ -113,7 +114,8 @@ th,td{border:1px solid #d0d7de;padding:4px 6px;vertical-align:top}
 thead th{background:#f6f8fa;min-width:5em}
 tbody th{text-align:left;max-width:14em}
 td.num{text-align:right;white-space:nowrap}
-td.text{min-width:12em;font-size:.95em}
+td.text{min-width:12em;font-size:.95em;overflow-wrap:break-word}
+th,p,li,figcaption{overflow-wrap:break-word}
 .chart{max-width:100%;height:auto;display:block}
 .chart .grid{stroke:#eaeef2}.chart .axis{stroke:#8c959f}
 .chart text{font-size:11px;fill:#57606a}

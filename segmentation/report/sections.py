@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from segmentation.features.labels import feature_label, readable_rule
 from segmentation.layout import RUN_KEY
 from segmentation.report.charts import (
     LEVEL_COLOURS,
@@ -103,7 +104,7 @@ def _card(row: pd.Series, words: dict[str, str]) -> str:
         ("customers", fmt_int(row.get("customers"), na)),
         ("share", fmt_pct(row.get("share"), na)),
         ("description", as_text(row.get("description")) or na),
-        ("rules", as_text(row.get("rules")) or na),
+        ("rules", readable_rule(as_text(row.get("rules")), words["language"]) or na),
         ("affinity", as_text(row.get("affinity")) or na),
         ("control", fmt_int(row.get("control_customers"), na)),
     )
@@ -167,13 +168,19 @@ def profiles_section(data: ReportData, words: dict[str, str]) -> str:
     for col in (c for c in profiles.columns if str(c).startswith("mean_")):
         z = zscores(profiles[col])
         cells = [_z_cell(v, float(zv), na) for v, zv in zip(profiles[col], z, strict=True)]
-        rows.append((str(col).removeprefix("mean_"), cells))
+        rows.append((feature_label(str(col).removeprefix("mean_"), words["language"]), cells))
     for col in ("description", "rules", "affinity"):
-        texts = [Cell(as_text(v) or na, wide=True) for v in _column(profiles, col)]
+        texts = [Cell(_shown(col, v, words) or na, wide=True) for v in _column(profiles, col)]
         rows.append((words[col], texts))
     return section(
         "profiles", words, how(words["profiles_how"]), _scale(words), heatmap_table(header, rows)
     )
+
+
+def _shown(column: str, value: object, words: dict[str, str]) -> str:
+    """A profile's text as shown: its rules with feature labels, other texts as they are."""
+    text = as_text(value)
+    return readable_rule(text, words["language"]) if column == "rules" else text
 
 
 def _column(frame: pd.DataFrame, column: str) -> list[object]:

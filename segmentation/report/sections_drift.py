@@ -12,6 +12,7 @@ import re
 
 import pandas as pd
 
+from segmentation.features.labels import feature_label
 from segmentation.layout import RUN_KEY
 from segmentation.monitoring.drift import LEVELS
 from segmentation.report.charts import (
@@ -94,7 +95,9 @@ def decision_section(data: ReportData, words: dict[str, str]) -> str:
     verdict = words[f"level_{key}"]
     lists = []
     for label, lvl in (("drifted", "alert"), ("watched", "warn")):
-        names = drifted_features(data.drift_today, lvl)
+        names = [
+            feature_label(n, words["language"]) for n in drifted_features(data.drift_today, lvl)
+        ]
         shown = ", ".join(names) if names else words["none"]
         lists.append(f"<p><b>{esc(words[label])}:</b> {esc(shown)}</p>")
     style = f"background:{LEVEL_BACKGROUNDS[key]};border-left-color:{LEVEL_COLOURS[key]}"
@@ -178,9 +181,10 @@ def _drift_multiples(data: ReportData, words: dict[str, str], warn: float) -> st
     for name in order:
         rows = psi[psi["name"] == name]
         points = tuple((d, float(v)) for d, v in rows[[RUN_KEY, "value"]].to_numpy())
+        label = feature_label(str(name), words["language"])
         chart = line_chart(
             [Series("psi_quantile", "#0969da", points)],
-            f"{name}: psi_quantile",
+            f"{label}: psi_quantile",
             lambda v: fmt_num(v, words["na"]),
             guides,
             width=330,
@@ -188,7 +192,7 @@ def _drift_multiples(data: ReportData, words: dict[str, str], warn: float) -> st
             legend=False,
         )
         figures.append(
-            f"<figure><figcaption>{esc(name)}</figcaption>{chart or not_available(words)}</figure>"
+            f"<figure><figcaption>{esc(label)}</figcaption>{chart or not_available(words)}</figure>"
         )
     legend = legend_list([(g.label, g.colour, True) for g in guides])
     return f'{legend}<div class="multiples">{"".join(figures)}</div>'
@@ -213,7 +217,7 @@ def _feature_table(today: pd.DataFrame | None, words: dict[str, str]) -> str:
         mine = rows[rows["name"] == name]
         cells = [_level_cell(mine, words)]
         cells += [_metric_cell(mine[mine["metric"] == m], words["na"]) for m in metrics]
-        out.append((str(name), cells))
+        out.append((feature_label(str(name), words["language"]), cells))
     return heatmap_table(header, out)
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from segmentation.features.build import CATEGORY_PREFIX, SKEWED_FEATURES
+from segmentation.features.labels import category_label
 from segmentation.languages import in_language
 
 # archetype key -> weights on standardised (log-scale) segment means
@@ -216,7 +217,8 @@ def describe_segments(
             parts.append(text["last_seen"].format(days=_days(columns["seen"][i], text)))
         if sid in top:
             category, share = top[sid]
-            parts.append(text["category"].format(share=share, category=category))
+            shown = category_label(category, language)
+            parts.append(text["category"].format(share=share, category=shown))
         out[sid] = text["head"].format(name=names[sid]) + text["sep"].join(parts) + text["end"]
     return out
 
@@ -265,7 +267,10 @@ def affinity_summary(affinity: pd.DataFrame, language: str) -> dict[int, str]:
     out = {int(s): text["no_preference"] for s in np.unique(affinity["segment_id"].to_numpy())}
     for sid in np.unique(top["segment_id"].to_numpy()):
         rows = top[top["segment_id"] == sid]
-        items = [f"{c} {lift:.1f}×" for c, lift in zip(rows["category"], rows["lift"], strict=True)]
+        items = [
+            f"{category_label(c, language)} {lift:.1f}×"
+            for c, lift in zip(rows["category"], rows["lift"], strict=True)
+        ]
         out[int(sid)] = text["list_sep"].join(items)
     return out
 

@@ -1,9 +1,12 @@
-"""The Segmentation view (plugins/) in a real Airflow API server, by HTTP and in a real browser.
+"""The Segments view (plugins/) in a real Airflow API server, by HTTP and in a real browser.
 
 One api-server per module (SimpleAuthManager, SQLite) serves a home with two published nights.
 Checked: every page refuses a request without Airflow's login (401) or with a user who may not
 read the DAG (403); with a token the pages show the runs, validation summaries, reports and the
-segment table; a person logging in through the UI's form finds the view in the navigation bar.
+segment table; a person logging in through the UI's form finds the view in the navigation bar,
+under a label that fits its button, and reads its pages (in the UI's frame) with nothing wider
+than its box, headers in words, whole numbers as such and no path of the server. Screenshots:
+``test-artifacts/airflow_view*.png``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import pytest
 
 from segmentation.config import load_config
 from tests.conftest import LAST, write_config
+from tests.e2e.readable import machine_names, overflowing, page_overflows
 
 pytestmark = pytest.mark.e2e
 
@@ -47,6 +51,26 @@ PAGES = [  # every route of the plugin app, with its parameters filled in
     f"/segmentation/runs/{DAY2}/report",
     f"/segmentation/runs/{DAY2}/validation",
 ]
+# the segment table's headers, in the file's column order, as a person should read them
+HEADERS = [
+    "Run date",
+    "Customer",
+    "Segment id",
+    "Segment",
+    "Model version",
+    "Control group",
+    "Days since last purchase",
+    "Number of purchases",
+    "Total spend",
+    "R score",
+    "F score",
+    "M score",
+    "RFM score",
+    "RFM segment",
+]
+# boxes of the view's pages (and of the report inside it): nothing may stick out of them
+VIEW_BOXES = "body, main, nav, h1, h2, p, form, label, .scroll, table, th, td, li"
+REPORT_BOXES = "main, section, article.card, .card dd, .banner, figure, .scroll, th, td, p, li"
 STATIC_REPORT = (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Report {day}</title>'
     "</head><body><h1>Segmentation report {day}</h1><p>A static stand-in.</p></body></html>"
@@ -271,9 +295,9 @@ def test_validation_page_shows_the_summary(server: Server) -> None:
         (server.home / "validation" / "events" / f"run_date={DAY2}.json").read_text()
     )
     summary = re.sub(r"<[^>]+>", " ", page)
-    assert re.search(r"success\s+true", summary)
-    assert re.search(rf"evaluated\s+{result['evaluated_expectations']} expectations", summary)
-    assert re.search(r"failures\s+0\b", summary) and "No failures." in summary
+    assert re.search(r"Result\s+passed", summary)
+    assert re.search(rf"Checked\s+{result['evaluated_expectations']} expectations", summary)
+    assert re.search(r"Failures\s+0\b", summary) and "No failures." in summary
     # a day without a validation result
     status, _, page = get(f"{server.url}/segmentation/runs/2020-01-01/validation", headers)
     assert status == 404 and "no validation result for 2020-01-01" in page
@@ -302,7 +326,7 @@ def test_segment_table_is_paginated_and_filtered(server: Server) -> None:
 
     status, _, page = get(f"{server.url}/segmentation/segments", headers)
     assert status == 200, page[:500]
-    assert f"run {DAY2}" in page
+    assert f"Published by run {DAY2}." in page
     for name in set(names):
         assert f'<option value="{html.escape(name)}">{html.escape(name)}</option>' in page
     assert f"Customers 1–100 of {total:,}." in page
@@ -410,6 +434,42 @@ print(json.dumps({
     assert "SEGMENTATION_CONFIG" in result["page"] and "restart" in result["page"]
 
 
+def test_pages_show_human_headers_whole_numbers_and_no_server_path(server: Server) -> None:
+    headers = bearer(server, "admin")
+    status, _, page = get(f"{server.url}/segmentation/segments", headers)
+    assert status == 200, page[:500]
+    heads = re.findall(r'<th title="([^"]*)">([^<]*)</th>', page)
+    assert [shown for _, shown in heads] == HEADERS
+    current = pq.read_table(server.home / "output" / "current" / "customer_segments.parquet")
+    assert [name for name, _ in heads] == current.column_names  # the name, as a tooltip
+    rows = table_rows(page)
+    # days and purchases are stored as floats but are whole numbers; spend is money
+    expected = [
+        (f"{round(r):,}", f"{round(f):,}")
+        for r, f in zip(
+            current["recency_days"].to_pylist()[:100],
+            current["frequency"].to_pylist()[:100],
+            strict=True,
+        )
+    ]
+    assert [(row[6], row[7]) for row in rows] == expected
+    assert all(re.fullmatch(r"\d+", row[7]) for row in rows)
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*\.\d\d", row[8]) for row in rows)
+    assert {row[5] for row in rows} <= {"yes", "no"}
+
+    missing = (
+        "/segmentation/segments?run_date=2020-01-01",
+        "/segmentation/runs/2020-01-01/report",
+    )
+    for url in [*PAGES, *missing]:
+        status, _, body = get(server.url + url, {**headers, "Accept": "text/html"})
+        assert status in (200, 404), (url, status)
+        for path in (str(server.home), str(server.home.parent), "/tmp/", "/home/", "/root/"):
+            assert path not in body, (url, path)
+    status, _, body = get(f"{server.url}/segmentation/segments?run_date=2020-01-01", headers)
+    assert status == 404 and "no segment table (customer_segments) for the run 2020-01-01" in body
+
+
 # ---------------------------------------------------------------- browser
 
 
@@ -423,7 +483,7 @@ def browser() -> Any:
     if missing:
         message = (
             f"{', '.join(missing)} not found: install them (Debian: apt-get install -y chromium "
-            "chromium-driver) to run the browser test of the Segmentation view"
+            "chromium-driver) to run the browser test of the Segments view"
         )
         if os.environ.get("CI") == "true":
             pytest.fail(message)
@@ -467,7 +527,7 @@ def test_a_person_logs_in_and_opens_the_view(server: Server) -> None:
             ec.element_to_be_clickable((By.CSS_SELECTOR, "a[href$='/plugin/segmentation']"))
         ).click()
         frame = wait.until(
-            ec.presence_of_element_located((By.CSS_SELECTOR, "iframe[title=Segmentation]"))
+            ec.presence_of_element_located((By.CSS_SELECTOR, "iframe[title=Segments]"))
         )
         assert driver.current_url.startswith(f"{server.url}/plugin/segmentation")
         driver.switch_to.frame(frame)
@@ -527,5 +587,132 @@ def test_a_person_logs_in_and_opens_the_view(server: Server) -> None:
         driver.get(f"{server.url}/segmentation/segments")
         assert "Not signed in" in driver.find_element(By.TAG_NAME, "body").text
         assert not driver.find_elements(By.CSS_SELECTOR, "table.segments")
+    finally:
+        driver.quit()
+
+
+def log_in(driver: Any, server: Server) -> Any:
+    """Log in as admin through the UI's form; returns the WebDriverWait used."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(driver, 60)
+    driver.get(f"{server.url}/")
+    wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("admin")
+    driver.find_element(By.NAME, "password").send_keys(USERS["admin"][1])
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    return wait
+
+
+def open_in_frame(driver: Any, wait: Any, path: str, ready: str) -> None:
+    """Show the view's page ``path`` in the UI's plugin frame; wait for ``ready`` in it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    driver.switch_to.default_content()
+    frame = driver.find_element(By.CSS_SELECTOR, "iframe[title=Segments]")
+    driver.execute_script("arguments[0].src = arguments[1]", frame, path)
+    driver.switch_to.frame(frame)
+    wait.until(lambda d: d.execute_script("return location.pathname + location.search") == path)
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ready)))
+
+
+def test_the_view_reads_well_in_the_ui(server: Server) -> None:
+    """The navigation label fits its button; the view's pages, shown in the UI's frame, have
+    nothing wider than its box, human headers, whole numbers and no path of the server."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    driver = browser()
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        wait = log_in(driver, server)
+        entry = wait.until(
+            ec.element_to_be_clickable((By.CSS_SELECTOR, "a[href$='/plugin/segmentation']"))
+        )
+        assert entry.text == "Segments"
+        # the label is drawn on one line and cut with an ellipsis when it does not fit
+        label = entry.find_elements(By.XPATH, ".//*[normalize-space(text())='Segments']")
+        assert label, entry.get_attribute("outerHTML")
+        assert overflowing(driver, "a[href$='/plugin/segmentation'] *") == []
+        # the check sees what the old name did: "Segmentation" does not fit the button
+        driver.execute_script("arguments[0].textContent = 'Segmentation'", label[0])
+        assert overflowing(driver, "a[href$='/plugin/segmentation'] *") != []
+        driver.execute_script("arguments[0].textContent = 'Segments'", label[0])
+        assert entry.screenshot(str(ARTIFACTS / "airflow_view_nav.png"))
+        entry.click()
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "iframe[title=Segments]")))
+
+        pages = {
+            "runs": ("/segmentation/", "table.runs"),
+            "segments": ("/segmentation/segments", "table.segments"),
+            "segments_day1": (f"/segmentation/segments?run_date={DAY1}&page=2", "table.segments"),
+            "validation": (f"/segmentation/runs/{DAY2}/validation", "table.summary"),
+            "report": (f"/segmentation/runs/{DAY2}/report", "section#profiles"),
+        }
+        for name, (path, ready) in pages.items():
+            open_in_frame(driver, wait, path, ready)
+            boxes = REPORT_BOXES if name == "report" else VIEW_BOXES
+            assert overflowing(driver, boxes) == [], name
+            assert not page_overflows(driver), name
+            text = driver.find_element(By.TAG_NAME, "body").text
+            source = driver.page_source
+            for where in (text, source):
+                for folder in (str(server.home), "/tmp/", "/home/", "/root/"):
+                    assert folder not in where, (name, folder)
+            if name.startswith("segments"):
+                heads = driver.find_elements(By.CSS_SELECTOR, "table.segments thead th")
+                assert [h.text for h in heads] == HEADERS
+                assert machine_names(text.split("Customers", 1)[0]) == []  # above the rows
+                purchases = driver.find_elements(
+                    By.CSS_SELECTOR, "table.segments tbody td:nth-child(8)"
+                )
+                assert purchases and all(re.fullmatch(r"\d+", c.text) for c in purchases)
+            if name == "report":
+                assert "days since last visit" in text and "days_since_last_event" not in text
+            driver.switch_to.default_content()
+            driver.save_screenshot(str(ARTIFACTS / f"airflow_view_{name}_page.png"))
+    finally:
+        driver.quit()
+
+
+def test_the_backfill_dialog_starts_at_one_active_run(server: Server) -> None:
+    """What the README says of the UI's backfill: Trigger → Backfill, Missing Runs, Max Active
+    Runs 1 (the dialog of Airflow 3.3, on the DAG serialized into the server's database)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    serialized = subprocess.run(
+        [str(BIN / "airflow"), "dags", "reserialize"],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert serialized.returncode == 0, serialized.stderr[-3000:]
+    driver = browser()
+    try:
+        wait = log_in(driver, server)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "nav, a[href$='/dags']")))
+        driver.get(f"{server.url}/dags/customer_segmentation")
+        trigger = wait.until(
+            ec.element_to_be_clickable(
+                (By.XPATH, "//button[normalize-space()='Trigger' or @aria-label='Trigger']")
+            )
+        )
+        trigger.click()
+        wait.until(ec.presence_of_element_located((By.XPATH, "//*[normalize-space()='Backfill']")))
+        driver.find_element(By.XPATH, "//label[.//*[normalize-space()='Backfill']]").click()
+        runs = wait.until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, "input[name=max_active_runs]"))
+        )
+        assert runs.get_attribute("value") == "1"
+        reprocess = driver.find_element(By.CSS_SELECTOR, "input[type=radio][value=none]")
+        assert reprocess.is_selected()  # "Missing Runs"
+        assert "Max Active Runs" in driver.find_element(By.TAG_NAME, "body").text
+        assert driver.find_elements(By.XPATH, "//button[normalize-space()='Run Backfill']")
+        driver.save_screenshot(str(ARTIFACTS / "airflow_backfill_dialog.png"))
     finally:
         driver.quit()

@@ -168,8 +168,9 @@ def test_description_compares_with_the_median_customer() -> None:
     zh = personas.describe_segments(features, ids, names, "zh")
     assert zh[1].startswith("Big：消费额是客户中位数的 7.1 倍")
     assert "平均 6 天前购买" in zh[1]
-    assert "60% 的活动集中在 electronics" in zh[1]
+    assert "60% 的活动集中在 电子产品" in zh[1]  # a demo category: its Chinese name
     assert (
+        # a category without a Chinese name is shown as the data names it
         zh[3] == "Gone：100% 的客户在窗口期内未购买，平均 75 天前最后活跃，70% 的活动集中在 books。"
     )
 
@@ -218,7 +219,7 @@ def test_summary_lists_the_categories_a_segment_over_indexes_on() -> None:
     # electronics 0.6 / 0.39 = 1.54; books in segments 2 and 3: 0.7 / 0.61 = 1.15, under 1.2
     assert summary == {1: "electronics 1.5×", 2: "no clear preference", 3: "no clear preference"}
     zh = personas.affinity_summary(personas.category_affinity(features, ids), "zh")
-    assert zh[2] == "无明显偏好"
+    assert zh == {1: "电子产品 1.5×", 2: "无明显偏好", 3: "无明显偏好"}
 
 
 def test_summary_keeps_the_top_three_by_lift() -> None:

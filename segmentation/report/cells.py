@@ -1,0 +1,115 @@
+"""A published table's headers and cells as people read them (the Airflow view's table pages).
+
+The table keeps its machine column names; a page shows ``column_label`` ("Days since last
+purchase" for ``recency_days``) and each value as ``cell`` makes it: counts and days as whole
+numbers (``279``, not ``279.00``), money with two decimals, flags as yes / no. Messages shown
+on a page go through ``without_paths``, so no page names a folder of the server.
+``validation_label`` and ``validation_badge`` say a day's validation result in words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from segmentation.features.labels import feature_label
+from segmentation.report.formatting import esc
+
+# columns of the published tables that are not model features (those get their feature label)
+COLUMN_LABELS = {
+    "run_date": "Run date",
+    "customer_id": "Customer",
+    "segment_id": "Segment id",
+    "segment_name": "Segment",
+    "model_version": "Model version",
+    "is_control": "Control group",
+    "r_score": "R score",
+    "f_score": "F score",
+    "m_score": "M score",
+    "rfm_score": "RFM score",
+    "rfm_segment": "RFM segment",
+    "customers": "Customers",
+    "control_customers": "Control group customers",
+}
+# stored as floating point, but whole numbers: counts and days
+WHOLE_NUMBERS = frozenset(
+    {
+        "recency_days",
+        "days_since_last_event",
+        "frequency",
+        "tenure_days",
+        "active_days",
+        "customers",
+        "control_customers",
+    }
+)
+MONEY = frozenset({"monetary", "avg_order_value"})
+# an absolute path (two parts at least) in a message: shown by its last part only
+_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/'\"(),;:]+/)+([^\s/'\"(),;:]*)")
+
+
+def column_label(name: str) -> str:
+    """A column's header: its label, capitalised ("Days since last purchase")."""
+    label = COLUMN_LABELS.get(name) or feature_label(name, "en")
+    return label[:1].upper() + label[1:]
+
+
+def is_whole(name: str) -> bool:
+    """Whether the column holds counts or days (shown without decimals)."""
+    return name in WHOLE_NUMBERS or name.startswith("n_") or name.endswith("_days")
+
+
+def cell(column: str, value: object) -> str:
+    """One ``<td>`` of ``column`` showing ``value`` for reading, escaped."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return '<td class="muted">—</td>'
+    if isinstance(value, bool):
+        return f"<td>{'yes' if value else 'no'}</td>"
+    if isinstance(value, int):  # ids and scores as they are; counts with thousands separators
+        shown = f"{value:,}" if is_whole(column) else str(value)
+        return f'<td class="num">{shown}</td>'
+    if isinstance(value, float):
+        return f'<td class="num">{_number(column, value)}</td>'
+    if isinstance(value, dt.date):
+        return f'<td class="date">{value.isoformat()}</td>'
+    return f"<td>{esc(value)}</td>"
+
+
+def _number(column: str, value: float) -> str:
+    if not math.isfinite(value):
+        return esc(value)
+    if column in MONEY:
+        return f"{value:,.2f}"
+    if is_whole(column) or value.is_integer():
+        return f"{round(value):,}"
+    return f"{value:,.2f}"
+
+
+def without_paths(text: str) -> str:
+    """``text`` with each absolute path cut to its last part (``/srv/x/config.yaml`` ->
+    ``config.yaml``): a page tells which file, never where the server keeps it."""
+    return _PATH.sub(lambda m: m.group(1) or "…", text)
+
+
+def validation_label(summary: Mapping[str, Any]) -> str:
+    """A validation summary (``success``, ``evaluated``, ``failures``) in a few words, e.g.
+    "passed (13 expectations)", escaped for HTML."""
+    n = None if summary["evaluated"] is None else esc(summary["evaluated"])
+    of = f" of {n}" if n is not None else ""
+    if summary["success"] is True:
+        return f"passed ({n} expectations)" if n is not None else "passed"
+    if summary["success"] is False:
+        return f"failed ({len(summary['failures'])}{of} expectations)"
+    return "unknown"
+
+
+def validation_badge(summary: Mapping[str, Any]) -> str:
+    """The result of a validation as a coloured word (passed, failed, unknown)."""
+    if summary["success"] is True:
+        return '<span class="ok">passed</span>'
+    if summary["success"] is False:
+        return '<span class="bad">failed</span>'
+    return '<span class="muted">unknown</span>'
