@@ -17,9 +17,9 @@ The configuration file comes from `SEGMENTATION_CONFIG`. Every task only calls a
 `file://` URI of the table under the configured home: the folder of its `run_date=D`
 partitions (`file:///data/output/customer_segments`), or for `segment_history` its one file
 (`file:///data/output/current/segment_history.parquet`). Lineage tools (OpenLineage) follow
-these to the files. The URIs depend on the home, so a downstream DAG names an asset by name:
-`schedule=[Asset.ref(name="customer_segments")]`; each event's extra is
-`{"run_date": "YYYY-MM-DD", "current_moved": bool, "rows": int}`. Reading the URIs needs the
+these to the files. Airflow knows an asset by name and URI, so a downstream DAG builds the
+same Asset from the same config (`examples/downstream_segment_sizes.py`); each event's extra
+is `{"run_date": "YYYY-MM-DD", "current_moved": bool, "rows": int}`. The URIs need the
 config's `home` while parsing: the dag-processor needs `SEGMENTATION_CONFIG` too.
 """
 

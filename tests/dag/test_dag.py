@@ -156,32 +156,27 @@ print(json.dumps({{"errors": errors, "dags": sorted(bag.dags)}}))
     assert "no configuration given" in error and "dag-processor needs SEGMENTATION_CONFIG" in error
 
 
-def test_example_downstream_dag_is_scheduled_on_the_asset_by_name(tmp_path: Path) -> None:
+def test_example_downstream_dag_is_scheduled_on_the_asset_the_dag_updates(tmp_path: Path) -> None:
     result = run_python(
         f"""
 import json, sys
-from pathlib import Path
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 before = set(sys.modules)
 bag = DagBag(dag_folder={str(EXAMPLE)!r})
 new = set(sys.modules) - before
 dag = bag.dags.get("downstream_segment_sizes")
-import runpy
-from segmentation.layout import Home
-night_file = runpy.run_path({str(EXAMPLE)!r})["night_file"]
-home = Home(Path("/srv/segment data/home"))
-uri = home.table_location("customer_segments").as_uri()
+producer = DagBag(dag_folder={str(DAG_FILE)!r}).dags["customer_segmentation"]
+[published] = [a for a in producer.get_task("publish_tables").outlets
+    if a.name == "customer_segments"]
 print(json.dumps({{
     "errors": {{k: str(v) for k, v in bag.import_errors.items()}},
     "dags": sorted(bag.dags),
-    "schedule": repr(dag.timetable.asset_condition) if dag else None,
+    "schedule": [[a.name, a.uri] for a in dag.timetable.asset_condition.objects],
+    "published": [published.name, published.uri],
     "tasks": [t.task_id for t in dag.tasks] if dag else [],
     "doc": bool(dag.doc_md) if dag else False,
-    "imported": sorted({{m.split(".")[0] for m in new}} & {{"segmentation", "pandas", "pyarrow"}}),
-    "uri": uri,
-    "night_file": str(night_file(uri, "2024-02-09")),
-    "partition": str(home.partition("customer_segments", __import__("datetime").date(2024, 2, 9))),
+    "heavy": sorted({{m.split(".")[0] for m in new}} & {{"pandas", "pyarrow", "duckdb"}}),
     "lineage_schemes": sorted(ProvidersManagerTaskRuntime().asset_to_openlineage_converters),
 }}))
 """,
@@ -189,12 +184,11 @@ print(json.dumps({{
     )
     assert result["errors"] == {}
     assert result["dags"] == ["downstream_segment_sizes"]
-    assert result["schedule"] == "AssetAll(AssetNameRef(name='customer_segments'))"
+    # the very Asset publish_tables updates (Airflow matches both name and URI), from the config
+    uri = (tmp_path / "home" / "output" / "customer_segments").as_uri()
+    assert result["schedule"] == [result["published"]] == [["customer_segments", uri]]
     assert result["tasks"] == ["count_segments"] and result["doc"]
-    assert result["imported"] == []  # parsing it needs neither the pipeline nor pandas
-    # the consumer finds a night's file from the asset's URI alone, where the pipeline wrote it
-    assert result["uri"] == "file:///srv/segment%20data/home/output/customer_segments"
-    assert result["night_file"] == result["partition"]
+    assert result["heavy"] == []  # pandas only in the task
     # file:// is a scheme Airflow's OpenLineage integration translates (common.io provider)
     assert "file" in result["lineage_schemes"]
 
