@@ -12,6 +12,15 @@ a drift alert to the configured target (log, webhook or email).
 
 The configuration file comes from `SEGMENTATION_CONFIG`. Every task only calls a
 `segmentation.pipeline` step: see the README for what each one reads and writes.
+
+**Assets**: one per output table, named after it (`customer_segments`, ...), its URI the
+`file://` URI of the table under the configured home: the folder of its `run_date=D`
+partitions (`file:///data/output/customer_segments`), or for `segment_history` its one file
+(`file:///data/output/current/segment_history.parquet`). Lineage tools (OpenLineage) follow
+these to the files. Airflow knows an asset by name and URI, so a downstream DAG builds the
+same Asset from the same config (`examples/downstream_segment_sizes.py`); each event's extra
+is `{"run_date": "YYYY-MM-DD", "current_moved": bool, "rows": int}`. The URIs need the
+config's `home` while parsing: the dag-processor needs `SEGMENTATION_CONFIG` too.
 """
 
 from __future__ import annotations
@@ -22,10 +31,20 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import Asset, BaseNotifier, Param, dag, get_current_context, task
 
-# the table catalog is standard library only: cheap to import while parsing
-from segmentation.layout import TABLES
+# cheap to import while parsing: the table catalog (standard library only) and the config's
+# reader, of which only the home is read here (PyYAML, which airflow.sdk has imported)
+from segmentation.config import CONFIG_ENV, configured_home
+from segmentation.errors import ConfigError
+from segmentation.layout import TABLES, Home
 
-OUTPUTS = {t.name: Asset(name=t.name, uri=f"segmentation://output/{t.name}") for t in TABLES}
+try:
+    HOME = Home(configured_home())
+except ConfigError as exc:
+    raise ConfigError(
+        f"{exc} (the DAG's Assets name the tables under the configured home, so the "
+        f"dag-processor needs {CONFIG_ENV} as well as the workers)"
+    ) from None
+OUTPUTS = {t.name: Asset(name=t.name, uri=HOME.table_location(t.name).as_uri()) for t in TABLES}
 
 
 def _outlets(step: str) -> list[Asset]:

@@ -220,6 +220,26 @@ def secret_from_env(name: str, what: str) -> str:
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Load the config from ``path`` or, when None, from $SEGMENTATION_CONFIG."""
+    file, raw = _read_config_file(path)
+    return parse_config(raw, base_dir=file.resolve().parent, origin=str(file))
+
+
+def configured_home(path: str | os.PathLike[str] | None = None) -> Path:
+    """``load_config(path).home``, reading only the file's ``home`` key.
+
+    For the Airflow DAG, whose Assets name the tables under the home while it is parsed:
+    cheap (PyYAML, which Airflow has imported by then) and nothing else is checked, so a
+    mistake elsewhere in the file fails the run's first task with its message, not the parse.
+    """
+    file, raw = _read_config_file(path)
+    if isinstance(raw, dict):
+        raw = {key: raw[key] for key in ("home",) if key in raw}
+    home = build(Config, raw, f"{file}:").home  # a file that is no mapping fails here too
+    return _resolve_path(home, file.resolve().parent)
+
+
+def _read_config_file(path: str | os.PathLike[str] | None) -> tuple[Path, Any]:
+    """The config file (``path``, or $SEGMENTATION_CONFIG when None) and its parsed YAML."""
     if path is None:
         path = os.environ.get(CONFIG_ENV)
         if not path:
@@ -233,7 +253,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {file} is not valid YAML: {exc}") from None
-    return parse_config(raw or {}, base_dir=file.resolve().parent, origin=str(file))
+    return file, raw or {}
 
 
 def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
@@ -371,20 +391,21 @@ def _check_events(ev: EventsConfig, origin: str) -> None:
             raise ConfigError(f"{origin}: events.{key} must be one of events.allowed_types")
 
 
+def _resolve_path(p: str | Path, base_dir: Path) -> Path:
+    q = Path(p).expanduser()
+    return Path(os.path.normpath(q if q.is_absolute() else base_dir / q))
+
+
 def _resolve_paths(cfg: Config, base_dir: Path) -> Config:
     """``cfg`` with home and the sources' paths resolved against ``base_dir``."""
-
-    def resolve(p: str | Path) -> Path:
-        q = Path(p).expanduser()
-        return Path(os.path.normpath(q if q.is_absolute() else base_dir / q))
-
     customers = cfg.customers
     if customers is not None:
-        customers = dataclasses.replace(customers, path=str(resolve(customers.path)))
+        path = str(_resolve_path(customers.path, base_dir))
+        customers = dataclasses.replace(customers, path=path)
     return dataclasses.replace(
         cfg,
-        home=resolve(cfg.home),
-        source=dataclasses.replace(cfg.source, path=str(resolve(cfg.source.path))),
+        home=_resolve_path(cfg.home, base_dir),
+        source=dataclasses.replace(cfg.source, path=str(_resolve_path(cfg.source.path, base_dir))),
         customers=customers,
     )
 

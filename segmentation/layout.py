@@ -125,6 +125,11 @@ class Home:
     def current_table(self, table: str) -> Path:
         return self.current / f"{table}.parquet"
 
+    def table_location(self, name: str) -> Path:
+        """Where table ``name`` lives as a whole, as its Asset's ``file://`` URI names it: the
+        folder of its ``run_date=D`` partitions, or the one current file of a whole table."""
+        return self.table_root(name) if table(name).per_run else self.current_table(name)
+
     @property
     def reports(self) -> Path:
         return self.output / "reports"

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.dag
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILE = ROOT / "dags" / "customer_segmentation.py"
+EXAMPLE = ROOT / "examples" / "downstream_segment_sizes.py"
 ORDER = [
     "extract_events",
     "validate_events",
@@ -25,13 +26,17 @@ ORDER = [
 ]
 
 
-def run_python(code: str, tmp_path: Path) -> dict:
+def run_python(code: str, tmp_path: Path, config: bool = True) -> dict:
+    """Run ``code`` in a fresh interpreter, with a config naming ``tmp_path/home`` (or none)."""
     env = {
         "AIRFLOW_HOME": str(tmp_path / "airflow"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAG_FILE.parent),
         "PATH": "/usr/bin:/bin",
     }
+    if config:
+        (tmp_path / "config.yaml").write_text("home: ./home\n")
+        env["SEGMENTATION_CONFIG"] = str(tmp_path / "config.yaml")
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -58,6 +63,7 @@ print(json.dumps({{
     "max_active_runs": dag.max_active_runs if dag else None,
     "retries": [t.retries for t in dag.tasks] if dag else [],
     "outlets": sorted(a.name for t in dag.tasks for a in t.outlets) if dag else [],
+    "uris": {{a.name: a.uri for t in dag.tasks for a in t.outlets}} if dag else {{}},
     "params": sorted(dag.params.keys()) if dag else [],
     "doc": bool(dag.doc_md) if dag else False,
     "drift_callbacks": [
@@ -75,6 +81,12 @@ print(json.dumps({{
     from segmentation.layout import TABLE_NAMES as TABLES
 
     assert result["outlets"] == sorted(TABLES)  # every published table is an Asset
+    # named by the table, its URI the file:// URI of the table under the config's home
+    home = tmp_path / "home"
+    assert result["uris"] == {
+        t: (home / "output" / t).as_uri() for t in TABLES if t != "segment_history"
+    } | {"segment_history": (home / "output" / "current" / "segment_history.parquet").as_uri()}
+    assert result["uris"]["customer_segments"] == f"file://{home}/output/customer_segments"
     assert result["drift_callbacks"] == ["DriftNotifier"]
     assert result["params"] == ["run_date"]
     assert result["doc"]
@@ -93,21 +105,93 @@ socket.socket.connect = refuse
 socket.create_connection = refuse
 sqlite3.connect = refuse
 before = set(sys.modules)
+import airflow.sdk, pendulum
+with_airflow = set(sys.modules)
+# what our parse-time modules add to what airflow.sdk imported: the standard library only
+import segmentation.config, segmentation.layout
+third_party = sorted(m for m in set(sys.modules) - with_airflow
+    if m.split(".")[0] not in sys.stdlib_module_names | {{"segmentation"}})
 namespace = runpy.run_path({str(DAG_FILE)!r})
 new = set(sys.modules) - before
 heavy = sorted(m for m in new if m.split(".")[0] in
     {{"pandas", "sklearn", "great_expectations", "duckdb", "pyarrow"}})
 ours = sorted(m for m in new if m.split(".")[0] == "segmentation")
 dags = [v.dag_id for v in namespace.values() if type(v).__name__ == "DAG"]
-print(json.dumps({{"opened": opened, "heavy": heavy, "ours": ours, "dags": dags}}))
+print(json.dumps({{"opened": opened, "heavy": heavy, "ours": ours, "third_party": third_party,
+    "dags": dags}}))
 """,
         tmp_path,
     )
     assert result["opened"] == []
     assert result["heavy"] == []
-    # only the table catalog (standard library only), for the Assets
-    assert result["ours"] == ["segmentation", "segmentation.catalog", "segmentation.layout"]
+    # the table catalog and the config's reader, for the Assets' names and URIs: standard
+    # library only, besides PyYAML, which airflow.sdk had imported already
+    assert result["ours"] == [
+        "segmentation",
+        "segmentation.catalog",
+        "segmentation.config",
+        "segmentation.config_coerce",
+        "segmentation.errors",
+        "segmentation.identifiers",
+        "segmentation.layout",
+    ]
+    assert result["third_party"] == []
     assert result["dags"] == ["customer_segmentation"]
+
+
+def test_without_a_config_the_dag_does_not_parse_and_says_why(tmp_path: Path) -> None:
+    # the Assets' URIs need the home: a dag-processor without the config reports a broken DAG
+    result = run_python(
+        f"""
+import json
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder={str(DAG_FILE.parent)!r})
+errors = [str(v) for v in bag.import_errors.values()]
+print(json.dumps({{"errors": errors, "dags": sorted(bag.dags)}}))
+""",
+        tmp_path,
+        config=False,
+    )
+    assert result["dags"] == []
+    [error] = result["errors"]
+    assert "no configuration given" in error and "dag-processor needs SEGMENTATION_CONFIG" in error
+
+
+def test_example_downstream_dag_is_scheduled_on_the_asset_the_dag_updates(tmp_path: Path) -> None:
+    result = run_python(
+        f"""
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+before = set(sys.modules)
+bag = DagBag(dag_folder={str(EXAMPLE)!r})
+new = set(sys.modules) - before
+dag = bag.dags.get("downstream_segment_sizes")
+producer = DagBag(dag_folder={str(DAG_FILE)!r}).dags["customer_segmentation"]
+[published] = [a for a in producer.get_task("publish_tables").outlets
+    if a.name == "customer_segments"]
+print(json.dumps({{
+    "errors": {{k: str(v) for k, v in bag.import_errors.items()}},
+    "dags": sorted(bag.dags),
+    "schedule": [[a.name, a.uri] for a in dag.timetable.asset_condition.objects],
+    "published": [published.name, published.uri],
+    "tasks": [t.task_id for t in dag.tasks] if dag else [],
+    "doc": bool(dag.doc_md) if dag else False,
+    "heavy": sorted({{m.split(".")[0] for m in new}} & {{"pandas", "pyarrow", "duckdb"}}),
+    "lineage_schemes": sorted(ProvidersManagerTaskRuntime().asset_to_openlineage_converters),
+}}))
+""",
+        tmp_path,
+    )
+    assert result["errors"] == {}
+    assert result["dags"] == ["downstream_segment_sizes"]
+    # the very Asset publish_tables updates (Airflow matches both name and URI), from the config
+    uri = (tmp_path / "home" / "output" / "customer_segments").as_uri()
+    assert result["schedule"] == [result["published"]] == [["customer_segments", uri]]
+    assert result["tasks"] == ["count_segments"] and result["doc"]
+    assert result["heavy"] == []  # pandas only in the task
+    # file:// is a scheme Airflow's OpenLineage integration translates (common.io provider)
+    assert "file" in result["lineage_schemes"]
 
 
 def test_domain_package_never_imports_airflow(tmp_path: Path) -> None:

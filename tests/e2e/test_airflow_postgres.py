@@ -1,4 +1,5 @@
-"""The real DAG run by Airflow's scheduler on a PostgreSQL metadata database: exact backfills.
+"""The real DAG run by Airflow's scheduler on a PostgreSQL metadata database: exact backfills,
+and the example downstream DAG triggered by their asset events.
 
 Airflow keeps its metadata in a fresh database on 127.0.0.1:5432 (dropped at the end), through
 psycopg 3 (``postgresql+psycopg``, the driver the project already installs; Airflow would
@@ -8,6 +9,16 @@ over 4 days is created with ``airflow backfill create`` and executed for real by
 api-server``'s execution API. Then the same 4 days are backfilled again with
 ``--reprocess-behavior completed``: every published partition must come back byte for byte.
 
+The dags folder also holds ``examples/downstream_segment_sizes.py``, installed as its docstring
+says (copied beside the DAG): scheduled on the ``customer_segments`` Asset, which it builds
+from the same config as the DAG (a ``file://`` URI under the home), it runs after the nights
+publish, counting segment sizes of each new night and skipping the second
+backfill's older nights (``current_moved: false``). Each of its runs must report exactly the
+nights of the asset events Airflow gave it, with the sizes of those nights' partitions.
+Asset-triggered runs need the scheduler's job scheduling, so the nightly DAG's own run for
+today is created too; it fails its extract (the test data are from 2024) and waits for a retry,
+beside the backfills, as in a deployment whose source has no file for yesterday.
+
 Without a server the test is skipped, except on CI (``CI=true``) where it fails.
 """
 
@@ -16,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import psycopg
 import pytest
 from psycopg import sql
@@ -41,6 +54,7 @@ ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 HOST, PORT, DB = "127.0.0.1", 5432, "test"
 DAG_ID = "customer_segmentation"
+CONSUMER = "downstream_segment_sizes"  # examples/downstream_segment_sizes.py
 # the partitions a night publishes (segment_history is one growing table, not a partition)
 TABLES = tuple(t.name for t in CATALOG if t.per_run)
 DAYS = [LAST - dt.timedelta(days=3 - i) for i in range(4)]  # the 4 days processed
@@ -156,14 +170,59 @@ def wait_for_backfill(url: str, backfill_id: int, services: Services) -> None:
 
 
 def runs(url: str) -> dict[str, tuple[str, int, Any]]:
-    """logical date (YYYY-MM-DD) -> (state, backfill id, end date) of every run in PostgreSQL."""
+    """logical date (YYYY-MM-DD) -> (state, backfill id, end date) of every backfill run."""
     rows = query(
         url,
         "SELECT to_char(logical_date AT TIME ZONE 'UTC', 'YYYY-MM-DD'), state, backfill_id,"
-        " end_date FROM dag_run WHERE dag_id = %s",
+        " end_date FROM dag_run WHERE dag_id = %s AND backfill_id IS NOT NULL",
         (DAG_ID,),
     )
     return {day: (state, bf, end) for day, state, bf, end in rows}
+
+
+def segment_events(url: str) -> dict[int, dict[str, Any]]:
+    """id -> extra of every asset event of ``customer_segments``, oldest first."""
+    rows = query(
+        url,
+        "SELECT e.id, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id"
+        " WHERE a.name = 'customer_segments' ORDER BY e.id",
+    )
+    return dict(rows)
+
+
+def consumer_runs(url: str) -> dict[str, dict[str, Any]]:
+    """run id -> state, run type, the asset events it consumed and the XCom result of every
+    run of the downstream DAG."""
+    rows = query(
+        url,
+        "SELECT dr.run_id, dr.state, dr.run_type,"
+        " array_remove(array_agg(dae.event_id ORDER BY dae.event_id), NULL),"
+        " (SELECT x.value FROM xcom x WHERE x.dag_id = dr.dag_id AND x.run_id = dr.run_id"
+        "  AND x.task_id = 'count_segments' AND x.key = 'return_value')"
+        " FROM dag_run dr LEFT JOIN dagrun_asset_event dae ON dae.dag_run_id = dr.id"
+        " WHERE dr.dag_id = %s GROUP BY dr.id",
+        (CONSUMER,),
+    )
+    return {
+        run_id: {"state": state, "type": kind, "events": events, "result": result}
+        for run_id, state, kind, events, result in rows
+    }
+
+
+def wait_for_consumer(url: str, events: int, services: Services) -> dict[str, dict[str, Any]]:
+    """The downstream DAG's runs once they have consumed ``events`` events and all finished."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        services.check_alive()
+        done = consumer_runs(url)
+        failed = [r for r, run in done.items() if run["state"] == "failed"]
+        assert not failed, f"downstream runs failed: {failed}\n{services.tails()}"
+        if sum(len(run["events"]) for run in done.values()) >= events and all(
+            run["state"] == "success" for run in done.values()
+        ):
+            return done
+        time.sleep(1)
+    raise AssertionError(f"downstream runs after 120s: {consumer_runs(url)}\n{services.tails()}")
 
 
 def partitions(home: Path) -> dict[str, tuple[bytes, int]]:
@@ -178,7 +237,7 @@ def partitions(home: Path) -> dict[str, tuple[bytes, int]]:
 
 
 @pytest.mark.slow
-def test_backfill_on_postgres_metadata_is_exact(
+def test_backfill_on_postgres_metadata_is_exact_and_triggers_the_downstream_dag(
     tmp_path: Path, landing: Path, published_home: Path, metadata_db: str
 ) -> None:
     config = write_config(tmp_path, landing)
@@ -188,6 +247,11 @@ def test_backfill_on_postgres_metadata_is_exact(
     # a run with logical date L processes the day before L
     first, last = (str(d + dt.timedelta(days=1)) for d in (DAYS[0], DAYS[-1]))
 
+    dags = tmp_path / "dags"  # the nightly DAG and the example consumer, copied in as installed
+    dags.mkdir()
+    shutil.copy2(ROOT / "dags" / f"{DAG_ID}.py", dags)
+    shutil.copy2(ROOT / "examples" / f"{CONSUMER}.py", dags)
+
     port = free_port()
     env = {
         **os.environ,
@@ -195,14 +259,12 @@ def test_backfill_on_postgres_metadata_is_exact(
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db,
         # derived otherwise as postgresql+asyncpg, a driver we do not install
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": metadata_db,
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),  # not 8793, maybe taken
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",  # paused DAGs run nothing
-        # no nightly run for today beside the backfills: only backfill runs are created
-        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
         "SEGMENTATION_CONFIG": str(config),
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     }
@@ -251,6 +313,10 @@ def test_backfill_on_postgres_metadata_is_exact(
         assert {(s, b) for s, b, _ in redone.values()} == {("success", second_id)}, redone
         assert all(redone[d][2] > max(e for _, _, e in done.values()) for d in expected)
         after = partitions(cfg.home)
+
+        events = segment_events(metadata_db)
+        downstream = wait_for_consumer(metadata_db, len(events), services)
+        assets = dict(query(metadata_db, "SELECT name, uri FROM asset"))
     except BaseException:
         print(services.tails())  # noqa: T201 - shown by pytest on failure only
         raise
@@ -263,3 +329,39 @@ def test_backfill_on_postgres_metadata_is_exact(
     assert not changed, f"partitions that differ after the rerun: {changed}"
     kept = [k for k in before if before[k][1] == after[k][1]]
     assert not kept, f"partitions not republished by the rerun: {kept}"
+
+    # the Assets: each table by name, its file:// URI the table under the configured home
+    home = Home(cfg.home)
+    assert assets == {t.name: home.table_location(t.name).as_uri() for t in CATALOG}
+    assert assets["customer_segments"] == f"file://{cfg.home}/output/customer_segments"
+
+    # one customer_segments event per night published: the second backfill's older nights
+    # did not move current
+    rows = {str(d): len(pd.read_parquet(home.partition("customer_segments", d))) for d in DAYS}
+    moved = [True] * 4 + [False] * 3 + [True]
+    assert list(events.values()) == [
+        {"run_date": day, "current_moved": m, "rows": rows[day]}
+        for day, m in zip([*rows, *rows], moved, strict=True)
+    ]
+    # the downstream DAG: triggered by those events, each consumed by exactly one of its runs
+    assert sorted(e for run in downstream.values() for e in run["events"]) == sorted(events)
+    sizes = {
+        str(d): pd.read_parquet(home.partition("customer_segments", d))["segment_name"]
+        .value_counts()
+        .to_dict()
+        for d in DAYS
+    }
+    for run_id, run in downstream.items():
+        assert run["type"] == "asset_triggered", run_id
+        given = [events[e] for e in run["events"]]
+        # it reports the nights it was given: new ones counted from their partitions, the
+        # older nights republished by the second backfill skipped
+        assert sorted(run["result"]["skipped"]) == sorted(
+            x["run_date"] for x in given if not x["current_moved"]
+        ), run
+        assert run["result"]["counted"] == {
+            x["run_date"]: sizes[x["run_date"]] for x in given if x["current_moved"]
+        }, run
+    counted = {day for run in downstream.values() for day in run["result"]["counted"]}
+    skipped = {day for run in downstream.values() for day in run["result"]["skipped"]}
+    assert (counted, skipped) == (set(rows), set(rows) - {str(DAYS[-1])})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from segmentation.config import CONFIG_ENV, load_config, parse_config
+from segmentation.config import CONFIG_ENV, configured_home, load_config, parse_config
 from segmentation.errors import ConfigError
 
 pytestmark = pytest.mark.unit
@@ -77,3 +77,30 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
     bad.write_text("source: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+@pytest.mark.parametrize("home", ["./data", "../elsewhere/./home", "/srv/seg", "~/seg", None])
+def test_configured_home_is_the_home_load_config_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: str | None
+) -> None:
+    path = tmp_path / "conf" / "c.yaml"
+    path.parent.mkdir()
+    path.write_text((f"home: {home}\n" if home else "") + "timezone: Europe/Berlin\n")
+    monkeypatch.setenv(CONFIG_ENV, str(path))
+    assert configured_home() == configured_home(path) == load_config(path).home
+    assert configured_home().is_absolute()
+
+
+def test_configured_home_reads_nothing_but_the_home(tmp_path: Path) -> None:
+    # for the DAG's parse: a mistake elsewhere is for the run to report, not the parse
+    path = tmp_path / "c.yaml"
+    path.write_text("home: ./h\ntimezone: Mars/Olympus\nmodle: {}\n")
+    assert configured_home(path) == tmp_path / "h"
+    with pytest.raises(ConfigError, match="modle"):
+        load_config(path)
+    path.write_text("home: [a, b]\n")
+    with pytest.raises(ConfigError, match="home"):
+        configured_home(path)
+    path.write_text("- home\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        configured_home(path)

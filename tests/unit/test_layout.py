@@ -31,6 +31,8 @@ def test_home_spells_the_documented_layout() -> None:
         "work": home.staged_table("customer_segments", D1),
         "partition": home.partition("customer_segments", D1),
         "current": home.current_table("segment_history"),
+        "table": home.table_location("customer_segments"),  # what its Asset's URI names
+        "whole table": home.table_location("segment_history"),
         "report": home.report(D1),
         "current report": home.current_report,
         "run lock": home.run_lock(D1),
@@ -44,6 +46,8 @@ def test_home_spells_the_documented_layout() -> None:
         "work": Path("/h/work/run_date=2024-02-08/customer_segments.parquet"),
         "partition": Path("/h/output/customer_segments/run_date=2024-02-08/part-0.parquet"),
         "current": Path("/h/output/current/segment_history.parquet"),
+        "table": Path("/h/output/customer_segments"),
+        "whole table": Path("/h/output/current/segment_history.parquet"),
         "report": Path("/h/output/reports/run_date=2024-02-08/report.html"),
         "current report": Path("/h/output/current/report.html"),
         "run lock": Path("/h/locks/run_date=2024-02-08.lock"),
