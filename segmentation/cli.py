@@ -1,4 +1,5 @@
-"""The ``segmentation`` command line: generate, ingest, run, backfill, status, schema.
+"""The ``segmentation`` command line: generate, ingest, run, backfill, status, quarantine,
+schema.
 
 Errors the user can fix (``SegmentationError``) are printed as one message on stderr with
 exit status 2; nothing else is caught, so a real bug still shows its traceback.
@@ -64,22 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="segmentation", description=__doc__, parents=[common])
     sub = p.add_subparsers(dest="command", required=True)
 
-    g = sub.add_parser(
-        "generate", parents=[common], help="write synthetic events with planted personas"
-    )
-    g.add_argument("--out", required=True, type=Path, help="folder to write into")
-    g.add_argument("--customers", type=_positive, default=2000, help="default: 2000")
-    g.add_argument("--start", required=True, type=_date, help="first day, YYYY-MM-DD")
-    g.add_argument("--days", type=_positive, default=180, help="default: 180")
-    g.add_argument("--seed", type=int, default=42, help="default: 42")
-    g.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="csv")
-    g.add_argument(
-        "--drift-from", type=_date, help="from this date a share of customers change persona"
-    )
-    g.add_argument("--drift-persona", choices=list(PERSONA_NAMES), default="bargain_hunters")
-    g.add_argument("--drift-share", type=float, default=0.3, help="default: 0.3")
-    g.add_argument("--bad-rows", type=int, default=0, help="rows that break the event contract")
-    g.set_defaults(func=_generate)
+    _generate_parser(sub, common)
 
     for name, func, help_text in (
         ("ingest", _ingest, "extract and validate days into the lake (no training)"),
@@ -102,6 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     _config_arg(s)
     s.set_defaults(func=_status)
 
+    q = sub.add_parser(
+        "quarantine", parents=[common], help="days and rows validation held back, and why"
+    )
+    _config_arg(q)
+    q.add_argument("--date", type=_date, help="only this day, YYYY-MM-DD")
+    q.add_argument("--rows", action="store_true", help="print the held-back rows too")
+    q.set_defaults(func=_quarantine)
+
     c = sub.add_parser(
         "schema", parents=[common], help="the output tables' columns, types and descriptions"
     )
@@ -111,6 +105,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.set_defaults(func=_schema)
     return p
+
+
+def _generate_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    g = sub.add_parser(
+        "generate", parents=[common], help="write synthetic events with planted personas"
+    )
+    g.add_argument("--out", required=True, type=Path, help="folder to write into")
+    g.add_argument("--customers", type=_positive, default=2000, help="default: 2000")
+    g.add_argument("--start", required=True, type=_date, help="first day, YYYY-MM-DD")
+    g.add_argument("--days", type=_positive, default=180, help="default: 180")
+    g.add_argument("--seed", type=int, default=42, help="default: 42")
+    g.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="csv")
+    g.add_argument(
+        "--drift-from", type=_date, help="from this date a share of customers change persona"
+    )
+    g.add_argument("--drift-persona", choices=list(PERSONA_NAMES), default="bargain_hunters")
+    g.add_argument("--drift-share", type=float, default=0.3, help="default: 0.3")
+    g.add_argument("--bad-rows", type=int, default=0, help="rows that break the event contract")
+    g.add_argument(
+        "--order-lines",
+        action="store_true",
+        help="write purchases as order lines (order_id, quantity, unit_price), as shops export",
+    )
+    g.add_argument(
+        "--refund-rate",
+        type=float,
+        default=0.0,
+        help="with --order-lines: share of orders returned",
+    )
+    g.set_defaults(func=_generate)
 
 
 def _config_arg(p: argparse.ArgumentParser) -> None:
@@ -147,6 +171,15 @@ def _generate(args: argparse.Namespace) -> dict[str, Any]:
         drift_share=args.drift_share,
         bad_rows=args.bad_rows,
     )
+    if args.order_lines:
+        import dataclasses
+
+        from segmentation.synthetic_shop import order_lines
+
+        events = order_lines(data.events, args.seed, args.refund_rate)
+        data = dataclasses.replace(data, events=events)
+    elif args.refund_rate:
+        raise SegmentationError("--refund-rate needs --order-lines (returns are of orders)")
     files = synthetic.write(data, args.out, args.format)
     return {"events_files": len(files), "events": len(data.events), "out": str(args.out)}
 
@@ -173,6 +206,13 @@ def _status(args: argparse.Namespace) -> dict[str, Any]:
 
     cfg = load_config(args.config)
     return {**pipeline.status(cfg), **pipeline.output_locations(cfg)}
+
+
+def _quarantine(args: argparse.Namespace) -> dict[str, Any]:
+    from segmentation.config import load_config
+    from segmentation.pipeline.quarantine import quarantine_report
+
+    return quarantine_report(load_config(args.config), args.date, args.rows)
 
 
 def _schema(args: argparse.Namespace) -> str:

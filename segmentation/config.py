@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from segmentation import config_checks
 from segmentation.config_coerce import build, suggest
 from segmentation.errors import ConfigError
 from segmentation.identifiers import check_identifier
@@ -37,7 +38,6 @@ CANONICAL_EVENT_COLUMNS = (
     "product_id",
     "quantity",
 )
-RFM_AXES = ("recency_days", "frequency", "monetary")
 CUSTOMER_COLUMNS = ("customer_id", "signup_date", "birth_date", "age", "gender", "region")
 
 
@@ -71,12 +71,30 @@ class EventsConfig:
     allowed_types: tuple[str, ...] = ("view", "add_to_cart", "purchase")
     purchase_type: str = "purchase"
     view_type: str = "view"
+    # the event type of a refund, always allowed beside allowed_types
+    refund_type: str = "refund"
+    # a purchase with a negative amount or quantity: a refund (a return), or a bad row
+    negative_amounts: Literal["refund", "reject"] = "refund"
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """Every event type a source may send: the allowed ones and the refund type."""
+        extra = () if self.refund_type in self.allowed_types else (self.refund_type,)
+        return (*self.allowed_types, *extra)
 
 
 @dataclass(frozen=True)
 class ValidationConfig:
     allow_empty_days: bool = False
     max_amount: float = 1_000_000.0
+    # a day passes with up to this share of bad rows, or up to max_bad_rows of them; the bad
+    # rows are quarantined, the rest promoted
+    max_bad_row_share: float = 0.001
+    max_bad_rows: int = 0
+
+    def allowed_bad_rows(self, rows: int) -> int:
+        """How many bad rows a day of ``rows`` rows may have and still pass."""
+        return max(self.max_bad_rows, math.floor(self.max_bad_row_share * rows))
 
 
 @dataclass(frozen=True)
@@ -267,14 +285,15 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
     _check_source(cfg.source, "source", origin, CANONICAL_EVENT_COLUMNS)
     _check_source_kind(cfg.source, raw.get("source") or {}, "source", origin)
     _check_customers(cfg.customers, raw.get("customers"), origin)
-    _check_model_search(cfg.model, origin)
-    _check_model_sizes(cfg.model, origin)
-    _check_rules(cfg.rules, origin)
-    _check_control(cfg.control, origin)
-    _check_rfm(cfg.rfm, origin)
-    _check_alerts(cfg.alerts, origin)
-    _check_features(cfg.features, origin)
-    _check_events(cfg.events, origin)
+    config_checks.check_model_search(cfg.model, origin)
+    config_checks.check_model_sizes(cfg.model, origin)
+    config_checks.check_rules(cfg.rules, origin)
+    config_checks.check_control(cfg.control, origin)
+    config_checks.check_rfm(cfg.rfm, origin)
+    config_checks.check_alerts(cfg.alerts, origin)
+    config_checks.check_features(cfg.features, origin)
+    config_checks.check_validation(cfg.validation, origin)
+    config_checks.check_events(cfg.events, origin)
     return _resolve_paths(cfg, base_dir)
 
 
@@ -303,92 +322,6 @@ def _check_customers(customers: SourceConfig | None, raw: Any, origin: str) -> N
             f"{origin}: customers.path cannot contain {{ds}}: customer attributes are read "
             "whole, not per day"
         )
-
-
-def _check_model_search(m: ModelConfig, origin: str) -> None:
-    """The candidates searched: how many segments, which algorithms, what is eligible."""
-    if m.n_segments is not None and m.n_segments < 2:
-        raise ConfigError(f"{origin}: model.n_segments must be at least 2 (or null)")
-    if not 2 <= m.k_min <= m.k_max:
-        raise ConfigError(f"{origin}: model.k_min and k_max must satisfy 2 <= k_min <= k_max")
-    if not m.algorithms or len(set(m.algorithms)) != len(m.algorithms):
-        raise ConfigError(f"{origin}: model.algorithms must list each of kmeans, gmm, ward once")
-    if not 0 <= m.min_stability <= 1:
-        raise ConfigError(f"{origin}: model.min_stability must be between 0 and 1")
-    if not 0 <= m.min_segment_share < 1 / max(m.n_segments or m.k_max, 1):
-        raise ConfigError(
-            f"{origin}: model.min_segment_share must be at least 0 and below 1 divided by "
-            "the number of segments (k_max, or n_segments when set)"
-        )
-
-
-def _check_model_sizes(m: ModelConfig, origin: str) -> None:
-    """Margins, distances and sample sizes of the model."""
-    for key in ("promote_margin", "continuity_margin"):
-        if not 0 <= getattr(m, key) < 1:
-            raise ConfigError(f"{origin}: model.{key} must be a silhouette difference in [0, 1)")
-    if m.id_match_distance <= 0:
-        raise ConfigError(f"{origin}: model.id_match_distance must be positive")
-    for key in ("fit_sample", "minibatch_above"):
-        if getattr(m, key) < 1:
-            raise ConfigError(f"{origin}: model.{key} must be a positive number of customers")
-    if m.score_sample <= (m.n_segments or m.k_max):
-        raise ConfigError(
-            f"{origin}: model.score_sample ({m.score_sample}) must exceed the number of "
-            "segments searched (k_max or n_segments)"
-        )
-    if m.stability_resamples < 1:
-        raise ConfigError(f"{origin}: model.stability_resamples must be at least 1")
-
-
-def _check_rules(rules: RulesConfig, origin: str) -> None:
-    if rules.sample < 1:
-        raise ConfigError(f"{origin}: rules.sample must be a positive number of customers")
-    if not 1 <= rules.max_depth <= 8:
-        raise ConfigError(f"{origin}: rules.max_depth must be between 1 and 8")
-
-
-def _check_control(control: ControlConfig, origin: str) -> None:
-    checked = {"control.share": control.share}
-    checked |= {f"control.shares.{sid}": share for sid, share in control.shares.items()}
-    for name, share in checked.items():
-        if not 0 <= share < 1:
-            raise ConfigError(f"{origin}: {name} must be a fraction in [0, 1), e.g. 0.1")
-
-
-def _check_rfm(rfm: RfmConfig, origin: str) -> None:
-    for axis, cuts in (rfm.cuts or {}).items():
-        if axis not in RFM_AXES:
-            raise ConfigError(
-                f"{origin}: rfm.cuts has unknown axis {axis!r}{suggest(axis, RFM_AXES)}; "
-                f"axes are {', '.join(RFM_AXES)}"
-            )
-        points = list(cuts)
-        if len(points) != 4 or not all(map(math.isfinite, points)) or points != sorted(set(points)):
-            raise ConfigError(
-                f"{origin}: rfm.cuts.{axis} needs 4 increasing cut points (5 score bands), "
-                f"got {points}"
-            )
-
-
-def _check_alerts(alerts: AlertsConfig, origin: str) -> None:
-    if alerts.target == "webhook" and not (alerts.url or "").startswith(("http://", "https://")):
-        raise ConfigError(f"{origin}: alerts.target webhook needs alerts.url (http:// or https://)")
-    if alerts.target == "email" and not alerts.email_to:
-        raise ConfigError(f"{origin}: alerts.target email needs alerts.email_to (a list)")
-
-
-def _check_features(features: FeaturesConfig, origin: str) -> None:
-    if features.window_days < 1:
-        raise ConfigError(f"{origin}: features.window_days must be a positive number of days")
-
-
-def _check_events(ev: EventsConfig, origin: str) -> None:
-    if len({t.lower() for t in ev.allowed_types}) != len(ev.allowed_types):
-        raise ConfigError(f"{origin}: events.allowed_types repeats a type (case is ignored)")
-    for key in ("purchase_type", "view_type"):
-        if getattr(ev, key) not in ev.allowed_types:
-            raise ConfigError(f"{origin}: events.{key} must be one of events.allowed_types")
 
 
 def _resolve_path(p: str | Path, base_dir: Path) -> Path:

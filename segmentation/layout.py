@@ -10,7 +10,8 @@ Layout under ``home``::
 
     staging/events/event_date=D/       extracted, not yet validated
     lake/events/event_date=D/          validated events (the only input to features)
-    quarantine/events/event_date=D/    a batch that failed validation, with the GX result
+    quarantine/events/event_date=D/    a batch that failed validation, with the GX result, or
+                                       rows.parquet: the bad rows of a day promoted without them
     validation/events/run_date=D.json  the validation record of each day
     state/run_date=D/                  activity counters per customer (rolled forward)
     features/run_date=D/               one row per customer as of the end of D
@@ -74,6 +75,10 @@ class Home:
 
     def quarantined(self, day: dt.date) -> Path:
         return partition_dir(self.quarantine, EVENT_KEY, day)
+
+    def quarantined_rows(self, day: dt.date) -> Path:
+        """The bad rows held back from a day that was promoted without them."""
+        return self.quarantined(day) / "rows.parquet"
 
     def lake_file(self, day: dt.date) -> Path:
         return self.lake_partition(day) / PART

@@ -281,7 +281,8 @@ def _inject_bad_rows(rng: np.random.Generator, events: pd.DataFrame, count: int)
     rows = rng.choice(len(bad), size=min(count, len(bad)), replace=False)
     kinds = np.arange(len(rows)) % 4  # an even mix of the four kinds
     bad.loc[rows[kinds == 0], "customer_id"] = None
-    bad.loc[rows[kinds == 1], "amount"] = -5.0
+    bad.loc[rows[kinds == 1], "amount"] = 5e7  # above validation.max_amount (a negative
+    # purchase is a return, not a bad row)
     bad.loc[rows[kinds == 2], "event_type"] = "refund_request"
     dup = rows[kinds == 3]
     bad.loc[dup, "event_id"] = bad.loc[np.maximum(dup - 1, 0), "event_id"].to_numpy()

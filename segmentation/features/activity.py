@@ -2,8 +2,16 @@
 
 The state of day D has one row per customer ever seen up to D: absolute first/last event
 times (epoch microseconds), the last purchase time, and counters over the feature window
-(days D-W+1 .. D, by local event date): active days, events per type, purchase amount, and
-events per category (one ``cat:<hex of name>`` column per category ever seen).
+(days D-W+1 .. D, by local event date): active days, events per type, orders, the amount
+bought and refunded, refunds, and events per category (one ``cat:<hex of name>`` column per
+category ever seen).
+
+Orders and refunds: rows of a purchase with the same ``order_id`` on one day are one order
+(order lines); a purchase without ``order_id`` is an order by itself. A refund is an event of
+``events.refund_type``, or (``events.negative_amounts: refund``) a purchase row with a
+negative amount or quantity; it is never an order and never moves the last purchase time.
+Orders are counted per day, so that a state rolled forward day by day and one rebuilt from
+scratch agree exactly (an order whose lines span two days counts on each).
 
 Computing it from scratch scans the whole history (``full_state``). A nightly run instead
 rolls yesterday's state forward (``advance_state``): add day D's counters, subtract those of
@@ -26,7 +34,7 @@ from segmentation.io import lake
 
 CAT = "cat:"
 # bump when the state's columns change: states of another version are rebuilt, not rolled
-STATE_VERSION = 2
+STATE_VERSION = 3
 TIMES = ("first_t", "last_t", "last_purchase_t")
 
 
@@ -125,10 +133,17 @@ def _aggregate_events(
             ).fetchall()
         ]
         in_window = f"event_date >= DATE '{window_start.isoformat()}'"
-        purchase = f"event_type = '{_literal(cfg.events.purchase_type)}'"
+        purchase, refund = _purchase_and_refund(cfg)
+        bought = f"{in_window} AND {purchase}"
+        refunded = f"{in_window} AND {refund}"
         counters = [
             f"count(DISTINCT event_date) FILTER (WHERE {in_window}) AS active_days",
-            f"coalesce(sum(amount) FILTER (WHERE {in_window} AND {purchase}), 0) AS amount",
+            f"coalesce(sum(amount) FILTER (WHERE {bought}), 0) AS amount",
+            # one order per order_id and day; a purchase without order_id is one order
+            f"count(DISTINCT order_id || '|' || event_date) FILTER (WHERE {bought}) "
+            f"+ count(*) FILTER (WHERE {bought} AND order_id IS NULL) AS orders",
+            f"count(*) FILTER (WHERE {refunded}) AS refunds",
+            f"coalesce(sum(abs(amount)) FILTER (WHERE {refunded}), 0) AS refund_amount",
             *(
                 f"count(*) FILTER (WHERE {in_window} AND event_type = '{_literal(t)}') "
                 f'AS "n_{_ident(t)}"'
@@ -154,17 +169,36 @@ def _aggregate_events(
     return _normalise(state)
 
 
+def _purchase_and_refund(cfg: Config) -> tuple[str, str]:
+    """SQL conditions of a purchase (an order line) and of a refund, from the config."""
+    ev = cfg.events
+    negative = "(coalesce(amount, 0) < 0 OR coalesce(quantity, 0) < 0)"
+    is_purchase = f"event_type = '{_literal(ev.purchase_type)}'"
+    refund = f"event_type = '{_literal(ev.refund_type)}'"
+    if ev.negative_amounts == "refund":
+        return (
+            f"({is_purchase} AND NOT {negative})",
+            f"({refund} OR ({is_purchase} AND {negative}))",
+        )
+    return is_purchase, refund
+
+
 def _register_events(
     con: duckdb.DuckDBPyConnection, events: pd.DataFrame | Sequence[Path], cfg: Config
 ) -> None:
-    """A view ``ev`` with customer_id, event_type, amount, category, event_date, t (epoch us)."""
+    """A view ``ev`` with customer_id, event_type, amount, quantity, order_id, category,
+    event_date and t (epoch us). Partitions written before the lake had ``order_id`` read as
+    null there (each purchase an order)."""
     if isinstance(events, pd.DataFrame):
         # event_date is the local date in the configured timezone, as in the lake's partitions
+        none = pd.Series(None, index=events.index, dtype="object")
         frame = pd.DataFrame(
             {
                 "customer_id": events["customer_id"],
                 "event_type": events["event_type"],
                 "amount": events["amount"],
+                "quantity": events.get("quantity", none),
+                "order_id": events.get("order_id", none),
                 "category": events["category"],
                 "event_date": events["event_time"].dt.tz_convert(cfg.tz).dt.date,
                 "event_time": events["event_time"],
@@ -176,16 +210,24 @@ def _register_events(
         if not files:
             con.execute(
                 "CREATE VIEW raw AS SELECT NULL::VARCHAR AS customer_id, NULL::VARCHAR AS "
-                "event_type, NULL::DOUBLE AS amount, NULL::VARCHAR AS category, "
-                "NULL::DATE AS event_date, NULL::TIMESTAMPTZ AS event_time WHERE false"
+                "event_type, NULL::DOUBLE AS amount, NULL::DOUBLE AS quantity, NULL::VARCHAR "
+                "AS order_id, NULL::VARCHAR AS category, NULL::DATE AS event_date, "
+                "NULL::TIMESTAMPTZ AS event_time WHERE false"
             )
         else:
-            con.read_parquet(files, hive_partitioning=True).project(
-                "customer_id, event_type, amount, category, "
+            rel = con.read_parquet(files, hive_partitioning=True, union_by_name=True)
+            have = set(rel.columns)
+            optional = ", ".join(
+                name if name in have else f"NULL::{kind} AS {name}"
+                for name, kind in (("quantity", "DOUBLE"), ("order_id", "VARCHAR"))
+            )
+            rel.project(
+                f"customer_id, event_type, amount, {optional}, category, "
                 "CAST(event_date AS DATE) AS event_date, event_time"
             ).create_view("raw")
     con.execute(
-        "CREATE TEMP VIEW ev AS SELECT customer_id, event_type, amount, category, event_date, "
+        "CREATE TEMP VIEW ev AS SELECT customer_id, event_type, amount, quantity, "
+        "CAST(order_id AS VARCHAR) AS order_id, category, event_date, "
         "epoch_us(event_time) AS t FROM raw"
     )
 
@@ -200,7 +242,8 @@ def _normalise(state: pd.DataFrame) -> pd.DataFrame:
         if col not in ("customer_id", *TIMES):
             out[col] = out[col].astype("float64")
     # sums of money rolled forward and back pick up float noise; cents are what matter
-    out["amount"] = out["amount"].round(6)
+    for col in ("amount", "refund_amount"):
+        out[col] = out[col].round(6)
     ordered = [
         "customer_id",
         *TIMES,

@@ -56,6 +56,8 @@ def features_from_state(
     day); ``days_since_last_event`` counts any event, ``recency_days`` only purchases, and a
     customer who never purchased has recency equal to tenure. Frequency, monetary, event
     counts, conversion and category shares cover the last ``features.window_days`` days.
+    Frequency counts orders (``activity``: order lines of one order are one), monetary is net
+    spend (purchases minus refunds, at least 0) and ``avg_order_value`` net spend per order.
     """
 
     def days_ago(col: str) -> np.ndarray:
@@ -67,10 +69,11 @@ def features_from_state(
     out = pd.DataFrame({"customer_id": state["customer_id"].astype("string")})
     tenure = days_ago("first_t")
     last_purchase = days_ago("last_purchase_t")
-    purchase_col = f"n_{cfg.events.purchase_type}"  # state columns keep the raw type names
-    view_col = f"n_{cfg.events.view_type}"
-    freq = state[purchase_col].to_numpy(dtype="float64")
-    monetary = state["amount"].to_numpy(dtype="float64")
+    view_col = f"n_{cfg.events.view_type}"  # state columns keep the raw type names
+    freq = state["orders"].to_numpy(dtype="float64")
+    refunded = state["refund_amount"].to_numpy(dtype="float64")
+    # net spend: purchases minus refunds, never below 0 (a refund of an older order)
+    monetary = np.maximum(state["amount"].to_numpy(dtype="float64") - refunded, 0.0)
     views = state[view_col].to_numpy(dtype="float64")
     out["recency_days"] = np.where(np.isnan(last_purchase), tenure, last_purchase)
     out["days_since_last_event"] = days_ago("last_t")
@@ -79,6 +82,11 @@ def features_from_state(
     out["avg_order_value"] = np.divide(monetary, freq, out=np.zeros_like(freq), where=freq > 0)
     out["tenure_days"] = tenure
     out["active_days"] = state["active_days"].to_numpy(dtype="float64")
+    refunds = state["refunds"].to_numpy(dtype="float64")
+    out["n_refunds"] = refunds
+    out["refund_amount"] = refunded
+    # refunds per order; 0 without orders in the window (a refund of an older order)
+    out["refund_rate"] = np.divide(refunds, freq, out=np.zeros_like(freq), where=freq > 0)
     # purchases per view, bounded by 1 for sources that log purchases without views
     denom = np.maximum(views, freq)
     out["conversion"] = np.divide(freq, denom, out=np.zeros_like(freq), where=denom > 0)

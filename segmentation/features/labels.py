@@ -8,7 +8,7 @@ gender or region) get their part from the data: the known demo categories have C
 names, any other one is shown as it is ("share of toys", "toys 占比").
 
 ``readable_rule`` rewrites a rule as the pipeline stores it ("days_since_last_event <= 9 and
-frequency > 3") for reading ("days since last visit ≤ 9 and number of purchases > 3").
+frequency > 3") for reading ("days since last visit ≤ 9 and number of orders > 3").
 """
 
 from __future__ import annotations
@@ -22,23 +22,29 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "days_since_last_event": "days since last visit",
         "recency_days": "days since last purchase",
-        "frequency": "number of purchases",
-        "monetary": "total spend",
+        "frequency": "number of orders",
+        "monetary": "net spend",
         "avg_order_value": "average order value",
         "tenure_days": "days as a customer",
         "active_days": "active days",
-        "conversion": "purchases per view",
+        "conversion": "orders per view",
+        "n_refunds": "number of returns",
+        "refund_amount": "amount returned",
+        "refund_rate": "returns per order",
         "age": "age",
     },
     "zh": {
         "days_since_last_event": "距上次访问天数",
         "recency_days": "距上次购买天数",
-        "frequency": "购买次数",
-        "monetary": "消费总额",
+        "frequency": "订单数",
+        "monetary": "净消费额",
         "avg_order_value": "平均订单金额",
         "tenure_days": "成为客户天数",
         "active_days": "活跃天数",
         "conversion": "购买转化率",
+        "n_refunds": "退货次数",
+        "refund_amount": "退货金额",
+        "refund_rate": "退货率",
         "age": "年龄",
     },
 }

@@ -84,6 +84,8 @@ def fingerprint(cfg: Config, files: list[Path]) -> str:
                 cfg.features.window_days,
                 cfg.events.allowed_types,
                 cfg.events.purchase_type,
+                cfg.events.refund_type,
+                cfg.events.negative_amounts,
             )
         ).encode()
     )

@@ -30,6 +30,8 @@ class Failure:
     unexpected: int | None
     detail: str
     examples: tuple[str, ...] = ()
+    # the index labels of the failing rows, for a row-level expectation (one with ``mostly``)
+    rows: tuple[int, ...] | None = None
 
     def __str__(self) -> str:
         where = f" on {self.column}" if self.column else ""
@@ -53,6 +55,20 @@ class ValidationReport:
             "evaluated_expectations": self.evaluated,
             "failures": [str(f) for f in self.failures],
         }
+
+    @property
+    def table_failures(self) -> tuple[Failure, ...]:
+        """Failures that judge the whole batch (a missing column, no rows, duplicates)."""
+        return tuple(f for f in self.failures if f.rows is None)
+
+    def bad_rows(self) -> dict[int, list[str]]:
+        """Each failing row's index label and the row-level expectations it fails."""
+        reasons: dict[int, list[str]] = {}
+        for f in self.failures:
+            where = f" on {f.column}" if f.column else ""
+            for row in f.rows or ():
+                reasons.setdefault(row, []).append(f"{f.expectation}{where}")
+        return dict(sorted(reasons.items()))
 
 
 def suite_path(name: str, folder: Path = EXPECTATIONS_DIR) -> Path:
@@ -95,14 +111,18 @@ def _batch_definition() -> Any:
     )
 
 
-def event_parameters(day: dt.date, cfg: Config) -> dict[str, Any]:
+def event_parameters(day: dt.date, cfg: Config, rows: int = 0) -> dict[str, Any]:
     start, end = day_bounds(day, cfg.tz)
     return {
         "day_start": start.tz_convert(None),
         "day_end": end.tz_convert(None),
-        "event_types": list(cfg.events.allowed_types),
+        "event_types": list(cfg.events.types),
         "max_amount": cfg.validation.max_amount,
+        # returns are negative purchases, unless the config says they are bad rows
+        "min_amount": -cfg.validation.max_amount if cfg.events.negative_amounts == "refund" else 0,
         "min_rows": 0 if cfg.validation.allow_empty_days else 1,
+        # row-level expectations pass with up to the allowed bad rows (those are quarantined)
+        "mostly": 1 - cfg.validation.allowed_bad_rows(rows) / rows if rows else 1.0,
     }
 
 
@@ -122,10 +142,15 @@ def validate_frame(
     )
     suite = load_suite(suite_name)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, expectation_parameters=parameters)
+    result = batch.validate(
+        suite,
+        expectation_parameters=parameters,
+        result_format={"result_format": "COMPLETE", "partial_unexpected_count": 20},
+    )
     failures = []
     for r in result.results:
-        if r.success:
+        rows = _failing_rows(r)
+        if r.success and not rows:
             continue
         kwargs = r.expectation_config.kwargs
         exc = r.exception_info or {}
@@ -144,6 +169,7 @@ def validate_frame(
                 unexpected=r.result.get("unexpected_count") if r.result else None,
                 detail=detail,
                 examples=tuple(dict.fromkeys(repr(v) for v in examples))[:3],
+                rows=rows,
             )
         )
     failures.sort(key=lambda f: (f.expectation, f.column or ""))
@@ -152,5 +178,20 @@ def validate_frame(
         success=bool(result.success),
         evaluated=len(result.results),
         failures=tuple(failures),
-        result=result.to_json_dict(),
+        result=_without_row_lists(result.to_json_dict()),
     )
+
+
+def _failing_rows(r: Any) -> tuple[int, ...] | None:
+    """The failing rows of a row-level result (None for a table-level expectation)."""
+    if "mostly" not in r.expectation_config.kwargs:
+        return None
+    return tuple(int(i) for i in (r.result or {}).get("unexpected_index_list") or ())
+
+
+def _without_row_lists(result: dict[str, Any]) -> dict[str, Any]:
+    """The GX result without its complete lists of rows: the bad rows are kept as Parquet."""
+    for r in result.get("results", []):
+        for key in ("unexpected_list", "unexpected_index_list", "unexpected_index_query"):
+            (r.get("result") or {}).pop(key, None)
+    return result

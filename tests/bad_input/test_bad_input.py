@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -100,11 +101,36 @@ def test_bad_rows_are_quarantined_with_counts(
     edit_day(
         published,
         landing,
-        {(1, "amount"): "-5", (2, "amount"): "-1", (3, "event_type"): "refund_request"},
+        {
+            (1, "amount"): "5000000000",
+            (2, "amount"): "-5000000000",
+            (3, "event_type"): "refund_request",
+        },
     )
     err = run_cli(published, capsys)
     assert "expect_column_values_to_be_between on amount: 2 unexpected row(s)" in err
     assert "expect_column_values_to_be_in_set on event_type: 1 unexpected row(s)" in err
+
+
+def test_a_negative_purchase_is_a_bad_row_when_the_config_says_so(
+    published: Path, landing: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``events.negative_amounts: reject``: a return written as a negative purchase is refused
+    (by default it is a refund), and the refund type stays allowed."""
+    path = published / "config.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["events"] = {"negative_amounts": "reject"}
+    path.write_text(yaml.safe_dump(raw))
+    rows = pd.read_csv(landing / "events" / f"{DAY}.csv", dtype=str)
+    # line 0 is the header
+    purchase = int(rows.index[rows["event_type"] == "purchase"][0]) + 1
+    other = int(rows.index[rows["event_type"] != "purchase"][0]) + 1
+    edit_day(published, landing, {(purchase, "amount"): "-7.92", (other, "event_type"): "refund"})
+    err = run_cli(published, capsys)
+    assert "expect_column_values_to_be_between on amount: 1 unexpected row(s)" in err
+    assert "-7.92" in err
+    assert "event_type" not in err  # "refund" is always an allowed type
+    assert not Home(published / "home").lake_partition(DAY).exists()
 
 
 def test_file_in_the_wrong_format(published: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,3 +195,63 @@ def test_a_retried_validation_fails_again_instead_of_passing(
     with pytest.raises(ValidationFailed, match="expect_table_row_count_to_be_between"):
         pipeline.validate_events(cfg, DAY)
     assert not Home(published / "home").lake_partition(DAY).exists()
+
+
+def set_validation(folder: Path, **keys: object) -> None:
+    path = folder / "config.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["validation"] = keys
+    path.write_text(yaml.safe_dump(raw))
+
+
+BAD_CELLS = {(1, "customer_id"): "", (2, "event_type"): "refund_request"}
+
+
+def test_a_few_bad_rows_are_held_back_and_the_night_goes_on(
+    published: Path, landing: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two bad rows, two allowed: the day is promoted without them, and they are kept with
+    their reasons in quarantine/events/event_date=D/rows.parquet, every row accounted for."""
+    set_validation(published, max_bad_rows=2)
+    edit_day(published, landing, BAD_CELLS)
+    source = pd.read_csv(published / "landing" / f"{DAY}.csv", dtype=str)
+    code = main(["run", "--config", str(published / "config.yaml"), "--date", str(DAY)])
+    assert code == 0, capsys.readouterr().err
+    home = Home(published / "home")
+    held = pd.read_parquet(home.quarantined_rows(DAY))
+    assert held["event_id"].tolist() == source["event_id"].iloc[[0, 1]].tolist()
+    # (an empty CSV cell is a missing value: the length check skips it)
+    assert held["reasons"].tolist() == [
+        "expect_column_values_to_not_be_null on customer_id",
+        "expect_column_values_to_be_in_set on event_type",
+    ]
+    lake_rows = pd.read_parquet(home.lake_file(DAY))
+    assert set(lake_rows["event_id"]) == set(source["event_id"]) - set(held["event_id"])
+    record = yaml.safe_load(home.validation_record(DAY).read_text())
+    assert record["success"] is True
+    assert (record["rows_read"], record["rows_valid"], record["rows_quarantined"]) == (
+        len(source),
+        len(source) - 2,
+        2,
+    )
+    assert home.partition("customer_segments", DAY).is_file()  # the night was published
+
+    capsys.readouterr()
+    assert main(["quarantine", "--config", str(published / "config.yaml")]) == 0
+    listed = yaml.safe_load(capsys.readouterr().out)["days"][str(DAY)]
+    assert listed["rows"] == 2
+    assert listed["reasons"]["expect_column_values_to_be_in_set on event_type"] == 1
+
+
+def test_more_bad_rows_than_allowed_quarantine_the_whole_day(
+    published: Path, landing: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_validation(published, max_bad_rows=1)
+    edit_day(published, landing, BAD_CELLS)
+    err = run_cli(published, capsys)
+    assert "2 of its" in err and "more than the 1 allowed" in err
+    assert "validation.max_bad_rows" in err
+    home = Home(published / "home")
+    assert (home.quarantined(DAY) / "part-0.parquet").is_file()
+    assert not home.quarantined_rows(DAY).exists()
+    assert not home.lake_partition(DAY).exists()

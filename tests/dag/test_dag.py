@@ -130,6 +130,7 @@ print(json.dumps({{"opened": opened, "heavy": heavy, "ours": ours, "third_party"
         "segmentation",
         "segmentation.catalog",
         "segmentation.config",
+        "segmentation.config_checks",
         "segmentation.config_coerce",
         "segmentation.errors",
         "segmentation.identifiers",

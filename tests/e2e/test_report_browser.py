@@ -219,7 +219,7 @@ def assert_reads_well(page: dict[str, Any], report_file: Path, customers_key: st
 def test_english_report_reads_well(driver: Any, written_report: Path) -> None:
     page = read_report(driver, written_report)
     assert_reads_well(page, written_report, "Customers")
-    for label in ("days since last visit", "share of electronics", "number of purchases"):
+    for label in ("days since last visit", "share of electronics", "number of orders"):
         assert label in page["profile_rows"], page["profile_rows"]
     assert "days_since_last_event" not in page["text"]
     assert "category_share_electronics" not in page["text"]
@@ -232,7 +232,7 @@ def test_chinese_report_reads_well(driver: Any, chinese_report: Path) -> None:
     page = read_report(driver, chinese_report)
     assert '<html lang="zh">' in page["html"]
     assert_reads_well(page, chinese_report, "客户数")
-    for label in ("距上次访问天数", "电子产品占比", "购买次数"):
+    for label in ("距上次访问天数", "电子产品占比", "订单数"):
         assert label in page["profile_rows"], page["profile_rows"]
     assert "days since last visit" not in page["text"]  # no English label in a Chinese page
     cards = " ".join(" ".join(card.values()) for card in page["cards"])

@@ -135,7 +135,7 @@ def test_report_shows_every_section_in_order_with_the_data(home: Home) -> None:
     # the decision banner: alert, with the drifted feature and the one to watch
     banner = page[page.index('<section id="decision"') : page.index('<section id="segments"')]
     assert "level-alert" in banner and "ALERT" in banner
-    assert "share of beauty" in banner and "total spend" in banner  # features by their labels
+    assert "share of beauty" in banner and "net spend" in banner  # features by their labels
     assert "category_share_beauty" not in banner
     # drift charts per feature with both thresholds, the full table, the model decision
     assert page.count('stroke-dasharray="6 4"') == 2 * len(FEATURES)

@@ -18,12 +18,15 @@ pytestmark = pytest.mark.unit
 ENGLISH = {
     "days_since_last_event": "days since last visit",
     "recency_days": "days since last purchase",
-    "frequency": "number of purchases",
-    "monetary": "total spend",
+    "frequency": "number of orders",
+    "monetary": "net spend",
     "avg_order_value": "average order value",
     "tenure_days": "days as a customer",
     "active_days": "active days",
-    "conversion": "purchases per view",
+    "conversion": "orders per view",
+    "n_refunds": "number of returns",
+    "refund_amount": "amount returned",
+    "refund_rate": "returns per order",
     "category_share_beauty": "share of beauty",
     "category_share_electronics": "share of electronics",
     "category_share_fashion": "share of fashion",
@@ -34,12 +37,15 @@ ENGLISH = {
 CHINESE = {
     "days_since_last_event": "距上次访问天数",
     "recency_days": "距上次购买天数",
-    "frequency": "购买次数",
-    "monetary": "消费总额",
+    "frequency": "订单数",
+    "monetary": "净消费额",
     "avg_order_value": "平均订单金额",
     "tenure_days": "成为客户天数",
     "active_days": "活跃天数",
     "conversion": "购买转化率",
+    "n_refunds": "退货次数",
+    "refund_amount": "退货金额",
+    "refund_rate": "退货率",
     "category_share_beauty": "美妆占比",
     "category_share_electronics": "电子产品占比",
     "category_share_fashion": "服饰占比",
@@ -94,7 +100,7 @@ def test_an_unknown_language_is_a_config_error() -> None:
 
 def test_rules_read_with_labels() -> None:
     assert readable_rule("days_since_last_event <= 9 and frequency > 3", "en") == (
-        "days since last visit ≤ 9 and number of purchases > 3"
+        "days since last visit ≤ 9 and number of orders > 3"
     )
     assert readable_rule(
         "0.12 < category_share_electronics <= 0.3 (precision 81%, covers 64%); or "
@@ -102,7 +108,7 @@ def test_rules_read_with_labels() -> None:
         "en",
     ) == (
         "0.12 < share of electronics ≤ 0.3 (precision 81%, covers 64%); or "
-        "total spend > 250 (precision 70%, covers 12%)"
+        "net spend > 250 (precision 70%, covers 12%)"
     )
     stored = "tenure_days <= 30 且 conversion > 0.05（精确率 90%，覆盖 75%）"
     shown = "成为客户天数 ≤ 30 且 购买转化率 > 0.05（精确率 90%，覆盖 75%）"

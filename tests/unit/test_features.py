@@ -60,6 +60,34 @@ def test_rfm_tenure_and_activity_by_hand() -> None:
     assert b["frequency"] == 0 and b["monetary"] == 0 and b["conversion"] == 0
 
 
+def test_orders_refunds_and_net_spend_by_hand() -> None:
+    frame = pd.DataFrame(
+        [
+            # o: one order of two lines (20 + 10), then a return of 5 (a negative line) and a
+            # refund event of 1: 1 order, net spend 24, 2 refunds
+            ("o", "2024-03-01T09:00:00Z", "purchase", 20.0, 2.0, "A1"),
+            ("o", "2024-03-01T09:00:00Z", "purchase", 10.0, 1.0, "A1"),
+            ("o", "2024-03-04T09:00:00Z", "purchase", -5.0, -1.0, "A1"),
+            ("o", "2024-03-06T09:00:00Z", "refund", 1.0, None, None),
+            ("o", "2024-03-06T10:00:00Z", "view", 0.0, None, None),
+            # p: two orders without ids (8 and 4), a refund of 30: net spend stays at 0
+            ("p", "2024-03-02T09:00:00Z", "purchase", 8.0, None, None),
+            ("p", "2024-03-03T09:00:00Z", "purchase", 4.0, None, None),
+            ("p", "2024-03-09T09:00:00Z", "refund", -30.0, None, None),
+        ],
+        columns=["customer_id", "event_time", "event_type", "amount", "quantity", "order_id"],
+    ).assign(category="toys", event_time=lambda f: pd.to_datetime(f["event_time"], utc=True))
+    f = build_features(frame, AS_OF, config()).set_index("customer_id")
+    columns = ["frequency", "monetary", "avg_order_value", "n_refunds", "refund_amount"]
+    assert f.loc["o", columns].tolist() == [1, 24.0, 24.0, 2, 6.0]
+    assert f.loc["p", columns].tolist() == [2, 0.0, 0.0, 1, 30.0]
+    assert f.loc["o", "refund_rate"] == 2.0 and f.loc["p", "refund_rate"] == 0.5
+    # a return moves neither the last purchase nor recency: o last bought on 03-01
+    assert f.loc["o", "recency_days"] == 9
+    assert f.loc["o", "days_since_last_event"] == 4  # the refund and the view on 03-06
+    assert f.loc["o", "conversion"] == 1.0  # 1 order / max(1 view, 1 order)
+
+
 def test_category_shares_are_smoothed_towards_the_population() -> None:
     frame = events(
         [

@@ -20,8 +20,8 @@ def test_table_headers_read_as_words() -> None:
     from segmentation.report.cells import column_label
 
     assert column_label("recency_days") == "Days since last purchase"
-    assert column_label("frequency") == "Number of purchases"
-    assert column_label("monetary") == "Total spend"
+    assert column_label("frequency") == "Number of orders"
+    assert column_label("monetary") == "Net spend"
     assert column_label("customer_id") == "Customer"
     assert column_label("rfm_segment") == "RFM segment"
     assert column_label("category_share_electronics") == "Share of electronics"
