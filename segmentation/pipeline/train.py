@@ -52,6 +52,7 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
         named,
         np.asarray(alignment.segment_ids)[challenger.predict(named)],
         inherited_keys(alignment, champion),
+        cfg.features.window_days,
     )
     for sid in alignment.segment_ids:  # a segment too small to appear in the sample
         keys.setdefault(sid, f"segment_{sid}")

@@ -1,75 +1,48 @@
-"""Segment archetypes, their names in each language, descriptions and category affinity.
+"""Segment descriptions, category affinity and profiles; names come from ``naming``.
 
-Each segment is compared with the whole population on the model's log scale (how many
-population standard deviations its mean lies away). Each archetype has a score built from
-those comparisons; archetypes are assigned one-to-one to maximise the total score (the
-Hungarian method), so they are unique and the same profiles always give the same ones.
-
-Archetypes have stable language-neutral keys ("high_value_loyal"); the words a marketer
-reads come from ``LABELS`` at the edge, so a segment keeps its identity when the report
-language changes, and a key kept from one night to the next keeps its name.
+Each segment's name is chosen in ``segmentation.segments.naming`` (archetypes, the
+conditions each needs on the absolute profile, qualifiers, labels in each language; re-exported
+here). Its one-sentence description is recomputed every night from the same statistics
+(``naming.segment_stats``) those conditions read, so the two say the same thing.
 """
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
-from segmentation.features.build import CATEGORY_PREFIX, SKEWED_FEATURES
+from segmentation.features.build import CATEGORY_PREFIX
 from segmentation.features.labels import category_label
 from segmentation.languages import in_language
+from segmentation.segments.naming import (
+    ARCHETYPES,
+    CONDITIONS,
+    LABELS,
+    PLACEHOLDER_LABEL,
+    PREVIOUS_NAME_BONUS,
+    assign_archetypes,
+    purchase_cycle,
+    segment_names,
+    segment_stats,
+)
 
-# archetype key -> weights on standardised (log-scale) segment means
-ARCHETYPES: dict[str, dict[str, float]] = {
-    "high_value_loyal": {"monetary": 1.0, "frequency": 1.0, "days_since_last_event": -0.5},
-    "hibernating": {"days_since_last_event": 1.5, "frequency": -0.5},
-    "new": {"tenure_days": -1.5, "days_since_last_event": -0.3},
-    "at_risk": {"days_since_last_event": 1.0, "frequency": 0.5, "tenure_days": 0.3},
-    "bargain_hunters": {"frequency": 0.5, "avg_order_value": -2.0},
-    "window_shoppers": {"conversion": -1.5, "n_view": 0.7},
-    "loyal": {"frequency": 0.5, "days_since_last_event": -0.5, "tenure_days": 0.5},
-    "promising": {"days_since_last_event": -0.6, "frequency": -0.3, "tenure_days": -0.3},
-    "occasional": {"frequency": -0.5, "active_days": -0.5},
-}
-ARCHETYPE_FEATURES = sorted({f for weights in ARCHETYPES.values() for f in weights})
-# compared on the model's log scale: the skewed features, and view counts
-LOG_SCALE = SKEWED_FEATURES | {"n_view"}
-
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "high_value_loyal": "High-value loyal",
-        "hibernating": "Hibernating",
-        "new": "New",
-        "at_risk": "At risk",
-        "bargain_hunters": "Bargain hunters",
-        "window_shoppers": "Window shoppers",
-        "loyal": "Loyal",
-        "promising": "Promising",
-        "occasional": "Occasional",
-    },
-    "zh": {
-        "high_value_loyal": "高价值忠诚客户",
-        "hibernating": "沉睡客户",
-        "new": "新客户",
-        "at_risk": "流失风险客户",
-        "bargain_hunters": "价格敏感客户",
-        "window_shoppers": "只逛不买客户",
-        "loyal": "忠诚客户",
-        "promising": "潜力客户",
-        "occasional": "偶尔购买客户",
-    },
-}
-# label of a segment beyond the archetypes ("segment_<id>"), by language
-PLACEHOLDER_LABEL = {"en": "Segment {id}", "zh": "分群 {id}"}
-PLACEHOLDER_KEY = re.compile(r"segment_(-?\d+)")
+__all__ = [
+    "ARCHETYPES",
+    "CONDITIONS",
+    "LABELS",
+    "PLACEHOLDER_LABEL",
+    "PREVIOUS_NAME_BONUS",
+    "affinity_summary",
+    "assign_archetypes",
+    "category_affinity",
+    "describe_segments",
+    "purchase_cycle",
+    "segment_names",
+    "segment_profiles",
+]
 
 # a category is a segment's preference when its lift is at least this; at most TOP shown
 MIN_LIFT = 1.2
-# score (in population standard deviations) a segment's previous name is worth keeping
-PREVIOUS_NAME_BONUS = 1.0
 TOP_AFFINITIES = 3
 
 # sentence parts, by language
@@ -121,48 +94,6 @@ def segment_profiles(
     return profiles.reset_index()
 
 
-def assign_archetypes(
-    features: pd.DataFrame, segment_ids: np.ndarray, previous: dict[int, str] | None = None
-) -> dict[int, str]:
-    """A unique archetype key per segment id, from its profile.
-
-    The one-to-one assignment with the highest total score (Hungarian). A segment's
-    ``previous`` key earns a bonus of ``PREVIOUS_NAME_BONUS``, so a name stays with its
-    segment from one model to the next unless the profile has clearly moved to another
-    archetype. Ids left over when the archetypes run out get ``segment_<id>``.
-    """
-    z = _standardised_means(features, segment_ids)
-    ids = [int(s) for s in z.index]
-    names = list(ARCHETYPES)
-    weights = np.array([[ARCHETYPES[a].get(f, 0.0) for a in names] for f in z.columns])
-    score = z.to_numpy() @ weights  # segments x archetypes
-    for row, sid in enumerate(ids):
-        if (previous or {}).get(sid) in ARCHETYPES:
-            score[row, names.index((previous or {})[sid])] += PREVIOUS_NAME_BONUS
-    r, c = linear_sum_assignment(score, maximize=True)
-    result = {ids[i]: names[j] for i, j in zip(r, c, strict=True)}
-    for sid in ids:
-        result.setdefault(sid, f"segment_{sid}")
-    return dict(sorted(result.items()))
-
-
-def segment_names(keys: dict[int, str], language: str) -> dict[int, str]:
-    """The label of each segment's archetype key in ``language``; unique, or an error."""
-    labels = _labels(language)
-    names = {}
-    for sid, key in keys.items():
-        placeholder = PLACEHOLDER_KEY.fullmatch(key)
-        if key in labels:
-            names[sid] = labels[key]
-        elif placeholder:
-            names[sid] = PLACEHOLDER_LABEL[language].format(id=int(placeholder.group(1)))
-        else:
-            raise ValueError(f"unknown archetype key {key!r} for segment {sid}")
-    if len(set(names.values())) != len(names):
-        raise ValueError(f"segment names are not unique: {sorted(keys.items())}")
-    return names
-
-
 def describe_segments(
     features: pd.DataFrame,
     segment_ids: np.ndarray,
@@ -175,45 +106,25 @@ def describe_segments(
     medians, as spend is long-tailed and a segment like everyone else should read 1.0×.
     When most customers have not bought (the population median is 0) the reference is the
     median buyer, and the sentence says so. Segments where most have not bought are
-    described by how many have not and when they were last seen instead.
+    described by how many have not and when they were last seen instead. The figures are
+    ``naming.segment_stats``, the ones the names' conditions read.
     """
     text = in_language(_TEXT, language, "persona")
     ids = np.asarray(segment_ids)
-    buyer = features["frequency"].to_numpy(dtype="float64") > 0
-    spend = features["monetary"].to_numpy(dtype="float64")
-    frame = pd.DataFrame(
-        {
-            "segment_id": ids,
-            "buyer": buyer,
-            "spend": spend,
-            "purchases": features["frequency"].to_numpy(dtype="float64"),
-            "recency": np.where(buyer, features["recency_days"].to_numpy(dtype="float64"), np.nan),
-            "seen": features["days_since_last_event"].to_numpy(dtype="float64"),
-        }
-    )
-    stats = frame.groupby("segment_id", sort=True).agg(
-        customers=("buyer", "size"),
-        buyers=("buyer", "sum"),
-        spend=("spend", "median"),
-        purchases=("purchases", "mean"),
-        recency=("recency", "mean"),
-        seen=("seen", "mean"),
-    )
-    reference, spend_text = _reference_spend(spend, buyer, text)
+    stats = segment_stats(features, ids)
+    spend_text = text[f"spend_{stats.attrs['spend_reference']}"]
     top = _top_categories(category_affinity(features, ids))
     columns = {c: stats[c].to_numpy(dtype="float64") for c in stats.columns}
     out = {}
     for i, sid in enumerate(int(s) for s in stats.index):
-        customers, buyers = columns["customers"][i], columns["buyers"][i]
         parts = []
-        if buyers * 2 >= customers:
-            if reference > 0:
-                ratio = _ratio(columns["spend"][i] / reference)
-                parts.append(spend_text.format(ratio=ratio))
+        if columns["buyer_share"][i] >= 0.5:
+            if not np.isnan(columns["spend_ratio"][i]):
+                parts.append(spend_text.format(ratio=_ratio(columns["spend_ratio"][i])))
             parts.append(text["purchases"].format(n=columns["purchases"][i]))
             parts.append(text["last_bought"].format(days=_days(columns["recency"][i], text)))
         else:
-            parts.append(text["not_bought"].format(share=1 - buyers / customers))
+            parts.append(text["not_bought"].format(share=1 - columns["buyer_share"][i]))
             parts.append(text["last_seen"].format(days=_days(columns["seen"][i], text)))
         if sid in top:
             category, share = top[sid]
@@ -273,36 +184,6 @@ def affinity_summary(affinity: pd.DataFrame, language: str) -> dict[int, str]:
         ]
         out[int(sid)] = text["list_sep"].join(items)
     return out
-
-
-def _standardised_means(features: pd.DataFrame, segment_ids: np.ndarray) -> pd.DataFrame:
-    """Segment means of the archetype features in population standard deviations."""
-    cols = [c for c in ARCHETYPE_FEATURES if c in features]
-    values = features[cols].astype("float64")
-    for c in cols:
-        if c in LOG_SCALE:
-            values[c] = np.log1p(values[c].clip(lower=0))
-    if "avg_order_value" in values and "frequency" in features:
-        # basket size only means something for buyers
-        values.loc[features["frequency"].to_numpy() == 0, "avg_order_value"] = np.nan
-    std = values.std(ddof=0).replace(0, 1.0)
-    means = values.assign(segment_id=segment_ids).groupby("segment_id", sort=True).mean()
-    return ((means - values.mean()) / std).fillna(0.0)
-
-
-def _labels(language: str) -> dict[str, str]:
-    return in_language(LABELS, language, "persona")
-
-
-def _reference_spend(
-    spend: np.ndarray, buyer: np.ndarray, text: dict[str, str]
-) -> tuple[float, str]:
-    """The population's median spend, or the median buyer's when most have not bought."""
-    median = float(np.median(spend)) if len(spend) else 0.0
-    if median > 0:
-        return median, text["spend_customer"]
-    bought = spend[buyer]
-    return (float(np.median(bought)) if len(bought) else 0.0), text["spend_buyer"]
 
 
 def _top_categories(affinity: pd.DataFrame) -> dict[int, tuple[str, float]]:

@@ -12,7 +12,7 @@ from segmentation import pipeline
 from segmentation.config import load_config
 from segmentation.io import lake, parquet
 from segmentation.layout import EVENT_KEY, Home
-from segmentation.segments import personas
+from segmentation.segments import naming, personas
 from tests.conftest import LAST, NEW_CUSTOMER, START, snapshot, write_config
 
 pytestmark = pytest.mark.integration
@@ -215,8 +215,11 @@ def test_names_descriptions_and_rules_in_chinese(published: Path, landing: Path)
     pipeline.assign_segments(cfg, day)
     pipeline.publish_tables(cfg, day)
     profiles = pd.read_parquet(Home(cfg.home).current_table("segment_profiles"))
-    chinese = set(personas.LABELS["zh"].values())
-    assert all(n in chinese or n.startswith("分群") for n in profiles["segment_name"])
+    chinese = {*personas.LABELS["zh"].values(), *naming.DESCRIPTIVE_LABELS["zh"].values()}
+    qualifiers = set(naming.QUALIFIER_LABELS["zh"].values())
+    for name in profiles["segment_name"]:  # a name, maybe qualified: 沉睡客户（老客户）
+        base, _, qualifier = name.removesuffix("）").partition("（")
+        assert (base in chinese and qualifier in {"", *qualifiers}) or name.startswith("分群")
     # each description starts with its segment's name, in Chinese punctuation
     for name, text in zip(profiles["segment_name"], profiles["description"], strict=True):
         assert text.startswith(f"{name}：")

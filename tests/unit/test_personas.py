@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from segmentation.errors import ConfigError
-from segmentation.segments import personas
+from segmentation.segments import naming, personas
 
 pytestmark = pytest.mark.unit
 
@@ -74,31 +74,35 @@ def test_a_previous_name_that_no_longer_fits_is_replaced() -> None:
 
 def test_between_equally_fitting_names_the_previous_ones_stay() -> None:
     features, ids = three_segments()
-    # segments 10 and 20 behave identically: either could be called either
+    # segments 10 and 20 behave identically: either could be called either. Eight more
+    # newcomers keep the twins over twice the median customer's spend (high-value loyal)
     features.loc[ids == 20, :] = features[ids == 10].iloc[0].to_numpy()
+    features = pd.concat([features, features[ids == 30].iloc[[0] * 8]], ignore_index=True)
+    ids = np.concatenate([ids, [30] * 8])
     first = personas.assign_archetypes(features, ids)
     swapped = {10: first[20], 20: first[10], 30: first[30]}
     assert personas.assign_archetypes(features, ids, previous=swapped) == swapped
     assert personas.assign_archetypes(features, ids, previous=first) == first
 
 
-def test_more_segments_than_archetypes_get_generated_keys() -> None:
+def test_more_segments_than_archetypes_get_true_and_distinct_names() -> None:
     n_segments = len(personas.ARCHETYPES) + 3
     features, ids = random_segments(n_segments)
     keys = personas.assign_archetypes(features, ids)
     assert sorted(keys) == sorted({int(s) for s in ids})
     assert len(set(keys.values())) == n_segments
-    archetypes = {k for k in keys.values() if k in personas.ARCHETYPES}
-    assert archetypes == set(personas.ARCHETYPES)  # all used before any placeholder
-    extra = {s: k for s, k in keys.items() if k not in personas.ARCHETYPES}
-    assert len(extra) == 3
-    assert all(k == f"segment_{s}" for s, k in extra.items())
+    # every archetype a segment is named after is one whose conditions it meets
+    stats = naming.segment_stats(features, ids)
+    fits = naming.eligibility(stats, naming.purchase_cycle(features))
+    for sid, key in keys.items():
+        base = key.partition(":")[0]
+        if base in personas.ARCHETYPES:
+            assert fits.loc[sid, base], (sid, key)
+        else:
+            assert base in naming.DESCRIPTIVE_LABELS["en"] or key == f"segment_{sid}"
 
     en = personas.segment_names(keys, "en")
     zh = personas.segment_names(keys, "zh")
-    for s in extra:
-        assert en[s] == f"Segment {s}"
-        assert zh[s] == f"分群 {s}"
     assert len(set(en.values())) == len(set(zh.values())) == n_segments
 
 
