@@ -131,6 +131,7 @@ print(json.dumps({{"opened": opened, "heavy": heavy, "ours": ours, "third_party"
         "segmentation.catalog",
         "segmentation.config",
         "segmentation.config_coerce",
+        "segmentation.config_sources",
         "segmentation.errors",
         "segmentation.identifiers",
         "segmentation.layout",
