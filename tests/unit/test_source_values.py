@@ -237,3 +237,15 @@ def test_a_short_row_in_the_middle_is_refused_naming_the_line(tmp_path: Path) ->
     message = str(err.value)
     assert str(path) in message
     assert "1 row(s) do not have the header's 4 fields: line 3 has 3" in message
+
+
+def test_customer_attributes_ids_are_the_events_ids(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("customer_id,age\n 007 ,41\n")
+    pd.DataFrame({"customer_id": [7, 8], "age": [30, 52]}).to_parquet(tmp_path / "b.parquet")
+    from_csv = sources.read_customers(SourceConfig(path=str(tmp_path / "a.csv")))
+    from_parquet = sources.read_customers(
+        SourceConfig(path=str(tmp_path / "b.parquet"), format="parquet")
+    )
+    assert from_csv["customer_id"].tolist() == ["007"]
+    assert from_parquet["customer_id"].tolist() == ["7", "8"]
+    assert from_csv["age"].tolist() == [41.0]
