@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -22,8 +21,13 @@ import yaml
 
 from segmentation import config_checks
 from segmentation.config_coerce import build, suggest
+from segmentation.config_sources import (
+    check_numbers,
+    check_order_lines,
+    check_source,
+    check_source_kind,
+)
 from segmentation.errors import ConfigError
-from segmentation.identifiers import check_identifier
 
 CONFIG_ENV = "SEGMENTATION_CONFIG"
 
@@ -37,6 +41,8 @@ CANONICAL_EVENT_COLUMNS = (
     "channel",
     "product_id",
     "quantity",
+    "order_id",
+    "unit_price",
 )
 CUSTOMER_COLUMNS = ("customer_id", "signup_date", "birth_date", "age", "gender", "region")
 
@@ -62,6 +68,9 @@ class SourceConfig:
     event_time_format: str | None = None
     # constants for canonical columns the source lacks, e.g. {"event_type": "purchase"}
     defaults: dict[str, Any] = field(default_factory=dict)
+    # files only: how numbers are written in text ("1.234,56": decimal ",", thousands ".")
+    decimal: str = "."
+    thousands: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,8 +291,10 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
     """
     cfg = build(Config, raw, f"{origin}:")
     _check_timezone(cfg.timezone, origin)
-    _check_source(cfg.source, "source", origin, CANONICAL_EVENT_COLUMNS)
-    _check_source_kind(cfg.source, raw.get("source") or {}, "source", origin)
+    check_source(cfg.source, "source", origin, CANONICAL_EVENT_COLUMNS)
+    check_source_kind(cfg.source, raw.get("source") or {}, "source", origin)
+    check_numbers(cfg.source, "source", origin)
+    check_order_lines(cfg.source, "source", origin)
     _check_customers(cfg.customers, raw.get("customers"), origin)
     config_checks.check_model_search(cfg.model, origin)
     config_checks.check_model_sizes(cfg.model, origin)
@@ -309,7 +320,8 @@ def _check_timezone(timezone: str, origin: str) -> None:
 def _check_customers(customers: SourceConfig | None, raw: Any, origin: str) -> None:
     if customers is None:
         return
-    _check_source(customers, "customers", origin, CUSTOMER_COLUMNS)
+    check_source(customers, "customers", origin, CUSTOMER_COLUMNS)
+    check_numbers(customers, "customers", origin)
     if customers.kind != "files":
         raise ConfigError(
             f"{origin}: customers.kind must be files: customer attributes are read from "
@@ -341,64 +353,3 @@ def _resolve_paths(cfg: Config, base_dir: Path) -> Config:
         source=dataclasses.replace(cfg.source, path=str(_resolve_path(cfg.source.path, base_dir))),
         customers=customers,
     )
-
-
-def _check_source(src: SourceConfig, name: str, origin: str, canonical: tuple[str, ...]) -> None:
-    for section in ("columns", "defaults"):
-        for key in getattr(src, section):
-            if key not in canonical:
-                raise ConfigError(
-                    f"{origin}: {name}.{section} has unknown canonical column {key!r}"
-                    f"{suggest(key, canonical)}; canonical columns are {', '.join(canonical)} "
-                    f"(keys are canonical names, values your file's column names)"
-                )
-
-
-_POSTGRES_ONLY = ("table", "url_env", "conn_id", "chunk_rows")
-_FILES_ONLY = ("path", "format", "event_time_format")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CONN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-def _check_source_kind(src: SourceConfig, raw: dict[str, Any], name: str, origin: str) -> None:
-    """Keys of the other kind are refused (they would be silently ignored); postgres needs a
-    valid table name, environment variable name and chunk size."""
-    if src.kind == "files":
-        given = [k for k in _POSTGRES_ONLY if k in raw]
-        if given:
-            raise ConfigError(
-                f"{origin}: {name}.{given[0]} applies to kind postgres only; set "
-                f"{name}.kind: postgres, or remove it"
-            )
-        return
-    given = [k for k in _FILES_ONLY if k in raw]
-    if given:
-        raise ConfigError(
-            f"{origin}: {name}.{given[0]} applies to kind files only; a postgres source reads "
-            f"{name}.table (timestamps come typed from the database), so remove it"
-        )
-    if not src.table:
-        raise ConfigError(
-            f"{origin}: {name}.kind postgres needs {name}.table, the events table as "
-            "schema.table (or table, found on the search_path), e.g. sales.events"
-        )
-    parts = src.table.split(".")
-    if len(parts) > 2:
-        raise ConfigError(
-            f"{origin}: {name}.table {src.table!r} must be schema.table or table (one dot at most)"
-        )
-    for part in parts:
-        check_identifier(part, f"{origin}: {name}.table ({src.table!r})")
-    if not _ENV_NAME.fullmatch(src.url_env):
-        raise ConfigError(
-            f"{origin}: {name}.url_env {src.url_env!r} must be the NAME of an environment "
-            "variable (letters, digits, underscores) holding the connection URL, e.g. "
-            "SEGMENTATION_SOURCE_URL; never put the URL itself in the config"
-        )
-    if src.conn_id is not None and not _CONN_ID.fullmatch(src.conn_id):
-        raise ConfigError(
-            f"{origin}: {name}.conn_id {src.conn_id!r} is not an Airflow connection id "
-            "(letters, digits, '_', '-' and '.')"
-        )
-    if src.chunk_rows < 1:
-        raise ConfigError(f"{origin}: {name}.chunk_rows must be a positive number of rows")

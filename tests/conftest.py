@@ -135,7 +135,9 @@ def write_lake(cfg: Config, events: pd.DataFrame, first: dt.date, last: dt.date)
     """
     text = {f.name: "string" for f in EVENT_SCHEMA if pa.types.is_string(f.type)}
     table = pa.Table.from_pandas(
-        events[EVENT_SCHEMA.names].astype(text), schema=EVENT_SCHEMA, preserve_index=False
+        events.reindex(columns=EVENT_SCHEMA.names).astype(text),
+        schema=EVENT_SCHEMA,
+        preserve_index=False,
     )
     frame = table.to_pandas()  # the dtypes the source reader hands to the staging step
     assert frame["event_id"].is_unique, "generated with bad_rows: ingest would quarantine them"

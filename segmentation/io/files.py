@@ -13,10 +13,12 @@ import datetime as dt
 import glob
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
@@ -123,7 +125,9 @@ def read_raw(
     try:
         if fmt == "csv":
             _check_last_line(path)
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+            _refuse_misshapen_rows(path)
+            return frame
         if fmt == "jsonl":
             return pd.read_json(path, lines=True, dtype=False)
         return _read_parquet(path, time_filter)
@@ -199,6 +203,61 @@ def _check_last_line(path: Path) -> None:
             "the export has finished (exporters should write to a temporary name and rename "
             "it when done), or fix the file's last line"
         )
+
+
+class MisshapenRow(NamedTuple):
+    """A CSV row whose number of fields is not the header's."""
+
+    # the row's number, the header being 1: its line number, unless a quoted field above
+    # it spans lines (None if pyarrow does not know it)
+    line: int | None
+    fields: int
+    expected: int
+
+
+# a column no file has: asked for, it makes the scan below convert no column at all
+_NO_COLUMN = "\x00segmentation: no column"
+
+
+def misshapen_rows(path: Path) -> list[MisshapenRow]:
+    """The rows of CSV file ``path`` (``.gz`` too) with more or fewer fields than the header.
+
+    pandas fills the missing cells of a short row with NaN and says nothing. This is one
+    native pass of pyarrow's CSV tokenizer over the file, serial so that line numbers are
+    known, converting no column; the Python handler runs for misshapen rows only. Quoted
+    fields may hold the delimiter and line breaks, as pandas reads them.
+    """
+    found: list[MisshapenRow] = []
+
+    def keep(row: pacsv.InvalidRow) -> str:
+        found.append(MisshapenRow(row.number, row.actual_columns, row.expected_columns))
+        return "skip"
+
+    pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(use_threads=False),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=keep),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=[_NO_COLUMN], include_missing_columns=True
+        ),
+    )
+    return found
+
+
+def _refuse_misshapen_rows(path: Path) -> None:
+    """MalformedSource naming the lines of ``path`` whose field counts are not the header's."""
+    rows = misshapen_rows(path)
+    if not rows:
+        return
+    shown = ", ".join(
+        f"{'line ' + str(r.line) if r.line else 'a line'} has {r.fields}" for r in rows[:5]
+    )
+    more = f" (and {len(rows) - 5} more)" if len(rows) > 5 else ""
+    raise MalformedSource(
+        f"{path}: {len(rows)} row(s) do not have the header's {rows[0].expected} fields: "
+        f"{shown}{more}. Read as they are, their cells would be missing or shifted. Fix or "
+        "remove those lines in the export (a field holding the delimiter must be quoted)"
+    )
 
 
 def _read_parquet(

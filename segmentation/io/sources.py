@@ -28,9 +28,12 @@ import pyarrow as pa
 
 from segmentation.config import CANONICAL_EVENT_COLUMNS, CUSTOMER_COLUMNS, SourceConfig
 from segmentation.errors import MalformedSource
+from segmentation.io.values import affixed_numbers, parse_numbers, text_ids
 
 REQUIRED_EVENT_COLUMNS = ("customer_id", "event_time", "event_type")
-NUMERIC_EVENT_COLUMNS = ("amount", "quantity")
+NUMERIC_EVENT_COLUMNS = ("amount", "quantity", "unit_price")
+# text columns that hold ids: trimmed, and numbers as their text (7.0 -> "7")
+ID_EVENT_COLUMNS = ("customer_id", "event_id", "order_id", "product_id")
 # The lake's schema: every partition has exactly these columns and types.
 EVENT_SCHEMA = pa.schema(
     [
@@ -43,6 +46,7 @@ EVENT_SCHEMA = pa.schema(
         ("channel", pa.string()),
         ("product_id", pa.string()),
         ("quantity", pa.float64()),
+        ("order_id", pa.string()),
     ]
 )
 
@@ -96,12 +100,12 @@ def read_customers(src: SourceConfig) -> pd.DataFrame:
         raw = read_raw(path, src.format, None)
         frames.append(map_columns(raw, path, src, CUSTOMER_COLUMNS, ("customer_id",), "customers"))
     customers = pd.concat(frames, ignore_index=True)
-    customers["customer_id"] = customers["customer_id"].astype("string")
+    customers["customer_id"] = text_ids(customers["customer_id"])
     for col in ("signup_date", "birth_date"):
         if col in customers:
             customers[col] = pd.to_datetime(customers[col], errors="coerce").dt.date
     if "age" in customers:
-        customers["age"] = pd.to_numeric(customers["age"], errors="coerce")
+        customers["age"] = parse_numbers(customers["age"], src.decimal, src.thousands)
     customers = customers.dropna(subset=["customer_id"])
     return customers.drop_duplicates("customer_id", keep="last").reset_index(drop=True)
 
@@ -159,7 +163,66 @@ def map_events(raw: pd.DataFrame, path: Path, src: SourceConfig, tz: ZoneInfo) -
     time_col = src.columns.get("event_time", "event_time")
     events = map_columns(raw, path, src, CANONICAL_EVENT_COLUMNS, REQUIRED_EVENT_COLUMNS)
     events["event_time"] = parse_times(events["event_time"], path, time_col, src, tz)
+    given = {name: events[name].notna() for name in NUMERIC_EVENT_COLUMNS if name in events}
+    for name in given:
+        events[name] = _parse_column(events[name], path, src, name)
+    amount_in_file = src.columns.get("amount", "amount") in raw.columns
+    if not amount_in_file and "quantity" in events and "unit_price" in events:
+        events["amount"] = _order_line_amounts(events, given, src.defaults)
+    for name, present in given.items():
+        if name != "amount" or amount_in_file:
+            events[name] = events[name].where(present, _default(name, src.defaults))
     return events
+
+
+def _default(name: str, defaults: dict[str, Any]) -> Any:
+    """What an absent or empty cell of canonical column ``name`` becomes."""
+    return defaults.get(name, 0.0 if name == "amount" else None)
+
+
+def _parse_column(values: pd.Series, path: Path, src: SourceConfig, name: str) -> pd.Series:
+    """A numeric column as floats (text read with the source's separators); a value with a
+    currency symbol or unit is refused, naming the file, the column and the fix."""
+    parsed = parse_numbers(values, src.decimal, src.thousands)
+    affixed = affixed_numbers(values, parsed)
+    if affixed.any():
+        column = src.columns.get(name, name)
+        first = int(np.flatnonzero(affixed)[0])
+        raise MalformedSource(
+            f"{path}: {int(affixed.sum())} value(s) in column {column!r} ({name}) have a "
+            f"currency symbol or unit, e.g. {str(values.iloc[first])!r} at "
+            f"{_row_name(src, first)}. Export plain numbers (one currency per source; "
+            'the decimal separator set by source.decimal, e.g. "," for 12,50, and '
+            "source.thousands for 1.234,56)"
+        )
+    return parsed
+
+
+def _row_name(src: SourceConfig, position: int) -> str:
+    """Where the row at ``position`` of a source's frame is, for messages: a line of a file."""
+    if src.kind == "files" and src.format == "csv":
+        return f"line {position + 2}"  # the header is line 1
+    if src.kind == "files" and src.format == "jsonl":
+        return f"line {position + 1}"
+    return f"row {position + 1}"
+
+
+def _order_line_amounts(
+    events: pd.DataFrame, given: dict[str, pd.Series], defaults: dict[str, Any]
+) -> pd.Series:
+    """amount = quantity × unit_price; a row lacking either takes the amount default.
+
+    An empty cell takes its column's default first (``defaults.quantity: 1``); only a value
+    that is no number leaves the amount missing, for the validation gate to report.
+    """
+    parts: dict[str, pd.Series] = {}
+    bad = pd.Series(False, index=events.index)
+    for name in ("quantity", "unit_price"):
+        bad |= given[name] & events[name].isna()
+        default = _default(name, defaults)
+        parts[name] = events[name].where(given[name], np.nan if default is None else default)
+    amount = (parts["quantity"] * parts["unit_price"]).astype("float64")
+    return amount.where(amount.notna() | bad, _default("amount", defaults))
 
 
 def parse_times(
@@ -242,10 +305,9 @@ def conform(events: pd.DataFrame, defaults: dict[str, Any]) -> pd.DataFrame:
         if name not in events:
             out[name] = default
         elif name in NUMERIC_EVENT_COLUMNS:
-            # an empty cell takes the default; text that is not a number becomes NaN,
-            # which the validation gate reports
-            values = pd.to_numeric(events[name], errors="coerce")
-            out[name] = values.where(events[name].notna(), default)
+            # parsed by map_events, empty cells already defaulted: what is missing now is
+            # text that is no number, left for the validation gate to report
+            out[name] = pd.to_numeric(events[name], errors="coerce").astype("float64")
         else:
             out[name] = events[name].where(events[name].notna(), default)
     table = pa.Table.from_pandas(_as_text(out), schema=EVENT_SCHEMA, preserve_index=False)
@@ -256,6 +318,8 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Text columns as strings whatever the source typed them as (ids may be numbers)."""
     frame = frame.copy()
     for field in EVENT_SCHEMA:
-        if pa.types.is_string(field.type):
+        if field.name in ID_EVENT_COLUMNS:
+            frame[field.name] = text_ids(frame[field.name])
+        elif pa.types.is_string(field.type):
             frame[field.name] = frame[field.name].astype("string")
     return frame

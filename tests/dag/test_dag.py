@@ -132,6 +132,7 @@ print(json.dumps({{"opened": opened, "heavy": heavy, "ours": ours, "third_party"
         "segmentation.config",
         "segmentation.config_checks",
         "segmentation.config_coerce",
+        "segmentation.config_sources",
         "segmentation.errors",
         "segmentation.identifiers",
         "segmentation.layout",

@@ -62,6 +62,23 @@ def test_config_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
         ({"control": {"share": -0.1}}, "control.share must be a fraction in [0, 1)"),
         ({"rules": {"sample": 0}}, "rules.sample must be a positive number of customers"),
         ({"rules": {"max_depth": 0}}, "rules.max_depth must be between 1 and 8"),
+        # order lines: without an amount, quantity and unit_price come as a pair
+        (
+            {"source": {"columns": {"quantity": "Quantity"}}},
+            "source.columns maps quantity but neither unit_price nor amount",
+        ),
+        (
+            {"source": {"columns": {"unit_price": "UnitPrice"}}},
+            "Map source.columns.quantity too, or map source.columns.amount",
+        ),
+        ({"source": {"decimal": ";"}}, "source.decimal ';' must be"),
+        ({"source": {"thousands": "_"}}, "source.thousands '_' must be null"),
+        ({"source": {"decimal": ",", "thousands": ","}}, "are both ','"),
+        (
+            {"source": {"kind": "postgres", "table": "t", "decimal": ","}},
+            "source.decimal applies to kind files only",
+        ),
+        ({"customers": {"path": "c.csv", "decimal": "x"}}, "customers.decimal 'x' must be"),
     ],
 )
 def test_mistakes_are_named(raw: dict[str, object], message: str) -> None:
@@ -104,3 +121,18 @@ def test_configured_home_reads_nothing_but_the_home(tmp_path: Path) -> None:
     path.write_text("- home\n")
     with pytest.raises(ConfigError, match="mapping"):
         configured_home(path)
+
+
+def test_order_lines_and_separators_that_are_fine(tmp_path: Path) -> None:
+    for source in (
+        {"columns": {"quantity": "Quantity", "unit_price": "UnitPrice"}},
+        {"columns": {"quantity": "Quantity", "amount": "Total"}},  # quantity kept as is
+        {"columns": {"quantity": "Quantity"}, "defaults": {"amount": 0}},
+        {"decimal": ",", "thousands": "."},
+        {"decimal": ".", "thousands": ","},
+    ):
+        src = parse_config({"source": source}, base_dir=tmp_path).source
+        assert (src.decimal, src.thousands) == (
+            source.get("decimal", "."),
+            source.get("thousands"),
+        )
