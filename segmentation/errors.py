@@ -38,6 +38,11 @@ class WarehouseUnavailable(SinkError):
     """The warehouse cannot be reached or refuses the connection: a retry may help."""
 
 
+class SecondLineage(BadInput):
+    """A new night older than the home's first model: training it would start a second model
+    lineage, whose segment ids would mean other things than the first one's."""
+
+
 class ValidationFailed(BadInput):
     """A Great Expectations gate failed; the batch was quarantined."""
 

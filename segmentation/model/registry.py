@@ -10,7 +10,9 @@ recorded as rejected with the reason.
 
 A record keeps the model's segment ids (``segmentation.model.alignment`` matches them to the
 champion's) and, for a champion, its lineage; ``registry_table`` and ``lineage_table`` publish
-them as ``model_registry`` and ``segment_lineage``.
+them as ``model_registry`` and ``segment_lineage``. A home has one lineage, started by its
+first model: a new night older than that has no champion and is refused
+(``refuse_second_lineage``), so a segment id means one thing across the home.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 import joblib
 import pandas as pd
 
-from segmentation.errors import BadInput, SegmentationError
+from segmentation.errors import BadInput, SecondLineage, SegmentationError
 from segmentation.io.lake import replace_dir
 from segmentation.model.segmenter import Segmenter
 
@@ -342,6 +344,45 @@ def champion_as_of(
         and (r.trained_run_date < day if strictly_before else r.trained_run_date <= day)
     ]
     return promoted[-1] if promoted else None
+
+
+def refuse_second_lineage(models_dir: Path, day: dt.date) -> None:
+    """Refuse to train a new night older than the registry's first model.
+
+    Segment ids are aligned to the champion before the night; a night older than every model
+    has none, so it would train from scratch and number its segments from 0 again: a second
+    lineage, in which an id means something else, and whose champion a later rerun of the
+    first lineage's nights would pick. A rerun of a night (its own model exists) and a night
+    after the first model (it has a champion) are part of the one lineage.
+
+    Parameters
+    ----------
+    models_dir : pathlib.Path
+        The registry's folder.
+    day : datetime.date
+        The run date about to be trained.
+
+    Raises
+    ------
+    segmentation.errors.SecondLineage
+        ``day`` is older than the first model; the message names it and the fix.
+    """
+    records = list_models(models_dir)
+    if not records or records[0].trained_run_date <= day:
+        return
+    first, newest = records[0].trained_run_date, records[-1].trained_run_date
+    raise SecondLineage(
+        f"{day} is older than the first night this home ran ({first}, model "
+        f"{records[0].model_version}): it has no champion to align its segment ids to, so it "
+        "would start a second model lineage, numbering its segments from 0 again, and a segment "
+        "id would mean different things on different nights. No model was saved and nothing "
+        f"was published for {day}. To add history before {first}, rebuild one lineage from "
+        f"the earliest date: move {models_dir} aside (to {models_dir}.before-{day}, say), "
+        f"then run every night from {day} through {newest}, oldest first, one at a time, the "
+        f"nights already run included (segmentation backfill --start {day} --end {newest}, "
+        "or an Airflow backfill of those nights with --reprocess-behavior completed and "
+        "--max-active-runs 1)"
+    )
 
 
 def registry_table(models_dir: Path, day: dt.date) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from segmentation.config import Config
 from segmentation.errors import SegmentationError, ValidationFailed
 from segmentation.io import lake, locks, sources
 from segmentation.layout import EVENT_KEY, Home
+from segmentation.pipeline import store
 from segmentation.quality import validation
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,13 @@ log = logging.getLogger(__name__)
 
 @locks.locked
 def extract_events(cfg: Config, day: dt.date) -> dict[str, Any]:
-    """Read day ``day``'s events from the source into the staging area."""
+    """Read day ``day``'s events from the source into the staging area.
+
+    The night's first step: a new night older than the home's first model (one that would
+    start a second model lineage) is refused here, before anything is written for it.
+    ``ingest`` (history, no training) is not a night and is never refused.
+    """
+    store.refuse_second_lineage(Home(cfg.home), day)
     return extract_range(cfg, day, day)[0]
 
 

@@ -47,3 +47,9 @@ def champion(
 def load_model(home: Home, version: str) -> tuple[Segmenter, registry.ModelRecord]:
     with locks.shared(home):
         return registry.load_model(home.models, version)
+
+
+def refuse_second_lineage(home: Home, day: dt.date) -> None:
+    """``registry.refuse_second_lineage``: a new night older than the first model is refused."""
+    with locks.shared(home):
+        registry.refuse_second_lineage(home.models, day)

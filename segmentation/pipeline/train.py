@@ -11,6 +11,7 @@ import pandas as pd
 
 from segmentation import model
 from segmentation.config import Config
+from segmentation.errors import SegmentationError
 from segmentation.features.build import model_feature_columns
 from segmentation.io import locks
 from segmentation.layout import Home
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
     """Train tonight's challenger and decide whether it replaces the champion."""
     home = Home(cfg.home)
+    store.refuse_second_lineage(home, day)  # before the work; again before saving
     features = store.features_of(home, day)
     columns = model_feature_columns(features, cfg.model.features)
     champion = store.champion(home, day, strictly_before=True)
@@ -59,8 +61,7 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
     record = challenger_record(
         challenger, champion, alignment, keys, decision, day, columns, len(features)
     )
-    with locks.shared(home):
-        registry.save_model(challenger, record, home.models)
+    _save(home, day, challenger, record, champion)
     version = record.model_version
     log.info("%s %s: %s", version, "promoted" if decision.promoted else "rejected", record.reason)
     return {
@@ -72,6 +73,29 @@ def train_model(cfg: Config, day: dt.date) -> dict[str, Any]:
         "champion": version if decision.promoted else champion.model_version if champion else None,
         "reason": record.reason,
     }
+
+
+def _save(
+    home: Home,
+    day: dt.date,
+    challenger: model.Segmenter,
+    record: registry.ModelRecord,
+    champion: registry.ModelRecord | None,
+) -> None:
+    """Save tonight's challenger, unless a night run beside it (a backfill with several active
+    runs) saved a model meanwhile that changes what it should have been judged against."""
+    with locks.shared(home):
+        registry.refuse_second_lineage(home.models, day)  # a newer night saved the first model
+        found = registry.champion_as_of(home.models, day, strictly_before=True)
+        now, was = (c.model_version if c else "none" for c in (found, champion))
+        if now != was:
+            raise SegmentationError(
+                f"the champion before {day} changed while {day} trained (from {was} to {now}: "
+                f"another run saved a model meanwhile), so {day} must be judged against the new "
+                f"one; nothing was saved for {day}. Run {day} again (Airflow retries it), and "
+                "run backfills one night at a time (--max-active-runs 1)"
+            )
+        registry.save_model(challenger, record, home.models)
 
 
 def _decide(

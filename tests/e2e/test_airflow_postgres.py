@@ -8,6 +8,9 @@ over 4 days is created with ``airflow backfill create`` and executed for real by
 ``airflow scheduler`` with the LocalExecutor, whose task processes talk to ``airflow
 api-server``'s execution API. Then the same 4 days are backfilled again with
 ``--reprocess-behavior completed``: every published partition must come back byte for byte.
+Last, a backfill of two ingested nights older than the first (which would start a second
+model lineage) must fail each run at its first task, without a retry, with the message
+naming the first night in the task's log, and write nothing for those nights.
 
 The dags folder also holds ``examples/downstream_segment_sizes.py``, installed as its docstring
 says (copied beside the DAG): scheduled on the ``customer_segments`` Asset, which it builds
@@ -144,8 +147,10 @@ def wait_for_port(port: int, services: Services, timeout: float = 90) -> None:
     raise AssertionError(f"api-server not listening on {port}\n{services.tails()}")
 
 
-def wait_for_backfill(url: str, backfill_id: int, services: Services) -> None:
-    """Until the scheduler marks the backfill complete; fail fast on a failed or retried task."""
+def wait_for_backfill(url: str, backfill_id: int, services: Services, refused: bool) -> None:
+    """Until the scheduler marks the backfill complete; fail fast on a retried task, and on a
+    failed one unless the backfill is to be ``refused``."""
+    states = ("up_for_retry",) if refused else ("failed", "up_for_retry", "upstream_failed")
     deadline = time.monotonic() + BACKFILL_TIMEOUT
     while time.monotonic() < deadline:
         services.check_alive()
@@ -153,9 +158,8 @@ def wait_for_backfill(url: str, backfill_id: int, services: Services) -> None:
             url,
             "SELECT ti.run_id, ti.task_id, ti.state FROM task_instance ti"
             " JOIN dag_run dr ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id"
-            " WHERE dr.backfill_id = %s AND ti.state IN"
-            " ('failed', 'up_for_retry', 'upstream_failed')",
-            (backfill_id,),
+            " WHERE dr.backfill_id = %s AND ti.state = ANY(%s)",
+            (backfill_id, list(states)),
         )
         assert not bad, f"backfill {backfill_id}: {bad}\n{services.tails()}"
         [(completed,)] = query(
@@ -167,6 +171,30 @@ def wait_for_backfill(url: str, backfill_id: int, services: Services) -> None:
     raise AssertionError(
         f"backfill {backfill_id} not complete after {BACKFILL_TIMEOUT}s\n{services.tails()}"
     )
+
+
+def task_states(url: str, backfill_id: int) -> dict[str, dict[str, tuple[str, int]]]:
+    """run id -> task id -> (state, try number) of every task of a backfill's runs."""
+    rows = query(
+        url,
+        "SELECT ti.run_id, ti.task_id, ti.state, ti.try_number FROM task_instance ti"
+        " JOIN dag_run dr ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id"
+        " WHERE dr.backfill_id = %s",
+        (backfill_id,),
+    )
+    out: dict[str, dict[str, tuple[str, int]]] = {}
+    for run_id, task_id, state, tries in rows:
+        out.setdefault(run_id, {})[task_id] = (state, tries)
+    return out
+
+
+def written_for(home: Path, day: dt.date) -> list[Path]:
+    """What a night of ``day`` would have written (beyond the ingested lake and its records)."""
+    h = Home(home)
+    paths = [h.staged_events(day), h.state_file(day), h.features_file(day), h.work(day)]
+    paths += [h.models / f"m{day:%Y%m%d}", h.report(day)]
+    paths += [h.partition(t.name, day) for t in CATALOG if t.per_run]
+    return [p for p in paths if p.exists()]
 
 
 def runs(url: str) -> dict[str, tuple[str, int, Any]]:
@@ -246,6 +274,8 @@ def test_backfill_on_postgres_metadata_is_exact_and_triggers_the_downstream_dag(
     copy_history(published_home, cfg.home, DAYS[0] - dt.timedelta(days=1))
     # a run with logical date L processes the day before L
     first, last = (str(d + dt.timedelta(days=1)) for d in (DAYS[0], DAYS[-1]))
+    # two ingested nights older than the first backfill's: a second lineage, to be refused
+    older = [DAYS[0] - dt.timedelta(days=2 - i) for i in range(2)]
 
     dags = tmp_path / "dags"  # the nightly DAG and the example consumer, copied in as installed
     dags.mkdir()
@@ -281,15 +311,15 @@ def test_backfill_on_postgres_metadata_is_exact_and_triggers_the_downstream_dag(
         assert run.returncode == 0, f"airflow {' '.join(args)}:\n{out[-4000:]}"
         return out
 
-    def backfill(*extra: str) -> int:
+    def backfill(*extra: str, dates: tuple[str, str] = (first, last), refused: bool = False) -> int:
         airflow(
-            "backfill", "create", "--dag-id", DAG_ID, "--from-date", first, "--to-date", last,
-            "--max-active-runs", "1", *extra,
+            "backfill", "create", "--dag-id", DAG_ID, "--from-date", dates[0],
+            "--to-date", dates[1], "--max-active-runs", "1", *extra,
         )  # fmt: skip
         [(backfill_id,)] = query(
             metadata_db, "SELECT max(id) FROM backfill WHERE dag_id = %s", (DAG_ID,)
         )
-        wait_for_backfill(metadata_db, backfill_id, services)
+        wait_for_backfill(metadata_db, backfill_id, services, refused)
         return int(backfill_id)
 
     try:
@@ -314,6 +344,12 @@ def test_backfill_on_postgres_metadata_is_exact_and_triggers_the_downstream_dag(
         assert all(redone[d][2] > max(e for _, _, e in done.values()) for d in expected)
         after = partitions(cfg.home)
 
+        # a backfill of nights older than the first: each run fails at its first task
+        dates = (str(older[0] + dt.timedelta(days=1)), str(older[-1] + dt.timedelta(days=1)))
+        third_id = backfill(dates=dates, refused=True)
+        refused = {d: r for d, r in runs(metadata_db).items() if r[1] == third_id}
+        tasks = task_states(metadata_db, third_id)
+
         events = segment_events(metadata_db)
         downstream = wait_for_consumer(metadata_db, len(events), services)
         assets = dict(query(metadata_db, "SELECT name, uri FROM asset"))
@@ -329,6 +365,23 @@ def test_backfill_on_postgres_metadata_is_exact_and_triggers_the_downstream_dag(
     assert not changed, f"partitions that differ after the rerun: {changed}"
     kept = [k for k in before if before[k][1] == after[k][1]]
     assert not kept, f"partitions not republished by the rerun: {kept}"
+
+    # the older nights were refused: runs failed, at extract_events, at once (no retry), with
+    # the message in its log naming the first night; nothing written for them, nothing changed
+    assert sorted(refused) == list(dates) and {r[0] for r in refused.values()} == {"failed"}
+    assert len(tasks) == 2, tasks
+    for run_id, states in tasks.items():
+        assert states.pop("extract_events") == ("failed", 1), (run_id, states)
+        assert {state for state, _ in states.values()} == {"upstream_failed"}, (run_id, states)
+        [log] = (tmp_path / "airflow" / "logs" / f"dag_id={DAG_ID}" / f"run_id={run_id}").glob(
+            "task_id=extract_events/attempt=*.log"
+        )
+        text = log.read_text()
+        assert f"is older than the first night this home ran ({DAYS[0]}, model m" in text, text
+        assert "would start a second model lineage" in text, text
+    for day in older:
+        assert not written_for(cfg.home, day), written_for(cfg.home, day)
+    assert partitions(cfg.home) == after
 
     # the Assets: each table by name, its file:// URI the table under the configured home
     home = Home(cfg.home)

@@ -233,6 +233,9 @@ def test_the_drift_policy_forces_a_promotion(published: Path, landing: Path) -> 
     # an alert threshold no real data stays under: any drift forces the retrain
     cfg = load_config(write_config(published, landing, drift={"psi_alert": 1e-9}))
     earlier = day - dt.timedelta(days=5)
+    # the models of ``published`` moved aside: an older night cannot start a second lineage
+    models = Home(cfg.home).models
+    models.rename(models.with_name("models.aside"))
     pipeline.build_features(cfg, earlier)
     pipeline.train_model(cfg, earlier)  # the champion the night is judged against
     result = pipeline.train_model(cfg, day)

@@ -1,13 +1,18 @@
-"""Tonight's challenger as a registry record: warm starts, inherited names, refinements."""
+"""Tonight's challenger as a registry record: warm starts, inherited names, refinements; the
+refusal of a night that would start a second lineage."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from segmentation.errors import SecondLineage
+from segmentation.model import registry
 from segmentation.model.alignment import Alignment
 from segmentation.model.challenger import (
     Decision,
@@ -141,3 +146,23 @@ def test_a_rejected_or_forced_challenger() -> None:
         (11, "new"),
         (7, "retired"),
     ]
+
+
+def test_only_a_new_night_older_than_the_first_model_is_refused(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    registry.refuse_second_lineage(models, DAY)  # no registry yet: the first night
+    for day in (dt.date(2024, 3, 9), dt.date(2024, 3, 12)):
+        record = champion(model_version=f"m{day:%Y%m%d}", trained_run_date=day)
+        (models / record.model_version).mkdir(parents=True)
+        (models / record.model_version / registry.META).write_text(json.dumps(record.to_json()))
+    # a rerun of the first or a later night, a missing night between, a new newest night
+    for day in (dt.date(2024, 3, 9), DAY, dt.date(2024, 3, 12), dt.date(2024, 3, 13)):
+        registry.refuse_second_lineage(models, day)
+    with pytest.raises(SecondLineage) as refused:
+        registry.refuse_second_lineage(models, dt.date(2024, 3, 8))
+    message = str(refused.value)
+    assert message.startswith(
+        "2024-03-08 is older than the first night this home ran (2024-03-09, model m20240309)"
+    )
+    assert f"move {models} aside" in message
+    assert "segmentation backfill --start 2024-03-08 --end 2024-03-12" in message
