@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from segmentation import config_checks
-from segmentation.config_coerce import build, suggest
+from segmentation.config_coerce import build
 from segmentation.config_sources import (
     check_numbers,
     check_order_lines,
