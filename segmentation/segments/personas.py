@@ -50,7 +50,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "en": {
         "spend_customer": "spends {ratio}× the median customer",
         "spend_buyer": "spends {ratio}× the median buyer",
-        "purchases": "{n:.1f} purchases in the window",
+        "purchases": "{n:.1f} orders in the window",
         "last_bought": "last bought {days} ago on average",
         "not_bought": "{share:.0%} have not bought in the window",
         "last_seen": "last seen {days} ago on average",
@@ -66,7 +66,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "spend_customer": "消费额是客户中位数的 {ratio} 倍",
         "spend_buyer": "消费额是购买客户中位数的 {ratio} 倍",
-        "purchases": "窗口期内平均购买 {n:.1f} 次",
+        "purchases": "窗口期内平均下单 {n:.1f} 次",
         "last_bought": "平均 {days}前购买",
         "not_bought": "{share:.0%} 的客户在窗口期内未购买",
         "last_seen": "平均 {days}前最后活跃",

@@ -168,7 +168,7 @@ def test_the_real_log_gets_names_that_are_true() -> None:
         "Hibernating, joined later: 100% have not bought in the window, "
         "last seen 472 days ago on average."
     )
-    assert text[3].startswith("At risk: spends 2.0× the median customer, 2.0 purchases")
+    assert text[3].startswith("At risk: spends 2.0× the median customer, 2.0 orders")
     assert "last bought 170 days ago" in text[3]
 
 

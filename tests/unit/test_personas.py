@@ -157,7 +157,7 @@ def test_description_compares_with_the_median_customer() -> None:
     text = personas.describe_segments(features, ids, names, "en")
     assert text[1].startswith("Big: spends 7.1× the median customer")  # 500 / 70, medians
     assert "1.4× the median customer" in text[2]  # 100 / 70
-    assert "5.0 purchases in the window" in text[1]
+    assert "5.0 orders in the window" in text[1]
     assert "last bought 6 days ago on average" in text[1]  # (4 + 6 + 8) / 3
     assert "60% of activity in electronics" in text[1]  # (0.5 + 0.6 + 0.7) / 3
     assert "70% of activity in books" in text[2]
@@ -165,7 +165,7 @@ def test_description_compares_with_the_median_customer() -> None:
     assert "last seen 75 days ago on average" in text[3]  # (60 + 70 + 80 + 90) / 4
     assert "spends" not in text[3]
     assert text[1] == (
-        "Big: spends 7.1× the median customer, 5.0 purchases in the window, "
+        "Big: spends 7.1× the median customer, 5.0 orders in the window, "
         "last bought 6 days ago on average, 60% of activity in electronics."
     )
 
