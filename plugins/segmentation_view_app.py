@@ -152,6 +152,14 @@ def validation(request: Request, run_date: dt.date) -> HTMLResponse:
     items = "".join(f"<li><code>{_esc(str(f))}</code></li>" for f in failures)
     failure_list = f'<ul class="failures">{items}</ul>' if failures else "<p>No failures.</p>"
     evaluated = summary["evaluated"]
+    held = summary.get("held") or 0
+    # a day promoted without a few bad rows: its failures are those rows' checks
+    held_row = (
+        f"<tr><th>Rows held back</th><td>{held:,} of {summary.get('read') or 0:,} "
+        "(in quarantine; <code>segmentation quarantine</code> lists them)</td></tr>"
+        if held
+        else ""
+    )
     body = (
         f"<h2>Validation of the events of {d}</h2>"
         '<table class="summary">'
@@ -159,9 +167,10 @@ def validation(request: Request, run_date: dt.date) -> HTMLResponse:
         f"<tr><th>Checked</th><td>{'' if evaluated is None else _esc(str(evaluated))} "
         "expectations</td></tr>"
         f"<tr><th>Failures</th><td>{len(failures)}</td></tr>"
+        f"{held_row}"
         f"<tr><th>Suite</th><td>{_esc(str(summary['suite'] or ''))}</td></tr>"
         "</table>"
-        f"<h3>Failures</h3>{failure_list}"
+        f"<h3>{'Checks that failed on single rows' if held else 'Failures'}</h3>{failure_list}"
     )
     return _html_page(request, f"Validation {d}", body)
 
@@ -384,6 +393,8 @@ def _validation_summary(home: Home, day: dt.date) -> dict[str, Any] | None:
         "evaluated": raw.get("evaluated_expectations", raw.get("evaluated")),
         "failures": failures if isinstance(failures, list) else [failures],
         "suite": raw.get("suite"),
+        "held": int(raw.get("rows_quarantined") or 0) if raw.get("success") else 0,
+        "read": int(raw.get("rows_read") or 0),
     }
 
 

@@ -334,7 +334,15 @@ def validation_section(data: ReportData, words: dict[str, str]) -> str:
     evaluated = record.get("evaluated_expectations", record.get("evaluated"))
     failures = [str(f) for f in record.get("failures") or []]
     suite = as_text(record.get("suite")) or na
-    if record["success"]:
+    held = int(record.get("rows_quarantined") or 0) if record["success"] else 0
+    if held:  # promoted without a few bad rows: their reasons, not "failed checks"
+        verdict = words["validation_held"].format(
+            m=fmt_int(held, na), r=fmt_int(record.get("rows_read"), na)
+        )
+        key = "warn"
+        reasons = record.get("bad_row_reasons") or {}
+        failures = [f"{reason}: {fmt_int(n, na)}" for reason, n in reasons.items()]
+    elif record["success"]:
         verdict = words["validation_passed"].format(n=fmt_int(evaluated, na), suite=suite)
         key = "ok"
     else:
@@ -348,5 +356,6 @@ def validation_section(data: ReportData, words: dict[str, str]) -> str:
     ]
     if failures:
         items = "".join(f"<li>{esc(f)}</li>" for f in failures)
-        parts.append(f"<h3>{esc(words['failures'])}</h3><ul>{items}</ul>")
+        title = words["held_reasons"] if held else words["failures"]
+        parts.append(f"<h3>{esc(title)}</h3><ul>{items}</ul>")
     return section("validation", words, *parts)

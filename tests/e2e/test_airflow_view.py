@@ -303,6 +303,35 @@ def test_validation_page_shows_the_summary(server: Server) -> None:
     assert status == 404 and "no validation result for 2020-01-01" in page
 
 
+def test_a_day_promoted_without_a_few_rows_shows_them_held_back(server: Server) -> None:
+    record = server.home / "validation" / "events" / "run_date=2019-12-31.json"
+    record.write_text(
+        json.dumps(
+            {
+                "success": True,
+                "suite": "events",
+                "evaluated_expectations": 13,
+                "failures": [
+                    "expect_column_values_to_be_in_set on event_type: 3 unexpected row(s)"
+                ],
+                "rows_read": 1200,
+                "rows_quarantined": 3,
+            }
+        )
+    )
+    try:
+        status, _, page = get(
+            f"{server.url}/segmentation/runs/2019-12-31/validation", bearer(server, "admin")
+        )
+    finally:
+        record.unlink()
+    summary = re.sub(r"<[^>]+>", " ", page)
+    assert status == 200 and re.search(r"Result\s+passed", summary)
+    assert re.search(r"Rows held back\s+3 of 1,200", summary)
+    assert "Checks that failed on single rows" in summary
+    assert "expect_column_values_to_be_in_set on event_type: 3 unexpected row(s)" in summary
+
+
 def test_report_is_served_sandboxed_and_missing_ones_say_so(server: Server) -> None:
     headers = bearer(server, "admin")
     status, response_headers, page = get(f"{server.url}/segmentation/runs/{DAY2}/report", headers)

@@ -221,6 +221,29 @@ def test_failed_validation_is_shown_and_data_is_escaped(home: Home) -> None:
     assert section_ids(parse(page)) == list(report.SECTIONS)
 
 
+def test_a_day_promoted_without_a_few_rows_says_so_with_the_reasons(home: Home) -> None:
+    """Passed, but 2 of 500 rows held back: not "all checks passed", and not a failure."""
+    record = {
+        "run_date": DAY1.isoformat(),
+        "suite": "events",
+        "success": True,
+        "evaluated_expectations": 13,
+        "failures": ["expect_column_values_to_not_be_null on customer_id: 2 unexpected row(s)"],
+        "rows_read": 500,
+        "rows_valid": 498,
+        "rows_quarantined": 2,
+        "bad_row_reasons": {"expect_column_values_to_not_be_null on customer_id": 2},
+    }
+    lake.write_json(record, home.root / "validation" / "events" / f"run_date={DAY1}.json")
+    page = report.build_report(home, DAY1)
+    assert "Passed without 2 of its 500 rows" in page
+    assert "Rows held back, by check" in page
+    assert "expect_column_values_to_not_be_null on customer_id: 2</li>" in page
+    assert "Passed: all" not in page and "Failed checks" not in page
+    zh = report.build_report(home, DAY1, language="zh")
+    assert "500 行中有 2 行未通过单行检查" in zh
+
+
 def migration_data(drift: pd.DataFrame | None) -> ReportData:
     """A night where 200 customers were in the previous run (10 moved) and 5 are new."""
     moves = pd.DataFrame(
