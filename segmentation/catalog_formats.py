@@ -16,6 +16,7 @@ import yaml
 
 from segmentation.catalog import TABLES, TYPES, Column, Table
 from segmentation.identifiers import CURRENT_SUFFIX
+from segmentation.layout import PART, RUN_KEY
 
 SOURCE = "segmentation"
 # columns whose values are segment ids of the same run's segment_profiles
@@ -61,11 +62,11 @@ def as_markdown() -> str:
     """One section per table: what a row is, where it is, and a table of its columns."""
     parts = []
     for t in TABLES:
+        current = f"`output/current/{t.name}.parquet`"  # as layout.Home spells them
         where = (
-            f"`output/{t.name}/run_date=D/part-0.parquet` (one partition per run) and "
-            f"`output/current/{t.name}.parquet`"
+            f"`output/{t.name}/{RUN_KEY}=D/{PART}` (one partition per run) and {current}"
             if t.per_run
-            else f"`output/current/{t.name}.parquet` (one file, as of the newest run)"
+            else f"{current} (one file, as of the newest run)"
         )
         key = ", ".join(f"`{k}`" for k in t.key)
         lines = [

@@ -85,6 +85,15 @@ def write_json(obj: Any, path: Path) -> None:
     write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object written by :func:`write_json`, or None if missing, unreadable or no object."""
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
+
+
 def write_text(text: str, path: Path) -> None:
     """Write ``text`` as UTF-8 atomically."""
     write_atomically(path, lambda tmp: tmp.write_bytes(text.encode("utf-8")))

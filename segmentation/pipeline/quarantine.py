@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import pandas as pd
@@ -35,41 +34,30 @@ def quarantine_report(
 
 
 def _held_back(home: Home, day: dt.date, with_rows: bool) -> dict[str, Any]:
+    """The day's entry; the counts come from the files' footers and the validation record
+    (which counted the reasons), the rows themselves are read only for ``with_rows``."""
     folder = home.quarantined(day)
     whole = folder / lake.PART
     if whole.is_file():
-        record = _record(folder / "validation_result.json")
+        record = lake.read_json(folder / "validation_result.json") or {}
         entry: dict[str, Any] = {
             "held_back": "the whole day",
             "rows": lake.row_count(whole),
             "reasons": record.get("failures", []),
             "fix": "fix the source data or the config, then rerun this date",
         }
-        frame = lake.read_file(whole) if with_rows else None
+        rows = whole
     else:
-        frame = lake.read_file(home.quarantined_rows(day))
-        reasons = frame["reasons"].str.split("; ").explode().value_counts()
+        rows = home.quarantined_rows(day)
+        record = lake.read_json(home.validation_record(day)) or {}
         entry = {
             "held_back": "bad rows (the day was promoted without them)",
-            "rows": len(frame),
-            # most frequent first
-            "reasons": dict(
-                sorted(
-                    ((str(k), int(v)) for k, v in reasons.items()), key=lambda kv: (-kv[1], kv[0])
-                )
-            ),
+            "rows": lake.row_count(rows),
+            "reasons": record.get("bad_row_reasons", {}),  # most frequent first
         }
-    if with_rows and frame is not None:
-        entry["row_values"] = _as_records(frame)
+    if with_rows:
+        entry["row_values"] = _as_records(lake.read_file(rows))
     return entry
-
-
-def _record(path: Any) -> dict[str, Any]:
-    try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
 
 
 def _as_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -7,7 +7,6 @@ is the same whenever it is rebuilt. A table or file that is missing reads as Non
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,8 +115,4 @@ def _history(home: Home, table: str, day: dt.date) -> pd.DataFrame | None:
 
 
 def _validation(home: Home, day: dt.date) -> dict[str, Any] | None:
-    try:
-        record = json.loads(home.validation_record(day).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None
+    return lake.read_json(home.validation_record(day))

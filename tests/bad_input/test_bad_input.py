@@ -241,6 +241,11 @@ def test_a_few_bad_rows_are_held_back_and_the_night_goes_on(
     listed = yaml.safe_load(capsys.readouterr().out)["days"][str(DAY)]
     assert listed["rows"] == 2
     assert listed["reasons"]["expect_column_values_to_be_in_set on event_type"] == 1
+    assert "row_values" not in listed
+    args = ["quarantine", "--config", str(published / "config.yaml"), "--date", str(DAY)]
+    assert main([*args, "--rows"]) == 0
+    shown = yaml.safe_load(capsys.readouterr().out)["days"][str(DAY)]["row_values"]
+    assert [r["event_id"] for r in shown] == held["event_id"].tolist()
 
 
 def test_more_bad_rows_than_allowed_quarantine_the_whole_day(
