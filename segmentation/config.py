@@ -63,6 +63,9 @@ class SourceConfig:
     url_env: str = "SEGMENTATION_SOURCE_URL"
     conn_id: str | None = None
     chunk_rows: int = 100_000
+    # postgres only: the column holding when each row reached the table (e.g. inserted_at):
+    # a night then sees only rows that had arrived by its end, and finds late rows by it
+    arrival_column: str | None = None
     # canonical name -> the source's column name; unmapped canonical columns keep their name
     columns: dict[str, str] = field(default_factory=dict)
     event_time_format: str | None = None
@@ -84,6 +87,9 @@ class EventsConfig:
     refund_type: str = "refund"
     # a purchase with a negative amount or quantity: a refund (a return), or a bad row
     negative_amounts: Literal["refund", "reject"] = "refund"
+    # how many days after its day an event may reach the source and still be taken in;
+    # an event later than that is quarantined
+    late_days: int = 30
 
     @property
     def types(self) -> tuple[str, ...]:

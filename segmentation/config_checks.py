@@ -123,3 +123,8 @@ def check_events(ev: EventsConfig, origin: str) -> None:
             f"{origin}: events.refund_type {ev.refund_type!r} is also the purchase or view "
             "type; give refunds their own event type (default: refund)"
         )
+    if isinstance(ev.late_days, bool) or not isinstance(ev.late_days, int) or ev.late_days < 0:
+        raise ConfigError(
+            f"{origin}: events.late_days must be a whole number of days, 0 or more (how late "
+            f"an event may arrive and still be taken in), e.g. 30; got {ev.late_days!r}"
+        )

@@ -32,7 +32,7 @@ def check_source(src: SourceConfig, name: str, origin: str, canonical: tuple[str
                 )
 
 
-_POSTGRES_ONLY = ("table", "url_env", "conn_id", "chunk_rows")
+_POSTGRES_ONLY = ("table", "url_env", "conn_id", "chunk_rows", "arrival_column")
 _FILES_ONLY = ("path", "format", "event_time_format", "decimal", "thousands")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CONN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -80,6 +80,8 @@ def check_source_kind(src: SourceConfig, raw: dict[str, Any], name: str, origin:
         )
     if src.chunk_rows < 1:
         raise ConfigError(f"{origin}: {name}.chunk_rows must be a positive number of rows")
+    if src.arrival_column is not None:
+        check_identifier(src.arrival_column, f"{origin}: {name}.arrival_column")
 
 
 def check_numbers(src: SourceConfig, name: str, origin: str) -> None:

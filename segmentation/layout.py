@@ -83,6 +83,17 @@ class Home:
     def lake_file(self, day: dt.date) -> Path:
         return self.lake_partition(day) / PART
 
+    @property
+    def duplicates(self) -> Path:
+        return self.root / "duplicates" / "events"
+
+    def duplicates_file(self, day: dt.date) -> Path:
+        """The re-sent copies night ``day`` dropped, kept so no later night counts them."""
+        return partition_dir(self.duplicates, EVENT_KEY, day) / PART
+
+    def staged_duplicates(self, day: dt.date) -> Path:
+        return self.staged_events(day) / "duplicates.parquet"
+
     def validation_record(self, day: dt.date) -> Path:
         return self.validation / f"{RUN_KEY}={day.isoformat()}.json"
 

@@ -19,7 +19,7 @@ import yaml
 from segmentation import pipeline, synthetic
 from segmentation.config import Config, load_config
 from segmentation.io import lake
-from segmentation.io.sources import EVENT_SCHEMA
+from segmentation.io.sources import EVENT_SCHEMA, INGESTED, LAKE_SCHEMA
 from segmentation.layout import EVENT_KEY, Home
 
 START = dt.date(2024, 1, 1)
@@ -128,7 +128,7 @@ def write_lake(cfg: Config, events: pd.DataFrame, first: dt.date, last: dt.date)
     ``events``: no landing files, no extract, no Great Expectations run.
 
     For tests that are not about validation: one ``lake/events/event_date=D/part-0.parquet``
-    per local day D of ``cfg``'s timezone, empty days included, with the source's schema and
+    per local day D of ``cfg``'s timezone, empty days included, with the lake's schema and
     sort order, as ``extract_range`` stages and ``validate_events`` promotes them (no
     validation records). Generated events without ``bad_rows`` pass validation, and
     ``tests/integration/test_generated_lake.py`` holds this to the lake ingest writes.
@@ -146,7 +146,8 @@ def write_lake(cfg: Config, events: pd.DataFrame, first: dt.date, last: dt.date)
     root = Home(cfg.home).lake
     for i in range((last - first).days + 1):
         day = first + dt.timedelta(days=i)
-        lake.write_partition(frame[local_day == day], root, EVENT_KEY, day, schema=EVENT_SCHEMA)
+        part = frame[local_day == day].assign(**{INGESTED: day})
+        lake.write_partition(part, root, EVENT_KEY, day, schema=LAKE_SCHEMA)
 
 
 def generated_home(

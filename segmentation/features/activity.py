@@ -215,15 +215,18 @@ def _register_events(
                 "NULL::TIMESTAMPTZ AS event_time WHERE false"
             )
         else:
-            rel = con.read_parquet(files, hive_partitioning=True, union_by_name=True)
+            rel = con.read_parquet(files, hive_partitioning=False, union_by_name=True)
             have = set(rel.columns)
             optional = ", ".join(
                 name if name in have else f"NULL::{kind} AS {name}"
                 for name, kind in (("quantity", "DOUBLE"), ("order_id", "VARCHAR"))
             )
+            # the event's own local date: a night's partition also holds late rows of
+            # earlier days, so the folder's date is the night's, not always the event's
             rel.project(
                 f"customer_id, event_type, amount, {optional}, category, "
-                "CAST(event_date AS DATE) AS event_date, event_time"
+                f"CAST(timezone('{_literal(cfg.timezone)}', event_time) AS DATE) AS event_date, "
+                "event_time"
             ).create_view("raw")
     con.execute(
         "CREATE TEMP VIEW ev AS SELECT customer_id, event_type, amount, quantity, "

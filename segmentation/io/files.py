@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -24,7 +25,15 @@ import pyarrow.parquet as pq
 
 from segmentation.config import SourceConfig
 from segmentation.errors import MalformedSource, SourceError
-from segmentation.io.sources import EventSource, conform, day_bounds, dedupe_and_sort, map_events
+from segmentation.io.sources import (
+    ARRIVAL,
+    PROBLEM,
+    EventSource,
+    conform,
+    day_bounds,
+    map_events,
+    sort_events,
+)
 
 _SUFFIXES = {
     "csv": (".csv", ".csv.gz"),
@@ -44,16 +53,21 @@ class FileSource(EventSource):
     def name(self) -> str:
         return self.src.path
 
-    def read_events(self, first: dt.date, last: dt.date) -> pd.DataFrame:
-        start, _ = day_bounds(first, self.tz)
+    def read_events(
+        self, first: dt.date, last: dt.date, since: dt.date | None = None, late_days: int = 0
+    ) -> pd.DataFrame:
+        start, _ = day_bounds(since or first, self.tz)
         _, end = day_bounds(last, self.tz)
         days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-        files = source_files(self.src, days) + self._neighbours(first, last)
-        frames = [self._read_file(path, start, end) for path in files]
+        paths = source_files(self.src, days)
+        dated = "{ds}" in self.src.path  # then source_files gives one file per day
+        files = [(path, days[i] if dated else None, True) for i, path in enumerate(paths)]
+        files += [(path, day, False) for path, day in self._neighbours(first, last)]
+        frames = [self._read_file(path, start, end, day, own) for path, day, own in files]
         events = pd.concat(frames, ignore_index=True)  # source_files never returns no file
-        return dedupe_and_sort(events, self.tz)
+        return sort_events(events)
 
-    def _neighbours(self, first: dt.date, last: dt.date) -> list[Path]:
+    def _neighbours(self, first: dt.date, last: dt.date) -> list[tuple[Path, dt.date]]:
         """The existing files of the days either side of [first, last], for a ``{ds}`` path.
 
         Exports cut at another midnight than ours hold a few of our day's events in the
@@ -63,15 +77,34 @@ class FileSource(EventSource):
         if "{ds}" not in self.src.path:
             return []
         days = (first - dt.timedelta(days=1), last + dt.timedelta(days=1))
-        paths = [Path(self.src.path.replace("{ds}", day.isoformat())) for day in days]
-        return [path for path in paths if path.is_file()]
+        paths = [(Path(self.src.path.replace("{ds}", day.isoformat())), day) for day in days]
+        return [(path, day) for path, day in paths if path.is_file()]
 
-    def _read_file(self, path: Path, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    def _read_file(
+        self, path: Path, start: pd.Timestamp, end: pd.Timestamp, day: dt.date | None, own: bool
+    ) -> pd.DataFrame:
+        """The file's rows in [start, end), and (unless it is only a neighbour) those without
+        a time. ``ARRIVAL``: for a ``{ds}`` file, rows with a time are first seen by the night
+        before its day (which reads it as a neighbour), rows without one by its own night."""
         time_col = self.src.columns.get("event_time", "event_time")
         raw = read_raw(path, self.src.format, (time_col, start, end))
         events = map_events(raw, path, self.src, self.tz)
-        events = events[(events["event_time"] >= start) & (events["event_time"] < end)]
-        return conform(events, self.src.defaults)
+        timed = events["event_time"].notna()
+        keep = (timed & (events["event_time"] >= start) & (events["event_time"] < end)) | (
+            ~timed & own
+        )
+        events = conform(events[keep], self.src.defaults)
+        arrival = (
+            None
+            if day is None
+            else np.where(
+                events["event_time"].notna(),
+                np.datetime64(day - dt.timedelta(days=1), "s"),
+                np.datetime64(day, "s"),
+            )
+        )
+        events[ARRIVAL] = pd.Series(arrival, index=events.index, dtype="datetime64[s]")
+        return events
 
 
 def source_files(src: SourceConfig, days: Iterable[dt.date] = ()) -> list[Path]:
@@ -125,9 +158,7 @@ def read_raw(
     try:
         if fmt == "csv":
             _check_last_line(path)
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-            _refuse_misshapen_rows(path)
-            return frame
+            return _read_csv(path)
         if fmt == "jsonl":
             return pd.read_json(path, lines=True, dtype=False)
         return _read_parquet(path, time_filter)
@@ -244,20 +275,51 @@ def misshapen_rows(path: Path) -> list[MisshapenRow]:
     return found
 
 
-def _refuse_misshapen_rows(path: Path) -> None:
-    """MalformedSource naming the lines of ``path`` whose field counts are not the header's."""
-    rows = misshapen_rows(path)
-    if not rows:
-        return
-    shown = ", ".join(
-        f"{'line ' + str(r.line) if r.line else 'a line'} has {r.fields}" for r in rows[:5]
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV file as text columns (empty cells missing). A row with more or fewer fields than
+    the header becomes a row of missing cells whose :data:`PROBLEM` quotes it, for
+    validation to quarantine: read as it is, its cells would be missing or shifted."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except pd.errors.ParserError as exc:
+        # an unclosed quote swallows the rest of the file: that file is refused
+        misshapen = [] if "EOF inside string" in str(exc) else misshapen_rows(path)
+        if not misshapen:
+            raise
+    else:
+        misshapen = misshapen_rows(path)
+        if not misshapen:
+            return frame
+    names = list(pd.read_csv(path, nrows=0).columns)
+    texts: list[str] = []
+
+    def skip(row: pacsv.InvalidRow) -> str:
+        texts.append(row.text)
+        return "skip"
+
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(use_threads=False),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            strings_can_be_null=True,
+            null_values=[""],
+        ),
     )
-    more = f" (and {len(rows) - 5} more)" if len(rows) > 5 else ""
-    raise MalformedSource(
-        f"{path}: {len(rows)} row(s) do not have the header's {rows[0].expected} fields: "
-        f"{shown}{more}. Read as they are, their cells would be missing or shifted. Fix or "
-        "remove those lines in the export (a field holding the delimiter must be quoted)"
-    )
+    frame = table.to_pandas()
+    problems = [
+        f"{path.name} {_row_words(r)} has {r.fields} of the header's {r.expected} fields: "
+        f"{text[:200]!r}"
+        for r, text in zip(misshapen, texts, strict=True)
+    ]
+    bad = pd.DataFrame({name: [None] * len(problems) for name in names}, dtype=object)
+    bad[PROBLEM] = problems
+    return pd.concat([frame.assign(**{PROBLEM: None}), bad], ignore_index=True)
+
+
+def _row_words(row: MisshapenRow) -> str:
+    return f"row {row.line} (the header is row 1)" if row.line else "a row"
 
 
 def _read_parquet(
@@ -276,6 +338,8 @@ def _read_parquet(
             )
             hi = pa.scalar(end.to_pydatetime(), type=pa.timestamp("us", tz="UTC")).cast(field_type)
             ds = pads.dataset(path, format="parquet")
-            table = ds.to_table(filter=(pads.field(col) >= lo) & (pads.field(col) < hi))
+            when = pads.field(col)
+            # rows without a time are kept: they are bad rows, and must be counted
+            table = ds.to_table(filter=((when >= lo) & (when < hi)) | when.is_null())
             return table.to_pandas()
     return pq.read_table(path).to_pandas()

@@ -31,17 +31,29 @@ from segmentation.config import CANONICAL_EVENT_COLUMNS, SourceConfig, secret_fr
 from segmentation.errors import BadInput, MalformedSource, SourceError
 from segmentation.io import postgres
 from segmentation.io.sources import (
+    ARRIVAL,
     REQUIRED_EVENT_COLUMNS,
     EventSource,
     conform,
     day_bounds,
-    dedupe_and_sort,
     map_events,
+    sort_events,
 )
 
 # PostgreSQL types event_time may have; others (text, date) are refused with a clear message
 _PG_TIMESTAMPTZ = "timestamp with time zone"
 _PG_TIMESTAMP = "timestamp without time zone"
+
+
+@dataclass(frozen=True)
+class Span:
+    """The instants a read is bounded by: the oldest event time, the start of the late
+    window, the start of the first night's day, the end of the last night's day."""
+
+    start: pd.Timestamp
+    window: pd.Timestamp
+    first: pd.Timestamp
+    end: pd.Timestamp
 
 
 @dataclass(frozen=True)
@@ -65,22 +77,32 @@ class PostgresSource(EventSource):
     def name(self) -> str:
         return str(self.src.table)
 
-    def read_events(self, first: dt.date, last: dt.date) -> pd.DataFrame:
+    def read_events(
+        self, first: dt.date, last: dt.date, since: dt.date | None = None, late_days: int = 0
+    ) -> pd.DataFrame:
+        """Without ``arrival_column``, rows of the ``late_days`` before ``first`` too (late
+        rows are found by what the lake lacks); with it, only rows that had arrived by the end
+        of ``last``, and those older than that window only if they arrived in [first, last]."""
         src = self.src
         url = secret_from_env(src.url_env, f"source (postgres table {self.name})")
-        start, _ = day_bounds(first, self.tz)
-        _, end = day_bounds(last, self.tz)
+        window = first - dt.timedelta(days=late_days)
+        oldest = min(since or first, window) if src.arrival_column else window
+        span = Span(
+            start=day_bounds(oldest, self.tz)[0],
+            window=day_bounds(window, self.tz)[0],
+            first=day_bounds(first, self.tz)[0],
+            end=day_bounds(last, self.tz)[1],
+        )
         with _connect(url, src) as conn:
             server = postgres.describe(url)
             where = f"{self.name} at {server}"
             with _read_errors(url, self.name, where, first, last):
-                query = _plan(conn, src, server, where, (start, end))
+                query = _plan(conn, src, server, where, span)
                 frames = self._fetch(conn, query, where)
         if not frames:
             empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in query.selected})
             frames.append(self._chunk(empty, where))
-        events = pd.concat(frames, ignore_index=True)
-        return dedupe_and_sort(events, self.tz)
+        return sort_events(pd.concat(frames, ignore_index=True))
 
     def _fetch(
         self, conn: psycopg.Connection[Any], query: _Query, where: str
@@ -100,7 +122,15 @@ class PostgresSource(EventSource):
         time_col = self.src.columns.get("event_time", "event_time")
         # timestamptz arrives as aware datetimes, timestamp as naive ones: both read as UTC
         raw[time_col] = pd.to_datetime(raw[time_col], utc=True)
-        return conform(map_events(raw, Path(where), self.src, self.tz), self.src.defaults)
+        events = conform(map_events(raw, Path(where), self.src, self.tz), self.src.defaults)
+        arrival = self.src.arrival_column
+        if arrival is None:
+            events[ARRIVAL] = pd.Series(pd.NaT, index=events.index, dtype="datetime64[s]")
+        else:
+            local = pd.to_datetime(raw[arrival], utc=True).dt.tz_convert(self.tz)
+            days = local.dt.tz_localize(None).dt.normalize().to_numpy()
+            events[ARRIVAL] = pd.Series(days, index=events.index).astype("datetime64[s]")
+        return events
 
 
 @contextmanager
@@ -144,9 +174,9 @@ def _plan(
     src: SourceConfig,
     server: str,
     where: str,
-    span: tuple[pd.Timestamp, pd.Timestamp],
+    span: Span,
 ) -> _Query:
-    """The statement reading [start, end) (``span``) of the mapped columns, in a fixed order.
+    """The statement reading ``span`` of the mapped columns, in a fixed order.
 
     ``server`` describes the server and ``where`` is ``<table> at <server>``, for messages.
     """
@@ -156,15 +186,32 @@ def _plan(
         types = _columns(cur, table_id.as_string(conn), src, server)
     selected = _selection(types, src, where)
     time_col = src.columns.get("event_time", "event_time")
-    bounds = _bounds(types[time_col], time_col, where, *span)
+    when = _bounds(types[time_col], time_col, where, span.start, span.end)
     id_col = src.columns.get("event_id", "event_id")
     order = [time_col] + ([id_col] if id_col in selected else [])
     order += [c for c in selected if c not in order]
-    template = "SELECT {cols} FROM {table} WHERE {t} >= %s AND {t} < %s ORDER BY {o}"
-    statement = sql.SQL(template).format(
+    template = "SELECT {cols} FROM {table} WHERE {t} >= %s AND {t} < %s"
+    bounds = when
+    arrival = src.arrival_column
+    if arrival is not None:
+        if arrival not in types:
+            raise MalformedSource(
+                f"table {where} has no column {arrival!r} (source.arrival_column). Columns "
+                f"in the table: {', '.join(types)}. Name the column holding when each row "
+                "was inserted, or remove source.arrival_column"
+            )
+        selected = [*selected, arrival] if arrival not in selected else selected
+        came = _bounds(types[arrival], arrival, where, span.first, span.end)
+        late = _bounds(types[time_col], time_col, where, span.window, span.end)[0]
+        # a night sees rows that had arrived by its end: those of the late window, and
+        # older ones only when they arrived tonight (too late, for the intake to count)
+        template += " AND {a} < %s AND ({t} >= %s OR {a} >= %s)"
+        bounds = [*when, came[1], late, came[0]]
+    statement = sql.SQL(template + " ORDER BY {o}").format(
         cols=sql.SQL(", ").join(map(sql.Identifier, selected)),
         table=table_id,
         t=sql.Identifier(time_col),
+        a=sql.Identifier(arrival or time_col),
         o=sql.SQL(", ").join(map(sql.Identifier, order)),
     )
     return _Query(selected, statement, bounds)

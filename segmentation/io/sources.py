@@ -49,6 +49,17 @@ EVENT_SCHEMA = pa.schema(
         ("order_id", pa.string()),
     ]
 )
+# The night that first took a row in: lake rows carry it (a late row's night is after its
+# event's day), so a rerun of an old night reads only what was known then.
+INGESTED = "ingested_date"
+# Staged rows carry what was wrong with their source row, if anything (a short CSV row):
+# validation quarantines such rows, and the lake never has the column.
+PROBLEM = "source_problem"
+LAKE_SCHEMA = EVENT_SCHEMA.append(pa.field(INGESTED, pa.date32()))
+STAGED_SCHEMA = LAKE_SCHEMA.append(pa.field(PROBLEM, pa.string()))
+# The first night that can see a row, where the source knows (a {ds} file: the night before
+# its day, which reads it as a neighbour; a postgres arrival_column); else missing.
+ARRIVAL = "_arrival"
 
 
 class EventSource(Protocol):
@@ -59,11 +70,17 @@ class EventSource(Protocol):
         """What the source is, for messages: the path (or template) of files, the table."""
         ...
 
-    def read_events(self, first: dt.date, last: dt.date) -> pd.DataFrame:
-        """Canonical events with ``event_time`` in days [first, last] of the timezone.
+    def read_events(
+        self, first: dt.date, last: dt.date, since: dt.date | None = None, late_days: int = 0
+    ) -> pd.DataFrame:
+        """Canonical events for the nights [first, last]: every row the source holds with
+        ``event_time`` from the start of ``since`` (default ``first``) to the end of
+        ``last`` in the timezone, and the rows without a time, with :data:`ARRIVAL`.
 
-        Read once; duplicate ``event_id``s within a day are dropped (the first occurrence
-        is kept) and the result is sorted, so the same source always gives the same frame.
+        Read once, nothing dropped (duplicates are the intake's to count), sorted on every
+        column, so the same source always gives the same frame. ``late_days`` bounds how far
+        back a source that cannot tell when rows arrived (postgres without
+        ``arrival_column``) looks for late rows.
         """
         ...
 
@@ -110,16 +127,10 @@ def read_customers(src: SourceConfig) -> pd.DataFrame:
     return customers.drop_duplicates("customer_id", keep="last").reset_index(drop=True)
 
 
-def dedupe_and_sort(events: pd.DataFrame, tz: ZoneInfo) -> pd.DataFrame:
-    """Drop repeated ``event_id``s within a local day (the first wins) and sort."""
-    # duplicates are dropped within a day, so reading a range at once (ingest) and day by
-    # day (the nightly run) give the same lake
-    local_day = events["event_time"].dt.tz_convert(tz).dt.date
-    with_id = events["event_id"].notna()
-    dup = with_id & events.assign(_day=local_day).duplicated(
-        subset=["event_id", "_day"], keep="first"
-    )
-    events = events[~dup]
+def sort_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Events by time, customer and event id; ties keep the source's order (files in name
+    order, rows in file order; postgres orders by every column), so the same source always
+    gives the same frame, and which of two copies of an event is taken never varies."""
     return events.sort_values(
         ["event_time", "customer_id", "event_id"], kind="stable", na_position="last"
     ).reset_index(drop=True)
@@ -172,6 +183,8 @@ def map_events(raw: pd.DataFrame, path: Path, src: SourceConfig, tz: ZoneInfo) -
     for name, present in given.items():
         if name != "amount" or amount_in_file:
             events[name] = events[name].where(present, _default(name, src.defaults))
+    if PROBLEM in raw:
+        events[PROBLEM] = raw[PROBLEM].to_numpy()
     return events
 
 
@@ -311,7 +324,9 @@ def conform(events: pd.DataFrame, defaults: dict[str, Any]) -> pd.DataFrame:
         else:
             out[name] = events[name].where(events[name].notna(), default)
     table = pa.Table.from_pandas(_as_text(out), schema=EVENT_SCHEMA, preserve_index=False)
-    return table.to_pandas()
+    typed = table.to_pandas()
+    typed[PROBLEM] = events[PROBLEM].to_numpy() if PROBLEM in events else None
+    return typed
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:

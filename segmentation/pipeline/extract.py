@@ -8,11 +8,14 @@ import logging
 import shutil
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
+
 from segmentation.config import Config
 from segmentation.errors import SegmentationError, ValidationFailed
 from segmentation.io import lake, locks, sources
 from segmentation.layout import EVENT_KEY, Home
-from segmentation.pipeline import store
+from segmentation.pipeline import intake, store
 from segmentation.quality import validation
 
 log = logging.getLogger(__name__)
@@ -31,76 +34,198 @@ def extract_events(cfg: Config, day: dt.date) -> dict[str, Any]:
 
 
 def extract_range(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
-    """Read the source once for days [first, last] and stage one partition per day."""
+    """Read the source once for nights [first, last] and stage what each night takes in.
+
+    Each night stages its day's rows, the late rows it is the first to see and the re-sent
+    copies it drops (see :mod:`segmentation.pipeline.intake`).
+    """
     home = Home(cfg.home)
-    events = sources.event_source(cfg.source, cfg.tz).read_events(first, last)
-    local_day = events["event_time"].dt.tz_convert(cfg.tz).dt.date
+    late_days = cfg.events.late_days
+    ingested = set(lake.partition_days(home.lake, EVENT_KEY))
+    nights = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    # rows older than the home's first night are history, for `segmentation ingest`
+    oldest = min([first, *ingested])
+    source = sources.event_source(cfg.source, cfg.tz)
+    events = source.read_events(first, last, since=oldest, late_days=late_days)
+    night = intake.nights_of(events, cfg.tz, first)
+    day = intake.local_days(events["event_time"], cfg.tz)
+    known = pd.DatetimeIndex(sorted(ingested | set(nights))).as_unit("s")
+    # an earlier day not in the lake yet keeps its rows for its own night
+    held = (day < night) & (night - day <= pd.Timedelta(days=late_days)) & ~day.isin(known)
+    since = (day.min() if day.notna().any() else pd.Timestamp(first)).date()
+    taken = intake.taken_before(
+        home,
+        since - dt.timedelta(days=late_days),
+        nights,
+        ids_only=bool(events["event_id"].notna().all()),
+    )
     out = []
-    for i in range((last - first).days + 1):
-        day = first + dt.timedelta(days=i)
-        batch = events[local_day == day]
-        path = lake.write_partition(
-            batch, home.staging, EVENT_KEY, day, schema=sources.EVENT_SCHEMA
-        )
-        out.append({"run_date": day.isoformat(), "rows": len(batch), "staged": str(path)})
-        log.info("extracted %d events for %s", len(batch), day)
+    for today in nights:
+        batch = events[(night == pd.Timestamp(today)) & ~held]
+        keys = intake.event_keys(batch)
+        take, duplicate = intake.split_copies(keys, taken)
+        taken = taken.add(pd.Series(keys[take | duplicate]).value_counts(), fill_value=0)
+        out.append(_stage(home, today, batch[take], batch[duplicate]))
     return out
+
+
+def _stage(
+    home: Home, day: dt.date, rows: pd.DataFrame, duplicates: pd.DataFrame
+) -> dict[str, Any]:
+    """Stage night ``day``'s intake: the rows to validate, and the copies it drops."""
+    ingested = {sources.INGESTED: day}
+    path = lake.write_partition(
+        rows.drop(columns=[sources.ARRIVAL]).assign(**ingested),
+        home.staging,
+        EVENT_KEY,
+        day,
+        schema=sources.STAGED_SCHEMA,
+    )
+    lake.write_file(
+        pa.Table.from_pandas(
+            duplicates.drop(columns=[sources.ARRIVAL]).assign(**ingested),
+            schema=sources.STAGED_SCHEMA,
+            preserve_index=False,
+        ),
+        home.staged_duplicates(day),
+    )
+    log.info("extracted %d events for %s (%d re-sent copies)", len(rows), day, len(duplicates))
+    return {
+        "run_date": day.isoformat(),
+        "rows": len(rows),
+        "duplicates": len(duplicates),
+        "staged": str(path),
+    }
 
 
 @locks.locked
 def validate_events(cfg: Config, day: dt.date) -> dict[str, Any]:
-    """Validate the staged day; promote it to the lake, or quarantine it and stop the run.
+    """Validate the staged night; promote it to the lake, or quarantine it and stop the run.
 
     Rows failing a row-level expectation are quarantined one by one while they are within
-    ``validation.max_bad_rows`` / ``max_bad_row_share``, and the day is promoted without
-    them; more bad rows than that, or a table-level failure, quarantine the whole day.
+    ``validation.max_bad_rows`` / ``max_bad_row_share``, and the night is promoted without
+    them; more bad rows than that, or a table-level failure, quarantine the whole night.
     """
     home = Home(cfg.home)
     staged = home.staged_events(day)
     if not (staged / lake.PART).is_file():
         return _recorded_outcome(home, day)
     frame = lake.read_partition(home.staging, EVENT_KEY, day)
+    duplicates = _staged_duplicates(home, day)
     report = validation.validate_frame(
-        frame, "events", validation.event_parameters(day, cfg, len(frame))
+        frame.drop(columns=[sources.INGESTED]),
+        "events",
+        validation.event_parameters(day, cfg, len(frame)),
     )
-    bad = report.bad_rows()
+    bad = _with_lateness(report.bad_rows(), frame, day, cfg)
     allowed = cfg.validation.allowed_bad_rows(len(frame))
     passed = not report.table_failures and len(bad) <= allowed
-    counts = {
-        "rows_read": len(frame),
-        "rows_valid": len(frame) - len(bad) if passed else 0,
-        "rows_quarantined": len(bad) if passed else len(frame),
-    }
+    valid = frame.drop(index=list(bad)).drop(columns=[sources.PROBLEM])
     record = {
         "run_date": day.isoformat(),
         **report.summary(),
         "success": passed,
-        **counts,
+        **_counts(frame, valid, bad, duplicates, passed, day, cfg),
         "bad_row_reasons": _reason_counts(bad),
         "gx_result": report.result,
     }
     if not passed:
         _quarantine_day(cfg, home, day, frame, report, record, len(bad), allowed)
-    if bad:
-        rows = frame.loc[list(bad)].assign(reasons=["; ".join(r) for r in bad.values()])
-        lake.write_file(rows.reset_index(drop=True), home.quarantined_rows(day))
-        lake.write_partition(
-            frame.drop(index=list(bad)), home.lake, EVENT_KEY, day, schema=sources.EVENT_SCHEMA
-        )
-        shutil.rmtree(staged, ignore_errors=True)
-        log.warning(
-            "%s: %d bad row(s) quarantined, %d promoted", day, len(bad), counts["rows_valid"]
-        )
+    _promote(home, day, frame, valid, bad, duplicates, cfg)
     lake.write_json(record, home.validation_record(day))
-    if not bad:
-        lake.move_partition(staged, home.lake_partition(day))
+    shutil.rmtree(staged, ignore_errors=True)
+    if bad:
+        log.warning("%s: %d bad row(s) quarantined, %d promoted", day, len(bad), len(valid))
     return {
         "run_date": day.isoformat(),
         "success": True,
-        "rows": counts["rows_valid"],
+        "rows": len(valid),
         "rows_quarantined": len(bad),
+        "rows_duplicate": len(duplicates),
         "result": str(home.validation_record(day)),
     }
+
+
+def _staged_duplicates(home: Home, day: dt.date) -> pd.DataFrame:
+    path = home.staged_duplicates(day)
+    return lake.read_file(path) if path.is_file() else pd.DataFrame()
+
+
+def _with_lateness(
+    bad: dict[int, list[str]], frame: pd.DataFrame, day: dt.date, cfg: Config
+) -> dict[int, list[str]]:
+    """The bad rows, with rows more than ``late_days`` late among them for that reason."""
+    late_days = cfg.events.late_days
+    oldest, _ = sources.day_bounds(day - dt.timedelta(days=late_days), cfg.tz)
+    too_late = frame.index[frame["event_time"] < oldest]
+    reason = f"arrived more than events.late_days ({late_days}) days after its day"
+    out = {row: list(reasons) for row, reasons in bad.items()}
+    for row in too_late:
+        kept = [
+            r for r in out.get(row, []) if r != "expect_column_values_to_be_between on event_time"
+        ]
+        out[int(row)] = [reason, *kept]
+    return dict(sorted(out.items()))
+
+
+def _counts(
+    frame: pd.DataFrame,
+    valid: pd.DataFrame,
+    bad: dict[int, list[str]],
+    duplicates: pd.DataFrame,
+    passed: bool,
+    day: dt.date,
+    cfg: Config,
+) -> dict[str, int]:
+    """Where each row the night took in went: rows_read = valid + quarantined + duplicate."""
+    start, _ = sources.day_bounds(day, cfg.tz)
+    return {
+        "rows_read": len(frame) + len(duplicates),
+        "rows_valid": len(valid) if passed else 0,
+        "rows_quarantined": len(bad) if passed else len(frame),
+        "rows_duplicate": len(duplicates),
+        # valid rows of an earlier day, first seen tonight
+        "rows_late": int((valid["event_time"] < start).sum()) if passed else 0,
+    }
+
+
+def _promote(
+    home: Home,
+    day: dt.date,
+    frame: pd.DataFrame,
+    valid: pd.DataFrame,
+    bad: dict[int, list[str]],
+    duplicates: pd.DataFrame,
+    cfg: Config,
+) -> None:
+    """Write the night's lake partition, its quarantined rows and its dropped duplicates;
+    a rerun that has none of the latter removes those of the night's previous run."""
+    rows, dropped = home.quarantined_rows(day), home.duplicates_file(day)
+    if bad:
+        held = frame.loc[list(bad)].assign(reasons=["; ".join(r) for r in bad.values()])
+        lake.write_file(held.reset_index(drop=True), rows)
+    else:
+        rows.unlink(missing_ok=True)
+    if len(duplicates):
+        lake.write_file(duplicates, dropped)
+    else:
+        dropped.unlink(missing_ok=True)
+    start, _ = sources.day_bounds(day, cfg.tz)
+    late = valid["event_time"] < start
+    # features roll their state forward only over nights without late rows (see features)
+    metadata = (
+        {
+            intake.LATE_FROM: intake.local_days(valid.loc[late, "event_time"], cfg.tz)
+            .min()
+            .date()
+            .isoformat()
+        }
+        if late.any()
+        else None
+    )
+    lake.write_partition(
+        valid, home.lake, EVENT_KEY, day, schema=sources.LAKE_SCHEMA, metadata=metadata
+    )
 
 
 def _quarantine_day(

@@ -15,6 +15,7 @@ from segmentation.errors import SegmentationError
 from segmentation.features import activity
 from segmentation.io import lake, locks, sources
 from segmentation.layout import EVENT_KEY, RUN_KEY, Home
+from segmentation.pipeline import intake
 
 STATE_KEY = "segmentation.state_of"
 
@@ -52,10 +53,12 @@ def activity_state(
     """
     previous = home.state_file(day - dt.timedelta(days=1))
     files = lake.partition_files(home.lake, EVENT_KEY, upto=day)
-    if previous.is_file() and lake.file_metadata(previous).get(STATE_KEY) == fingerprint(
-        cfg, files[:-1]
+    expired_day = day - dt.timedelta(days=cfg.features.window_days)
+    if (
+        previous.is_file()
+        and lake.file_metadata(previous).get(STATE_KEY) == fingerprint(cfg, files[:-1])
+        and _day_by_day(files, expired_day)
     ):
-        expired_day = day - dt.timedelta(days=cfg.features.window_days)
         expired = home.lake_file(expired_day)
         state = engine.roll_forward(
             pd.read_parquet(previous),
@@ -72,6 +75,20 @@ def activity_state(
         state, home.state, RUN_KEY, day, metadata={STATE_KEY: fingerprint(cfg, files)}
     )
     return state, how
+
+
+def _day_by_day(files: list[Path], expired_day: dt.date) -> bool:
+    """Whether adding tonight's partition and taking out the expired day's is exact: tonight
+    took in no late rows, and no partition after the expired day holds rows of it or before
+    (late rows change counts of days already counted; a full scan gets them right)."""
+    for path in files:
+        night = dt.date.fromisoformat(path.parent.name.partition("=")[2])
+        late_from = lake.file_metadata(path).get(intake.LATE_FROM) if night > expired_day else None
+        if late_from is not None and (
+            path == files[-1] or dt.date.fromisoformat(late_from) <= expired_day
+        ):
+            return False
+    return True
 
 
 def fingerprint(cfg: Config, files: list[Path]) -> str:

@@ -112,7 +112,9 @@ def _batch_definition() -> Any:
 
 
 def event_parameters(day: dt.date, cfg: Config, rows: int = 0) -> dict[str, Any]:
-    start, end = day_bounds(day, cfg.tz)
+    # a night takes in its day's events and late ones, at most events.late_days old
+    start, _ = day_bounds(day - dt.timedelta(days=cfg.events.late_days), cfg.tz)
+    _, end = day_bounds(day, cfg.tz)
     return {
         "day_start": start.tz_convert(None),
         "day_end": end.tz_convert(None),

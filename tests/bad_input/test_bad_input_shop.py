@@ -35,15 +35,15 @@ def test_short_row_in_the_middle_of_a_file(
     published: Path, landing: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A row with fewer fields than the header in the middle of the file (not the last,
-    still-being-written line) is refused with its line number and field counts, instead of
-    being read with its missing cells silently empty."""
+    still-being-written line) is a bad row quoting the file, its row number and field
+    counts, instead of being read with its missing cells silently empty; one more bad row
+    than the day may have, it quarantines the day."""
     lines = source_lines(landing)
     lines[3] = lines[3].rsplit(",", 1)[0]  # line 4 loses its last field
     write_day(published, landing, lambda _: ("\n".join(lines) + "\n").encode())
     err = run_cli(published, capsys)
-    assert f"{DAY}.csv" in err
-    assert "do not have the header's 9 fields: line 4 has 8" in err
-    assert "Fix or remove those lines" in err
+    assert f"{DAY}.csv row 4 (the header is row 1) has 8 of the header's 9 fields" in err
+    assert "Fix the source data" in err
 
 
 def test_quantity_mapped_without_unit_price_or_amount(
