@@ -172,7 +172,9 @@ _DRIFT_METRICS = (
         "features: psi, jensenshannon, ks_statistic, ks_pvalue, wasserstein_normed (Evidently's "
         "definitions) and the deciding psi_quantile, psi_model; segments: share_change, "
         "share_change_reference, centroid_shift, appeared, vanished; the run: decision "
-        "(0 ok, 1 warn, 2 alert), drifted_features, migration_rate, segment_chisquare_pvalue",
+        "(0 ok, 1 warn, 2 alert), drifted_features, migration_rate, segment_chisquare_pvalue, "
+        "and from the night's validation bad_rows (held back in quarantine), late_events "
+        "(valid rows that arrived after their day) and duplicate_events (re-sent rows dropped)",
     ),
     _c("value", "double", "the metric's value", True),
     _c("threshold", "double", "the threshold it is compared with; null: reported only", True),
@@ -262,7 +264,8 @@ TABLES: tuple[Table, ...] = (
         "compute_drift",
         _DRIFT_METRICS,
         ("scope", "name", "metric"),
-        "drift of the features and segments against the reference, and the decision",
+        "drift of the features and segments against the reference, the decision, and the "
+        "night's bad, late and duplicate row counts",
     ),
 )
 TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in TABLES)

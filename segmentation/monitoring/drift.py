@@ -6,12 +6,15 @@ Per feature, Evidently's statistics with its exact definitions
 decision rests on, which stay steady on skewed features: PSI on reference-decile bins and
 PSI on equal-width bins of the model's scale. Per segment: share changes, centroid shift,
 segments that appeared or vanished. Per run: the decision (ok, warn, alert), the drifted
-features and the migration rate.
+features, the migration rate, and the night's bad, late and duplicate rows as validation
+counted them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -186,6 +189,34 @@ def run_rows(level: str, drifted: list[str], migration_rate: float) -> pd.DataFr
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
+# run metrics copied from the night's validation record (metric: the record's key)
+ROW_COUNTS = {
+    "bad_rows": "rows_quarantined",
+    "late_events": "rows_late",
+    "duplicate_events": "rows_duplicate",
+}
+
+
+def row_counts(record: Mapping[str, Any] | None) -> dict[str, int] | None:
+    """The night's bad rows, late events and duplicate events from its validation record.
+
+    A key the record lacks reads as 0: records written before that count existed held none.
+    None without a record (the counts are unknown, not 0).
+    """
+    if record is None:
+        return None
+    return {metric: int(record.get(key) or 0) for metric, key in ROW_COUNTS.items()}
+
+
+def count_rows(counts: dict[str, int] | None) -> pd.DataFrame:
+    """The run rows of ``row_counts``: reported only; null values when there is no record."""
+    rows = [
+        _row("run", "all", m, np.nan if counts is None else counts[m], np.nan, False, "info")
+        for m in ROW_COUNTS
+    ]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
 COLUMNS = ("scope", "name", "metric", "value", "threshold", "drifted", "level")
 
 
@@ -241,13 +272,15 @@ def migration_rate(moves: pd.DataFrame | None) -> float:
     return float(both.loc[changed, "customers"].sum() / max(both["customers"].sum(), 1))
 
 
-def evaluate(parts: list[pd.DataFrame], migration: float) -> tuple[pd.DataFrame, str, list[str]]:
-    """All of a run's drift metrics with its run rows, the decision and the drifted features."""
+def evaluate(
+    parts: list[pd.DataFrame], migration: float, counts: dict[str, int] | None
+) -> tuple[pd.DataFrame, str, list[str]]:
+    """All of a run's drift metrics with its run rows, the decision and the drifted features.
+
+    ``counts`` is the night's ``row_counts``: reported beside the decision, not part of it.
+    """
     filled = [p for p in parts if len(p)]
     metrics = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=COLUMNS)
     level, drifted = decision(metrics)
-    return (
-        pd.concat([metrics, run_rows(level, drifted, migration)], ignore_index=True),
-        level,
-        drifted,
-    )
+    run = [run_rows(level, drifted, migration), count_rows(counts)]
+    return pd.concat([metrics, *run], ignore_index=True), level, drifted

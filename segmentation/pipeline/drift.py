@@ -30,7 +30,8 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
 
     The reference is that champion's reference day (its own training day, or for a champion
     that only refined its predecessor's segments, the predecessor's); the first run has none.
-    Publishes ``drift_metrics`` and returns the decision: ok, warn or alert.
+    Publishes ``drift_metrics`` (with the night's bad, late and duplicate row counts from its
+    validation record) and returns the decision: ok, warn or alert.
     """
     home = Home(cfg.home)
     current = read_published(home, "customer_segments", day, ["customer_id", "segment_id"])
@@ -41,6 +42,7 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
     metrics, level, drifted = drift.evaluate(
         drift_parts(cfg, home, day, current),
         drift.migration_rate(read_published(home, "segment_migrations", day)),
+        drift.row_counts(lake.read_json(home.validation_record(day))),
     )
     staged = stage_table(metrics, "drift_metrics", day, home.staged_table("drift_metrics", day))
     try:

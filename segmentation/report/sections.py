@@ -13,6 +13,7 @@ import pandas as pd
 
 from segmentation.features.labels import feature_label, readable_rule
 from segmentation.layout import RUN_KEY
+from segmentation.monitoring import drift
 from segmentation.report.charts import (
     LEVEL_COLOURS,
     Cell,
@@ -334,7 +335,9 @@ def validation_section(data: ReportData, words: dict[str, str]) -> str:
     evaluated = record.get("evaluated_expectations", record.get("evaluated"))
     failures = [str(f) for f in record.get("failures") or []]
     suite = as_text(record.get("suite")) or na
-    held = int(record.get("rows_quarantined") or 0) if record["success"] else 0
+    # a failed day's counts are its whole batch, which the verdict already says
+    counts = drift.row_counts(record) if record["success"] else None
+    held = counts["bad_rows"] if counts else 0
     if held:  # promoted without a few bad rows: their reasons, not "failed checks"
         verdict = words["validation_held"].format(
             m=fmt_int(held, na), r=fmt_int(record.get("rows_read"), na)
@@ -354,6 +357,9 @@ def validation_section(data: ReportData, words: dict[str, str]) -> str:
         how(words["validation_how"]),
         f'<p style="color:{LEVEL_COLOURS[key]}"><b>{esc(verdict)}</b></p>',
     ]
+    if counts and any(counts.values()):  # a clean night needs no line of zeros
+        shown = {m: fmt_int(n, na) for m, n in counts.items()}
+        parts.append(f"<p>{esc(words['validation_counts'].format(**shown))}</p>")
     if failures:
         items = "".join(f"<li>{esc(f)}</li>" for f in failures)
         title = words["held_reasons"] if held else words["failures"]

@@ -248,6 +248,53 @@ def test_a_few_bad_rows_are_held_back_and_the_night_goes_on(
     assert [r["event_id"] for r in shown] == held["event_id"].tolist()
 
 
+def drift_counts(home: Home, day: dt.date) -> list[float]:
+    """The night's bad_rows, late_events and duplicate_events as drift_metrics published them."""
+    rows = pd.read_parquet(home.partition("drift_metrics", day))
+    run = rows[(rows["scope"] == "run") & (rows["name"] == "all")].set_index("metric")["value"]
+    return run[["bad_rows", "late_events", "duplicate_events"]].tolist()
+
+
+def test_drift_metrics_count_the_nights_bad_late_and_duplicate_rows(
+    published: Path, landing: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The two planted bad rows reach drift_metrics as bad_rows; a record without late and
+    duplicate counts gives 0 for them, and one with them gives its numbers (and the report
+    says so)."""
+    from segmentation import pipeline
+    from segmentation.config import load_config
+    from segmentation.io import lake
+
+    set_validation(published, max_bad_rows=2)
+    edit_day(published, landing, BAD_CELLS)
+    assert main(["run", "--config", str(published / "config.yaml"), "--date", str(DAY)]) == 0
+    home = Home(published / "home")
+    record = lake.read_json(home.validation_record(DAY))
+    assert record is not None and record["rows_quarantined"] == 2
+    assert drift_counts(home, DAY) == [2.0, 0.0, 0.0]  # nothing late or re-sent was planted
+
+    # the drift step again (a retry) on the record rewritten where the night writes it:
+    # first as written before the late and duplicate counts existed (no keys), then with them
+    cfg = load_config(published / "config.yaml")
+    old = {k: v for k, v in record.items() if k not in ("rows_late", "rows_duplicate")}
+    lake.write_json(old, home.validation_record(DAY))
+    pipeline.compute_drift(cfg, DAY)
+    assert drift_counts(home, DAY) == [2.0, 0.0, 0.0]
+    # 3 re-sent events dropped, so 3 more rows read; 4 of the valid rows came in late
+    lake.write_json(
+        {**old, "rows_read": old["rows_read"] + 3, "rows_duplicate": 3, "rows_late": 4},
+        home.validation_record(DAY),
+    )
+    out = pipeline.compute_drift(cfg, DAY)
+    assert drift_counts(home, DAY) == [2.0, 4.0, 3.0]
+    page = Path(out["report"]).read_text(encoding="utf-8")
+    assert "Passed without 2 of its" in page
+    assert (
+        "This night: 2 bad rows (held back), 4 late events (arrived after their day, kept), "
+        "3 duplicate events (re-sent, dropped)."
+    ) in page
+
+
 def test_more_bad_rows_than_allowed_quarantine_the_whole_day(
     published: Path, landing: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -240,8 +240,49 @@ def test_a_day_promoted_without_a_few_rows_says_so_with_the_reasons(home: Home) 
     assert "Rows held back, by check" in page
     assert "expect_column_values_to_not_be_null on customer_id: 2</li>" in page
     assert "Passed: all" not in page and "Failed checks" not in page
+    # a record from before the late and duplicate counts: they read as 0
+    assert (
+        "<p>This night: 2 bad rows (held back), 0 late events (arrived after their day, kept), "
+        "0 duplicate events (re-sent, dropped).</p>"
+    ) in page
     zh = report.build_report(home, DAY1, language="zh")
     assert "500 行中有 2 行未通过单行检查" in zh
+    assert "本次：2 行坏数据（已隔离），0 条迟到事件" in zh
+
+
+def passed_record(**counts: int) -> dict[str, object]:
+    return {
+        "run_date": DAY1.isoformat(),
+        "suite": "events",
+        "success": True,
+        "evaluated_expectations": 13,
+        "failures": [],
+        "bad_row_reasons": {},
+        **counts,
+    }
+
+
+def test_late_and_duplicate_events_are_counted_and_a_clean_night_adds_no_line(
+    home: Home,
+) -> None:
+    path = home.validation_record(DAY1)
+    # 510 read = 500 valid + 0 quarantined + 10 duplicates; 7 of the valid rows came in late
+    counts = {"rows_read": 510, "rows_valid": 500, "rows_quarantined": 0}
+    lake.write_json(passed_record(**counts, rows_duplicate=10, rows_late=7), path)
+    page = report.build_report(home, DAY1)
+    assert "Passed: all 13 checks of suite events." in page  # late or re-sent rows are no fault
+    assert (
+        "<p>This night: 0 bad rows (held back), 7 late events (arrived after their day, kept), "
+        "10 duplicate events (re-sent, dropped).</p>"
+    ) in page
+    assert "Rows held back, by check" not in page
+    zh = report.build_report(home, DAY1, language="zh")
+    assert "7 条迟到事件（晚于所属日期到达，已保留），10 条重复事件（重复发送，已丢弃）" in zh
+
+    clean = {"rows_read": 500, "rows_valid": 500, "rows_quarantined": 0}
+    lake.write_json(passed_record(**clean, rows_duplicate=0, rows_late=0), path)
+    assert "This night:" not in report.build_report(home, DAY1)
+    assert "本次：" not in report.build_report(home, DAY1, language="zh")
 
 
 def migration_data(drift: pd.DataFrame | None) -> ReportData:

@@ -157,9 +157,39 @@ def test_evaluate_appends_the_run_rows_with_the_decision() -> None:
     alert = pd.DataFrame(
         [("feature", "monetary", "psi_quantile", 0.4, 0.25, True, "alert")], columns=COLUMNS
     )
-    metrics, level, drifted = evaluate([alert, pd.DataFrame(columns=COLUMNS)], 0.125)
+    counts = {"bad_rows": 2, "late_events": 5, "duplicate_events": 3}
+    metrics, level, drifted = evaluate([alert, pd.DataFrame(columns=COLUMNS)], 0.125, counts)
     assert (level, drifted) == ("alert", ["monetary"])
     run = metrics[metrics["scope"] == "run"].set_index("metric")["value"].to_dict()
-    assert run == {"decision": 2.0, "drifted_features": 1.0, "migration_rate": 0.125}
-    _, level, drifted = evaluate([], 0.0)
+    assert run == {
+        "decision": 2.0,
+        "drifted_features": 1.0,
+        "migration_rate": 0.125,
+        "bad_rows": 2.0,
+        "late_events": 5.0,
+        "duplicate_events": 3.0,
+    }
+    counted = metrics[metrics["metric"].isin(list(counts))]
+    assert counted["level"].eq("info").all() and not counted["drifted"].any()
+    _, level, drifted = evaluate([], 0.0, None)
     assert (level, drifted) == ("ok", [])
+
+
+def test_row_counts_read_the_validation_record_and_a_missing_key_as_0() -> None:
+    from segmentation.monitoring.drift import count_rows, row_counts
+
+    # rows_read = valid + quarantined + duplicate (500 = 490 + 4 + 6); late is part of valid
+    new = {"rows_read": 500, "rows_valid": 490, "rows_quarantined": 4, "rows_duplicate": 6}
+    assert row_counts({**new, "rows_late": 7}) == {
+        "bad_rows": 4,
+        "late_events": 7,
+        "duplicate_events": 6,
+    }
+    # a record from before the late and duplicate counts (and one without rows_quarantined)
+    old = {"rows_read": 500, "rows_valid": 498, "rows_quarantined": 2}
+    assert row_counts(old) == {"bad_rows": 2, "late_events": 0, "duplicate_events": 0}
+    assert row_counts({"success": True}) == {"bad_rows": 0, "late_events": 0, "duplicate_events": 0}
+    assert row_counts(None) is None
+    unknown = count_rows(None)  # no record: unknown, published as null rather than as 0
+    assert unknown["metric"].tolist() == ["bad_rows", "late_events", "duplicate_events"]
+    assert unknown["value"].isna().all()
