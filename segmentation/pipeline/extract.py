@@ -64,7 +64,7 @@ def extract_range(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, 
         batch = events[(night == pd.Timestamp(today)) & ~held]
         keys = intake.event_keys(batch)
         take, duplicate = intake.split_copies(keys, taken)
-        taken = taken.add(pd.Series(keys[take | duplicate]).value_counts(), fill_value=0)
+        taken = taken.add(keys[take], keys[duplicate])
         out.append(_stage(home, today, batch[take], batch[duplicate]))
     return out
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -76,26 +77,43 @@ def nights_of(events: pd.DataFrame, tz: object, first: dt.date) -> pd.Series:
     return candidates.max(axis=1).astype("datetime64[s]")
 
 
-def taken_before(home: Home, since: dt.date, rerun: Iterable[dt.date], ids_only: bool) -> pd.Series:
-    """How many copies of each event key nights from ``since`` on took in (lake rows,
-    quarantined rows and dropped duplicates), leaving out the nights being rerun.
+@dataclass
+class TakenIn:
+    """What nights took in, by event key: whether a night took the event in (a lake row or a
+    quarantined row), and how many further copies nights dropped as duplicates."""
+
+    taken: pd.Series  # key -> 1
+    dropped: pd.Series  # key -> copies
+
+    def add(self, taken: np.ndarray, dropped: np.ndarray) -> TakenIn:
+        return TakenIn(_add(self.taken, taken).clip(upper=1), _add(self.dropped, dropped))
+
+
+def _add(counts: pd.Series, keys: np.ndarray) -> pd.Series:
+    return counts.add(pd.Series(keys).value_counts(), fill_value=0).astype("int64")
+
+
+def taken_before(home: Home, since: dt.date, rerun: Iterable[dt.date], ids_only: bool) -> TakenIn:
+    """What nights from ``since`` on took in, leaving out the nights being rerun.
 
     ``ids_only``: every row looked up has an event_id, so only that column is read.
     """
     skip = set(rerun)
-    files: list[Path] = []
-    for root, name in (
-        (home.lake, lake.PART),
-        (home.quarantine, "rows.parquet"),
-        (home.duplicates, lake.PART),
-    ):
-        for day in _days(root):
-            path = lake.partition_dir(root, EVENT_KEY, day) / name
-            if day >= since and day not in skip and path.is_file():
-                files.append(path)
-    keys = [event_keys(_key_columns(f, ids_only)) for f in files]
-    values, counts = np.unique(np.concatenate([np.zeros(0, "uint64"), *keys]), return_counts=True)
-    return pd.Series(counts, index=values, dtype="int64")
+
+    def keys(root: Path, name: str) -> np.ndarray:
+        paths = [lake.partition_dir(root, EVENT_KEY, d) / name for d in _days(root)]
+        return np.concatenate(
+            [np.zeros(0, "uint64")]
+            + [
+                event_keys(_key_columns(p, ids_only))
+                for d, p in zip(_days(root), paths, strict=True)
+                if d >= since and d not in skip and p.is_file()
+            ]
+        )
+
+    empty = pd.Series(dtype="int64")
+    taken = np.concatenate([keys(home.lake, lake.PART), keys(home.quarantine, "rows.parquet")])
+    return TakenIn(empty, empty).add(taken, keys(home.duplicates, lake.PART))
 
 
 def _days(root: Path) -> list[dt.date]:
@@ -130,14 +148,20 @@ def _read_keys(path: Path, ids_only: bool) -> pd.DataFrame:
     return pq.read_table(path, columns=[c for c in KEY_COLUMNS if c in have]).to_pandas()
 
 
-def split_copies(keys: np.ndarray, taken: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def split_copies(keys: np.ndarray, before: TakenIn) -> tuple[np.ndarray, np.ndarray]:
     """Masks of the rows to take in and of the new copies to count as duplicates.
 
-    ``keys`` are in the source's total order; the first ``taken[key]`` copies of a key were
-    taken in before, so they are neither. A key nobody took has its first copy taken.
+    Of the ``c`` copies of an event read tonight, as many as nights took in or dropped are
+    old; the rest are new. If no night took the event in, its first copy is taken (a rerun
+    takes again what it took) and the other new copies are duplicates.
     """
-    before = pd.Series(keys).map(taken).fillna(0).to_numpy()
-    rank = pd.Series(keys).groupby(keys).cumcount().to_numpy()
-    take = (before == 0) & (rank == 0)
-    duplicate = (rank >= before) & ~take
-    return take, duplicate
+    series = pd.Series(keys)
+    taken = series.map(before.taken).fillna(0).to_numpy()
+    dropped = series.map(before.dropped).fillna(0).to_numpy()
+    rank = series.groupby(keys).cumcount().to_numpy()
+    copies = series.groupby(keys).transform("size").to_numpy()
+    new = np.maximum(copies - taken - dropped, 0)
+    take = (taken == 0) & (new > 0) & (rank == 0)
+    duplicates = new - ((taken == 0) & (new > 0))
+    # the last copies are the duplicates, so the first one is never both
+    return take, rank >= copies - duplicates
