@@ -42,6 +42,9 @@ _SUFFIXES = {
 }
 
 
+_EARLIEST = pd.Timestamp("1900-01-01", tz="UTC")
+
+
 class FileSource(EventSource):
     """Events from the files ``src.path`` covers, in ``src.format``; days are days of ``tz``."""
 
@@ -56,11 +59,12 @@ class FileSource(EventSource):
     def read_events(
         self, first: dt.date, last: dt.date, since: dt.date | None = None, late_days: int = 0
     ) -> pd.DataFrame:
-        start, _ = day_bounds(since or first, self.tz)
+        dated = "{ds}" in self.src.path  # then source_files gives one file per day
+        # a night's own {ds} file is all new to it, however old its rows: none is left out
+        start = _EARLIEST if dated else day_bounds(since or first, self.tz)[0]
         _, end = day_bounds(last, self.tz)
         days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
         paths = source_files(self.src, days)
-        dated = "{ds}" in self.src.path  # then source_files gives one file per day
         files = [(path, days[i] if dated else None, True) for i, path in enumerate(paths)]
         files += [(path, day, False) for path, day in self._neighbours(first, last)]
         frames = [self._read_file(path, start, end, day, own) for path, day, own in files]

@@ -158,7 +158,7 @@ def _with_lateness(
     late_days = cfg.events.late_days
     oldest, _ = sources.day_bounds(day - dt.timedelta(days=late_days), cfg.tz)
     too_late = frame.index[frame["event_time"] < oldest]
-    reason = f"arrived more than events.late_days ({late_days}) days after its day"
+    reason = _too_late(cfg)
     out = {row: list(reasons) for row, reasons in bad.items()}
     for row in too_late:
         kept = [
@@ -166,6 +166,10 @@ def _with_lateness(
         ]
         out[int(row)] = [reason, *kept]
     return dict(sorted(out.items()))
+
+
+def _too_late(cfg: Config) -> str:
+    return f"arrived more than events.late_days ({cfg.events.late_days}) days after its day"
 
 
 def _counts(
@@ -251,6 +255,13 @@ def _quarantine_day(
         if bad > allowed
         else ""
     )
+    late = record["bad_row_reasons"].get(_too_late(cfg), 0)
+    if late:
+        too_many += (
+            f"{late} of them arrived more than events.late_days ({cfg.events.late_days}) "
+            "days after their day: raise events.late_days to take such rows in, or allow "
+            "them as bad rows to quarantine them; "
+        )
     raise ValidationFailed(
         f"events for {day} failed validation ({len(report.failures)} of {report.evaluated} "
         f"expectations):\n{failed}\n{too_many}The batch ({len(frame)} rows) is quarantined in "

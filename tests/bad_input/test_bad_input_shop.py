@@ -8,6 +8,7 @@ line and the fix, no published table changed); a decimal-comma export is accepte
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,20 @@ def test_decimal_comma_amounts_are_read_with_source_decimal(
     assert len(day_ids) > 0
     assert events.loc[day_ids, "amount"].tolist() == [expected[i] for i in day_ids]
     assert events["order_id"].isna().all()  # in the lake as text, empty when not exported
+
+
+def test_events_more_than_late_days_late(
+    published: Path, landing: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two rows in tonight's file dated 40 days back (events.late_days is 30) are more than
+    the day may hold back: the night is refused, saying how late they are and both fixes."""
+    old = (DAY - dt.timedelta(days=40)).isoformat()
+    edit_day(
+        published,
+        landing,
+        {(2, "event_time"): f"{old}T10:00:00Z", (3, "event_time"): f"{old}T11:00:00Z"},
+    )
+    err = run_cli(published, capsys)
+    assert "2 of them arrived more than events.late_days (30) days after their day" in err
+    assert "raise events.late_days" in err
+    assert "published tables are unchanged" in err

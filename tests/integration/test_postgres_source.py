@@ -372,3 +372,59 @@ def test_postgres_config_needs_no_path(tmp_path: Path) -> None:
             {"kind": "files"},
             customers={"kind": "postgres", "table": "t", "path": "c.csv"},
         )
+
+
+# ---------------------------------------------------------------- late rows by arrival
+
+
+def test_arrival_column_finds_late_rows_and_keeps_reruns_to_what_had_arrived(
+    tmp_path: Path, pg: tuple[str, str], source_url: str
+) -> None:
+    """With source.arrival_column a night sees the rows that had arrived by its end: a row
+    inserted a day after its day is taken in by the next night (late), one inserted two days
+    after it, with late_days 1, is quarantined, and a rerun of the first night still sees
+    only what had arrived by then."""
+    url, schema = pg
+    name = sql.Identifier(schema, "arrivals")
+    d1, d2, d3 = "2024-05-01", "2024-05-02", "2024-05-03"
+    rows = [  # (id, customer, occurred, inserted), Shanghai times
+        ("r1", "a", f"{d1} 10:00", f"{d1} 10:05"),
+        ("r2", "a", f"{d1} 11:00", f"{d2} 09:00"),  # one day late
+        ("r3", "b", f"{d2} 08:00", f"{d2} 08:01"),
+        ("r4", "b", f"{d1} 12:00", f"{d3} 07:00"),  # two days late
+        ("r5", "c", f"{d3} 09:00", f"{d3} 09:30"),
+    ]
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE {} (txn_id text, client_ref text, occurred_at timestamptz, "
+                "action text, total double precision, inserted_at timestamptz)"
+            ).format(name)
+        )
+        for rid, customer, occurred, inserted in rows:
+            conn.execute(
+                sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, 'purchase', 1, %s)").format(name),
+                [rid, customer, f"{occurred}+08", f"{inserted}+08"],
+            )
+    columns = {k: COLUMNS[k] for k in ("event_id", "customer_id", "event_time", "event_type")}
+    columns["amount"] = "total"
+    cfg = make_config(
+        tmp_path,
+        pg_source(f"{schema}.arrivals", columns=columns, arrival_column="inserted_at"),
+        events={"late_days": 1},
+        validation={"max_bad_rows": 1},
+    )
+    home = Home(cfg.home)
+    taken = {}
+    for day in (d1, d2, d3):
+        night = dt.date.fromisoformat(day)
+        pipeline.extract_events(cfg, night)
+        assert pipeline.validate_events(cfg, night)["success"]
+        taken[day] = sorted(lake.read_partition(home.lake, EVENT_KEY, night)["event_id"])
+    assert taken == {d1: ["r1"], d2: ["r2", "r3"], d3: ["r5"]}
+    held = pd.read_parquet(home.quarantined_rows(dt.date(2024, 5, 3)))
+    assert held["event_id"].tolist() == ["r4"]
+    first = home.lake_file(dt.date(2024, 5, 1)).read_bytes()
+    pipeline.extract_events(cfg, dt.date(2024, 5, 1))
+    pipeline.validate_events(cfg, dt.date(2024, 5, 1))
+    assert home.lake_file(dt.date(2024, 5, 1)).read_bytes() == first
