@@ -47,7 +47,10 @@ DELIVERIES: dict[int, dict[str, str]] = {
         "late.csv": f"e5,c,{at(1, 15)},purchase,4\ne6,a,{at(2, 15)},purchase,2\n",
     },
     # e9 is 3 days late: quarantined (max_bad_rows 1 lets the night pass)
-    4: {"day4.csv": f"e8,d,{at(4, 9)},purchase,3\n", "stale.csv": f"e9,d,{at(1, 16)},purchase,99\n"},
+    4: {
+        "day4.csv": f"e8,d,{at(4, 9)},purchase,3\n",
+        "stale.csv": f"e9,d,{at(1, 16)},purchase,99\n",
+    },
     # nothing new but day 5's row: every file above is read again and counted by no one
     5: {"day5.csv": f"e10,b,{at(5, 9)},view,0\n"},
 }
