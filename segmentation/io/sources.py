@@ -173,7 +173,12 @@ def map_events(raw: pd.DataFrame, path: Path, src: SourceConfig, tz: ZoneInfo) -
     """Raw rows as canonical events: mapped, event_time parsed (UTC), typed as the lake."""
     time_col = src.columns.get("event_time", "event_time")
     events = map_columns(raw, path, src, CANONICAL_EVENT_COLUMNS, REQUIRED_EVENT_COLUMNS)
-    events["event_time"] = parse_times(events["event_time"], path, time_col, src, tz)
+    problems = (
+        pd.Series(raw[PROBLEM].to_numpy(), index=events.index, dtype=object)
+        if PROBLEM in raw
+        else pd.Series(None, index=events.index, dtype=object)
+    )
+    events["event_time"] = parse_times(events["event_time"], path, time_col, src, tz, problems)
     given = {name: events[name].notna() for name in NUMERIC_EVENT_COLUMNS if name in events}
     for name in given:
         events[name] = _parse_column(events[name], path, src, name)
@@ -183,8 +188,7 @@ def map_events(raw: pd.DataFrame, path: Path, src: SourceConfig, tz: ZoneInfo) -
     for name, present in given.items():
         if name != "amount" or amount_in_file:
             events[name] = events[name].where(present, _default(name, src.defaults))
-    if PROBLEM in raw:
-        events[PROBLEM] = raw[PROBLEM].to_numpy()
+    events[PROBLEM] = problems.to_numpy()
     return events
 
 
@@ -239,13 +243,24 @@ def _order_line_amounts(
 
 
 def parse_times(
-    values: pd.Series, path: Path, column: str, src: SourceConfig, tz: ZoneInfo
+    values: pd.Series,
+    path: Path,
+    column: str,
+    src: SourceConfig,
+    tz: ZoneInfo,
+    problems: pd.Series | None = None,
 ) -> pd.Series:
     """``event_time`` values as UTC instants; naive times are wall-clock times in ``tz``."""
     parsed = (
         values
         if pd.api.types.is_datetime64_any_dtype(values)
-        else _parse_text_times(values, path, column, src)
+        else _parse_text_times(
+            values,
+            path,
+            column,
+            src,
+            pd.Series(None, index=values.index, dtype=object) if problems is None else problems,
+        )
     )
     series = pd.Series(parsed, index=values.index)
     if series.dt.tz is None:
@@ -258,8 +273,11 @@ def parse_times(
     return series.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
 
 
-def _parse_text_times(values: pd.Series, path: Path, column: str, src: SourceConfig) -> pd.Series:
-    """Text timestamps parsed by ``source.event_time_format`` or as ISO 8601."""
+def _parse_text_times(
+    values: pd.Series, path: Path, column: str, src: SourceConfig, problems: pd.Series
+) -> pd.Series:
+    """Text timestamps parsed by ``source.event_time_format`` or as ISO 8601; a value that
+    cannot be parsed (among ones that can) is missing, and ``problems`` says why."""
     text = values.astype("string").str.strip()
     present = text.notna()
     mixed: pd.Series | None = None
@@ -273,13 +291,21 @@ def _parse_text_times(values: pd.Series, path: Path, column: str, src: SourceCon
     else:
         parsed, mixed = _parse_iso_times(text, present)
     bad = parsed.isna() & present
-    if bad.any():
-        example = text[bad].iloc[0]
-        hint = (
-            f"with source.event_time_format {src.event_time_format!r}"
-            if src.event_time_format
-            else "as ISO 8601"
+    hint = (
+        f"with source.event_time_format {src.event_time_format!r}"
+        if src.event_time_format
+        else "as ISO 8601"
+    )
+    if bad.any() and bad.sum() < present.sum():
+        # a few unreadable times are bad rows (quarantined, quoting the value); none readable
+        # is a wrong format, refused below
+        problems.loc[bad] = (
+            f"{path.name}: event_time "
+            + text[bad].map(repr)
+            + f" cannot be parsed {hint} (source.event_time_format)"
         )
+    elif bad.any():
+        example = text[bad].iloc[0]
         raise MalformedSource(
             f"{path}: {int(bad.sum())} value(s) in column {column!r} (event_time) cannot be "
             f"parsed {hint}, e.g. {example!r} at row {int(np.flatnonzero(bad)[0]) + 2}. "
