@@ -134,6 +134,24 @@ def _generate_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         default=0.0,
         help="with --order-lines: share of orders returned",
     )
+    g.add_argument(
+        "--late-share",
+        type=_share,
+        default=0.0,
+        help="share of the events (with --order-lines, of the orders) of every day but the "
+        "last that arrive late, in the file --late-by days later (or the last day's file "
+        "if that is past the end), after its own rows; default: 0",
+    )
+    g.add_argument(
+        "--late-by", type=_positive, default=5, help="days late events arrive; default: 5"
+    )
+    g.add_argument(
+        "--resend",
+        type=_count,
+        default=0,
+        help="days whose file is sent again: a copy of its rows after those of the file two "
+        "days later; default: 0",
+    )
     g.set_defaults(func=_generate)
 
 
@@ -148,6 +166,26 @@ def _positive(value: str) -> int:
         number = 0
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return number
+
+
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number (0 or more)")
+    return number
+
+
+def _share(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a share between 0 and 1")
     return number
 
 
@@ -180,8 +218,34 @@ def _generate(args: argparse.Namespace) -> dict[str, Any]:
         data = dataclasses.replace(data, events=events)
     elif args.refund_rate:
         raise SegmentationError("--refund-rate needs --order-lines (returns are of orders)")
+    made = len(data.events)
+    data, arrivals = _arrivals(args, data)
     files = synthetic.write(data, args.out, args.format)
-    return {"events_files": len(files), "events": len(data.events), "out": str(args.out)}
+    return {"events_files": len(files), "events": made, "out": str(args.out), **arrivals}
+
+
+def _arrivals(args: argparse.Namespace, data: Any) -> tuple[Any, dict[str, Any]]:
+    """``data`` with late and re-sent rows where asked, and how many rows they are."""
+    if args.resend > max(args.days - 2, 0):
+        raise SegmentationError(
+            f"--resend {args.resend}: only {max(args.days - 2, 0)} of the {args.days} days "
+            "have a day two later to be sent again with; ask for fewer or more --days"
+        )
+    if not args.late_share and not args.resend:
+        return data, {"late_events": 0, "resent_events": 0, "resent_days": []}
+    import dataclasses
+
+    from segmentation.synthetic_arrival import arrange_arrivals
+
+    arrived = arrange_arrivals(
+        data.events, data.start, data.days, args.seed, args.late_share, args.late_by, args.resend
+    )
+    data = dataclasses.replace(data, events=arrived.rows, file_day=arrived.file_day)
+    return data, {
+        "late_events": arrived.late_events,
+        "resent_events": arrived.resent_events,
+        "resent_days": [d.isoformat() for d in arrived.resent_days],
+    }
 
 
 def _ingest(args: argparse.Namespace) -> dict[str, Any]:

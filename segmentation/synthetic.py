@@ -67,6 +67,9 @@ class GeneratedData:
     ground_truth: pd.DataFrame
     start: dt.date
     days: int
+    # each row's export file in days from ``start`` (rows late or sent twice, see
+    # synthetic_arrival); None: the UTC day of its event_time
+    file_day: np.ndarray | None = None
 
 
 def generate(
@@ -292,12 +295,20 @@ def _inject_bad_rows(rng: np.random.Generator, events: pd.DataFrame, count: int)
 def write(
     data: GeneratedData, out: Path, fmt: Literal["csv", "jsonl", "parquet"] = "csv"
 ) -> list[Path]:
-    """Write one events file per UTC day, the customers file and ground_truth.csv."""
+    """Write one events file per UTC day, the customers file and ground_truth.csv.
+
+    With ``data.file_day``, a row goes into the file of that day (rows in file order).
+    """
     events_dir = out / "events"
     events_dir.mkdir(parents=True, exist_ok=True)
     (out / "customers").mkdir(parents=True, exist_ok=True)
     written = []
-    day = data.events["event_time"].dt.strftime("%Y-%m-%d")
+    if data.file_day is None:
+        day = data.events["event_time"].dt.strftime("%Y-%m-%d")
+    else:
+        since_start = pd.to_timedelta(data.file_day, unit="D")
+        dates = (pd.Timestamp(data.start) + since_start).strftime("%Y-%m-%d")
+        day = pd.Series(dates, index=data.events.index)
     by_day = dict(iter(data.events.groupby(day, sort=True)))
     for i in range(data.days):
         ds = (data.start + dt.timedelta(days=i)).isoformat()
