@@ -60,14 +60,18 @@ class FileSource(EventSource):
         self, first: dt.date, last: dt.date, since: dt.date | None = None, late_days: int = 0
     ) -> pd.DataFrame:
         dated = "{ds}" in self.src.path  # then source_files gives one file per day
-        # a night's own {ds} file is all new to it, however old its rows: none is left out
+        # a night's own {ds} file (and the next day's) is all new to it, however old its
+        # rows; the previous day's file was its own night's, so only rows of ours are new
         start = _EARLIEST if dated else day_bounds(since or first, self.tz)[0]
-        _, end = day_bounds(last, self.tz)
+        first_start, end = day_bounds(first, self.tz)[0], day_bounds(last, self.tz)[1]
         days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
         paths = source_files(self.src, days)
-        files = [(path, days[i] if dated else None, True) for i, path in enumerate(paths)]
-        files += [(path, day, False) for path, day in self._neighbours(first, last)]
-        frames = [self._read_file(path, start, end, day, own) for path, day, own in files]
+        files = [(path, days[i] if dated else None, True, start) for i, path in enumerate(paths)]
+        files += [
+            (path, day, False, first_start if day < first else start)
+            for path, day in self._neighbours(first, last)
+        ]
+        frames = [self._read_file(path, lo, end, day, own) for path, day, own, lo in files]
         events = pd.concat(frames, ignore_index=True)  # source_files never returns no file
         return sort_events(events)
 

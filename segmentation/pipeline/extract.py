@@ -8,6 +8,7 @@ import logging
 import shutil
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -53,19 +54,18 @@ def extract_range(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, 
     # an earlier day not in the lake yet keeps its rows for its own night
     held = (day < night) & (night - day <= pd.Timedelta(days=late_days)) & ~day.isin(known)
     since = (day.min() if day.notna().any() else pd.Timestamp(first)).date()
-    taken = intake.taken_before(
-        home,
-        since - dt.timedelta(days=late_days),
-        nights,
-        ids_only=bool(events["event_id"].notna().all()),
-    )
+    # nights in order, each in the source's order: the first night to see an event takes it
+    order = np.argsort(night.to_numpy(), kind="stable")
+    events, night = events.iloc[order], night.iloc[order]
+    mine = events[~held.iloc[order].to_numpy()]
+    night = night[~held.iloc[order].to_numpy()]
+    keys = intake.event_keys(mine)
+    before = intake.taken_before(home, since - dt.timedelta(days=late_days), nights, mine)
+    take, duplicate = intake.split_copies(keys, before)
     out = []
     for today in nights:
-        batch = events[(night == pd.Timestamp(today)) & ~held]
-        keys = intake.event_keys(batch)
-        take, duplicate = intake.split_copies(keys, taken)
-        taken = taken.add(keys[take], keys[duplicate])
-        out.append(_stage(home, today, batch[take], batch[duplicate]))
+        tonight = (night == pd.Timestamp(today)).to_numpy()
+        out.append(_stage(home, today, mine[tonight & take], mine[tonight & duplicate]))
     return out
 
 

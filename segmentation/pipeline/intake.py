@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from segmentation.errors import BadInput
@@ -77,7 +78,7 @@ def nights_of(events: pd.DataFrame, tz: object, first: dt.date) -> pd.Series:
     return candidates.max(axis=1).astype("datetime64[s]")
 
 
-@dataclass
+@dataclass(frozen=True)
 class TakenIn:
     """What nights took in, by event key: whether a night took the event in (a lake row or a
     quarantined row), and how many further copies nights dropped as duplicates."""
@@ -85,35 +86,34 @@ class TakenIn:
     taken: pd.Series  # key -> 1
     dropped: pd.Series  # key -> copies
 
-    def add(self, taken: np.ndarray, dropped: np.ndarray) -> TakenIn:
-        return TakenIn(_add(self.taken, taken).clip(upper=1), _add(self.dropped, dropped))
 
+def taken_before(
+    home: Home, since: dt.date, rerun: Iterable[dt.date], events: pd.DataFrame
+) -> TakenIn:
+    """What nights from ``since`` on took in of ``events``, leaving out the nights rerun.
 
-def _add(counts: pd.Series, keys: np.ndarray) -> pd.Series:
-    return counts.add(pd.Series(keys).value_counts(), fill_value=0).astype("int64")
-
-
-def taken_before(home: Home, since: dt.date, rerun: Iterable[dt.date], ids_only: bool) -> TakenIn:
-    """What nights from ``since`` on took in, leaving out the nights being rerun.
-
-    ``ids_only``: every row looked up has an event_id, so only that column is read.
+    When every row of ``events`` has an event_id only that column is read, and only the
+    rows whose id is among ``events``' ones are hashed (a night's lake is mostly others).
     """
     skip = set(rerun)
+    ids = events["event_id"]
+    wanted = pa.array(ids.dropna().unique(), pa.string()) if ids.notna().all() else None
 
     def keys(root: Path, name: str) -> np.ndarray:
-        paths = [lake.partition_dir(root, EVENT_KEY, d) / name for d in _days(root)]
-        return np.concatenate(
-            [np.zeros(0, "uint64")]
-            + [
-                event_keys(_key_columns(p, ids_only))
-                for d, p in zip(_days(root), paths, strict=True)
-                if d >= since and d not in skip and p.is_file()
-            ]
-        )
+        paths = [(d, lake.partition_dir(root, EVENT_KEY, d) / name) for d in _days(root)]
+        found = [
+            event_keys(_key_columns(p, wanted))
+            for d, p in paths
+            if d >= since and d not in skip and p.is_file()
+        ]
+        return np.concatenate([np.zeros(0, "uint64"), *found])
 
-    empty = pd.Series(dtype="int64")
     taken = np.concatenate([keys(home.lake, lake.PART), keys(home.quarantine, "rows.parquet")])
-    return TakenIn(empty, empty).add(taken, keys(home.duplicates, lake.PART))
+    dropped, copies = np.unique(keys(home.duplicates, lake.PART), return_counts=True)
+    return TakenIn(
+        pd.Series(1, index=np.unique(taken), dtype="int64"),
+        pd.Series(copies, index=dropped, dtype="int64"),
+    )
 
 
 def _days(root: Path) -> list[dt.date]:
@@ -128,9 +128,9 @@ def _days(root: Path) -> list[dt.date]:
     )
 
 
-def _key_columns(path: Path, ids_only: bool) -> pd.DataFrame:
+def _key_columns(path: Path, wanted: pa.Array | None) -> pd.DataFrame:
     try:
-        return _read_keys(path, ids_only)
+        return _read_keys(path, wanted)
     except (pa.ArrowException, OSError) as exc:
         day = path.parent.name.partition("=")[2]
         raise BadInput(
@@ -140,11 +140,12 @@ def _key_columns(path: Path, ids_only: bool) -> pd.DataFrame:
         ) from None
 
 
-def _read_keys(path: Path, ids_only: bool) -> pd.DataFrame:
+def _read_keys(path: Path, wanted: pa.Array | None) -> pd.DataFrame:
+    """The columns an event's key is made of; with ``wanted`` ids, only rows with those."""
+    if wanted is not None:
+        ids = pq.read_table(path, columns=["event_id"])["event_id"]
+        return pa.table({"event_id": ids.filter(pc.is_in(ids, value_set=wanted))}).to_pandas()
     have = set(pq.read_schema(path).names)
-    if ids_only:
-        ids = pq.read_table(path, columns=["event_id"]).to_pandas()
-        return ids[ids["event_id"].notna()]
     return pq.read_table(path, columns=[c for c in KEY_COLUMNS if c in have]).to_pandas()
 
 
