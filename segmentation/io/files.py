@@ -27,6 +27,7 @@ from segmentation.config import SourceConfig
 from segmentation.errors import MalformedSource, SourceError
 from segmentation.io.sources import (
     ARRIVAL,
+    ORIGIN,
     PROBLEM,
     EventSource,
     conform,
@@ -112,6 +113,7 @@ class FileSource(EventSource):
             )
         )
         events[ARRIVAL] = pd.Series(arrival, index=events.index, dtype="datetime64[s]")
+        events[ORIGIN] = path.name
         return events
 
 

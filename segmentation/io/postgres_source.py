@@ -32,6 +32,7 @@ from segmentation.errors import BadInput, MalformedSource, SourceError
 from segmentation.io import postgres
 from segmentation.io.sources import (
     ARRIVAL,
+    ORIGIN,
     REQUIRED_EVENT_COLUMNS,
     EventSource,
     conform,
@@ -85,8 +86,10 @@ class PostgresSource(EventSource):
         of ``last``, and those older than that window only if they arrived in [first, last]."""
         src = self.src
         url = secret_from_env(src.url_env, f"source (postgres table {self.name})")
-        window = first - dt.timedelta(days=late_days)
-        oldest = min(since or first, window) if src.arrival_column else window
+        # rows before the home's first night (``since``) are history, never read by a night
+        since = since or first
+        window = max(first - dt.timedelta(days=late_days), since)
+        oldest = since if src.arrival_column else window
         span = Span(
             start=day_bounds(oldest, self.tz)[0],
             window=day_bounds(window, self.tz)[0],
@@ -126,10 +129,12 @@ class PostgresSource(EventSource):
         arrival = self.src.arrival_column
         if arrival is None:
             events[ARRIVAL] = pd.Series(pd.NaT, index=events.index, dtype="datetime64[s]")
+            events[ORIGIN] = ""  # a row sent again is known only beside its first copy
         else:
-            local = pd.to_datetime(raw[arrival], utc=True).dt.tz_convert(self.tz)
-            days = local.dt.tz_localize(None).dt.normalize().to_numpy()
+            came = pd.to_datetime(raw[arrival], utc=True)
+            days = came.dt.tz_convert(self.tz).dt.tz_localize(None).dt.normalize().to_numpy()
             events[ARRIVAL] = pd.Series(days, index=events.index).astype("datetime64[s]")
+            events[ORIGIN] = came.astype(str).to_numpy()
         return events
 
 

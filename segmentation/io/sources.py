@@ -55,11 +55,19 @@ INGESTED = "ingested_date"
 # Staged rows carry what was wrong with their source row, if anything (a short CSV row):
 # validation quarantines such rows, and the lake never has the column.
 PROBLEM = "source_problem"
-LAKE_SCHEMA = EVENT_SCHEMA.append(pa.field(INGESTED, pa.date32()))
+# Where a row was read (its file, or its postgres arrival), its content and which of
+# identical rows there it is, as a 64-bit key: a row read again by a later night (a folder is
+# read whole) is known by it, and is never counted twice.
+SOURCE_ROW = "source_row"
+LAKE_SCHEMA = EVENT_SCHEMA.append(pa.field(INGESTED, pa.date32())).append(
+    pa.field(SOURCE_ROW, pa.int64())
+)
 STAGED_SCHEMA = LAKE_SCHEMA.append(pa.field(PROBLEM, pa.string()))
 # The first night that can see a row, where the source knows (a {ds} file: the night before
 # its day, which reads it as a neighbour; a postgres arrival_column); else missing.
 ARRIVAL = "_arrival"
+# Where a row was read: a file's name, or for postgres its arrival (or nothing)
+ORIGIN = "_origin"
 
 
 class EventSource(Protocol):

@@ -51,17 +51,21 @@ def extract_range(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, 
     night = intake.nights_of(events, cfg.tz, first)
     day = intake.local_days(events["event_time"], cfg.tz)
     known = pd.DatetimeIndex(sorted(ingested | set(nights))).as_unit("s")
-    # an earlier day not in the lake yet keeps its rows for its own night
-    held = (day < night) & (night - day <= pd.Timedelta(days=late_days)) & ~day.isin(known)
+    # an earlier day not in the lake yet (its night failed or never ran) keeps its rows for
+    # its own night; rows older than the home's first night in a night's file are too late
+    held = (day < night) & (day >= pd.Timestamp(oldest)) & ~day.isin(known)
     since = (day.min() if day.notna().any() else pd.Timestamp(first)).date()
     # nights in order, each in the source's order: the first night to see an event takes it
     order = np.argsort(night.to_numpy(), kind="stable")
     events, night = events.iloc[order], night.iloc[order]
     mine = events[~held.iloc[order].to_numpy()]
     night = night[~held.iloc[order].to_numpy()]
-    keys = intake.event_keys(mine)
-    before = intake.taken_before(home, since - dt.timedelta(days=late_days), nights, mine)
-    take, duplicate = intake.split_copies(keys, before)
+    keys, origins = intake.event_keys(mine), intake.origin_keys(mine)
+    before = intake.taken_before(home, since - dt.timedelta(days=late_days), nights, mine, origins)
+    take, duplicate = intake.split_copies(keys, origins, before)
+    mine = mine.drop(columns=[sources.ARRIVAL, sources.ORIGIN]).assign(
+        **{sources.SOURCE_ROW: origins.view("int64")}
+    )
     out = []
     for today in nights:
         tonight = (night == pd.Timestamp(today)).to_numpy()
@@ -75,7 +79,7 @@ def _stage(
     """Stage night ``day``'s intake: the rows to validate, and the copies it drops."""
     ingested = {sources.INGESTED: day}
     path = lake.write_partition(
-        rows.drop(columns=[sources.ARRIVAL]).assign(**ingested),
+        rows.assign(**ingested),
         home.staging,
         EVENT_KEY,
         day,
@@ -83,7 +87,7 @@ def _stage(
     )
     lake.write_file(
         pa.Table.from_pandas(
-            duplicates.drop(columns=[sources.ARRIVAL]).assign(**ingested),
+            duplicates.assign(**ingested),
             schema=sources.STAGED_SCHEMA,
             preserve_index=False,
         ),

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from segmentation.errors import BadInput
 from segmentation.io import lake
-from segmentation.io.sources import ARRIVAL, EVENT_SCHEMA, PROBLEM
+from segmentation.io.sources import ARRIVAL, EVENT_SCHEMA, ORIGIN, PROBLEM, SOURCE_ROW
 from segmentation.layout import EVENT_KEY, Home
 
 # lake partition metadata: the earliest day of the late rows a night took in
@@ -58,6 +58,17 @@ def event_keys(frame: pd.DataFrame) -> np.ndarray:
     return keys
 
 
+def origin_keys(frame: pd.DataFrame) -> np.ndarray:
+    """Each read row's origin as a 64-bit hash: where it was read (``ORIGIN``), its content,
+    and which of the identical rows there it is (a file may hold an event twice)."""
+    rows = frame.reindex(columns=[ORIGIN, *KEY_COLUMNS]).astype(object)
+    rows = rows.where(rows.notna(), None).astype(str)
+    base = pd.util.hash_pandas_object(rows, index=False, hash_key="origin-of-a-row1").to_numpy()
+    rank = pd.Series(base).groupby(base).cumcount().to_numpy()
+    both = pd.DataFrame({"row": base, "rank": rank})
+    return pd.util.hash_pandas_object(both, index=False).to_numpy()
+
+
 def local_days(times: pd.Series, tz: object) -> pd.Series:
     """The local date of each event time as midnight timestamps (NaT where no time)."""
     local = times.dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
@@ -80,39 +91,50 @@ def nights_of(events: pd.DataFrame, tz: object, first: dt.date) -> pd.Series:
 
 @dataclass(frozen=True)
 class TakenIn:
-    """What nights took in, by event key: whether a night took the event in (a lake row or a
-    quarantined row), and how many further copies nights dropped as duplicates."""
+    """What other nights took in: the events (by key) that are in the lake or quarantined,
+    the origins of every row they counted (``SOURCE_ROW``), and, for partitions written
+    before rows had origins, how many rows of each event they counted."""
 
-    taken: pd.Series  # key -> 1
-    dropped: pd.Series  # key -> copies
+    taken: np.ndarray
+    seen: np.ndarray
+    legacy: pd.Series  # key -> rows
 
 
 def taken_before(
-    home: Home, since: dt.date, rerun: Iterable[dt.date], events: pd.DataFrame
+    home: Home, since: dt.date, rerun: Iterable[dt.date], events: pd.DataFrame, origins: np.ndarray
 ) -> TakenIn:
-    """What nights from ``since`` on took in of ``events``, leaving out the nights rerun.
+    """What nights from ``since`` on took in of ``events`` (read with ``origins``), leaving
+    out the nights rerun; staged nights count too (a validate retried later promotes them).
 
-    When every row of ``events`` has an event_id only that column is read, and only the
-    rows whose id is among ``events``' ones are hashed (a night's lake is mostly others).
+    Only the rows whose id (or origin) is among ``events``' are hashed: when every row has
+    an event_id only that column and ``SOURCE_ROW`` are read.
     """
     skip = set(rerun)
     ids = events["event_id"]
     wanted = pa.array(ids.dropna().unique(), pa.string()) if ids.notna().all() else None
-
-    def keys(root: Path, name: str) -> np.ndarray:
-        paths = [(d, lake.partition_dir(root, EVENT_KEY, d) / name) for d in _days(root)]
-        found = [
-            event_keys(_key_columns(p, wanted))
-            for d, p in paths
-            if d >= since and d not in skip and p.is_file()
-        ]
-        return np.concatenate([np.zeros(0, "uint64"), *found])
-
-    taken = np.concatenate([keys(home.lake, lake.PART), keys(home.quarantine, "rows.parquet")])
-    dropped, copies = np.unique(keys(home.duplicates, lake.PART), return_counts=True)
+    known = pa.array(origins.view("int64"), pa.int64())
+    taken: list[np.ndarray] = []
+    seen: list[np.ndarray] = []
+    legacy: list[np.ndarray] = []
+    for root, name, takes in (
+        (home.lake, lake.PART, True),
+        (home.quarantine, "rows.parquet", True),
+        (home.duplicates, lake.PART, False),
+        (home.staging, lake.PART, True),
+        (home.staging, "duplicates.parquet", False),
+    ):
+        for day in _days(root):
+            path = lake.partition_dir(root, EVENT_KEY, day) / name
+            if day < since or day in skip or not path.is_file():
+                continue
+            keys, origin = _key_columns(path, wanted, known)
+            if takes:
+                taken.append(keys)
+            (seen if origin is not None else legacy).append(keys if origin is None else origin)
     return TakenIn(
-        pd.Series(1, index=np.unique(taken), dtype="int64"),
-        pd.Series(copies, index=dropped, dtype="int64"),
+        np.unique(np.concatenate([np.zeros(0, "uint64"), *taken])),
+        np.unique(np.concatenate([np.zeros(0, "uint64"), *seen])),
+        pd.Series(np.concatenate([np.zeros(0, "uint64"), *legacy])).value_counts(),
     )
 
 
@@ -128,9 +150,23 @@ def _days(root: Path) -> list[dt.date]:
     )
 
 
-def _key_columns(path: Path, wanted: pa.Array | None) -> pd.DataFrame:
+def _key_columns(
+    path: Path, wanted: pa.Array | None, known: pa.Array
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The event keys of ``path``'s rows (only those with ``wanted`` ids, when given), and
+    its rows' origins among ``known`` (None for a file written before rows had origins)."""
     try:
-        return _read_keys(path, wanted)
+        schema = pq.read_schema(path)
+        origin = None
+        if SOURCE_ROW in schema.names:
+            rows = pq.read_table(path, columns=[SOURCE_ROW])[SOURCE_ROW]
+            origin = rows.filter(pc.is_in(rows, value_set=known)).to_numpy().view("uint64")
+        if wanted is not None:
+            ids = pq.read_table(path, columns=["event_id"])["event_id"]
+            frame = pa.table({"event_id": ids.filter(pc.is_in(ids, value_set=wanted))})
+        else:
+            frame = pq.read_table(path, columns=[c for c in KEY_COLUMNS if c in schema.names])
+        return event_keys(frame.to_pandas()), origin
     except (pa.ArrowException, OSError) as exc:
         day = path.parent.name.partition("=")[2]
         raise BadInput(
@@ -140,29 +176,27 @@ def _key_columns(path: Path, wanted: pa.Array | None) -> pd.DataFrame:
         ) from None
 
 
-def _read_keys(path: Path, wanted: pa.Array | None) -> pd.DataFrame:
-    """The columns an event's key is made of; with ``wanted`` ids, only rows with those."""
-    if wanted is not None:
-        ids = pq.read_table(path, columns=["event_id"])["event_id"]
-        return pa.table({"event_id": ids.filter(pc.is_in(ids, value_set=wanted))}).to_pandas()
-    have = set(pq.read_schema(path).names)
-    return pq.read_table(path, columns=[c for c in KEY_COLUMNS if c in have]).to_pandas()
-
-
-def split_copies(keys: np.ndarray, before: TakenIn) -> tuple[np.ndarray, np.ndarray]:
+def split_copies(
+    keys: np.ndarray, origins: np.ndarray, before: TakenIn
+) -> tuple[np.ndarray, np.ndarray]:
     """Masks of the rows to take in and of the new copies to count as duplicates.
 
-    Of the ``c`` copies of an event read tonight, as many as nights took in or dropped are
-    old; the rest are new. If no night took the event in, its first copy is taken (a rerun
-    takes again what it took) and the other new copies are duplicates.
+    A row whose origin another night counted is neither (a file read again). Of the rest,
+    the first copy of an event no night took in is taken, and the others are duplicates.
+    ``keys`` are in night order (and the source's order within a night), so over a range of
+    nights the first night that sees an event takes it and later ones count its copies.
     """
-    series = pd.Series(keys)
-    taken = series.map(before.taken).fillna(0).to_numpy()
-    dropped = series.map(before.dropped).fillna(0).to_numpy()
-    rank = series.groupby(keys).cumcount().to_numpy()
-    copies = series.groupby(keys).transform("size").to_numpy()
-    new = np.maximum(copies - taken - dropped, 0)
-    take = (taken == 0) & (new > 0) & (rank == 0)
-    duplicates = new - ((taken == 0) & (new > 0))
-    # the last copies are the duplicates, so the first one is never both
-    return take, rank >= copies - duplicates
+    unseen = ~np.isin(origins, before.seen)
+    # partitions without origins: as many copies of an event as they counted are old
+    legacy = pd.Series(keys).map(before.legacy).fillna(0).to_numpy()
+    new = unseen & (_rank(keys, unseen) >= legacy)
+    take = new & (_rank(keys, new) == 0) & ~np.isin(keys, before.taken)
+    return take, new & ~take
+
+
+def _rank(keys: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Each row's rank among the ``among`` rows with its key (0 for the first)."""
+    rank = np.zeros(len(keys), dtype="int64")
+    at = np.flatnonzero(among)
+    rank[at] = pd.Series(keys[at]).groupby(keys[at]).cumcount().to_numpy()
+    return rank

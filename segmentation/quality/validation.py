@@ -124,7 +124,7 @@ def event_parameters(day: dt.date, cfg: Config, rows: int = 0) -> dict[str, Any]
         "min_amount": -cfg.validation.max_amount if cfg.events.negative_amounts == "refund" else 0,
         "min_rows": 0 if cfg.validation.allow_empty_days else 1,
         # row-level expectations pass with up to the allowed bad rows (those are quarantined)
-        "mostly": 1 - cfg.validation.allowed_bad_rows(rows) / rows if rows else 1.0,
+        "mostly": max(0.0, 1 - cfg.validation.allowed_bad_rows(rows) / rows) if rows else 1.0,
     }
 
 

@@ -169,3 +169,73 @@ def test_rerunning_an_old_night_and_the_late_night_gives_the_same_bytes(
     after = taken_in()
     assert sorted(after) == sorted(before)
     assert [name for name in before if before[name] != after[name]] == []
+
+
+# ---------------------------------------------------------------- cases found in review
+
+
+def small_home(tmp_path: Path, path: str) -> tuple[Config, Path]:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    source = {"kind": "files", "path": str(landing / path), "format": "csv"}
+    config = write_config(tmp_path, landing, source=source, events={"late_days": 2})
+    return load_config(config), landing
+
+
+def intake_only(cfg: Config, night: dt.date) -> dict[str, int]:
+    extract_events(cfg, night)
+    validate_events(cfg, night)
+    record = json.loads(Home(cfg.home).validation_record(night).read_text())
+    return {k: record[k] for k in ("rows_read", "rows_valid", "rows_duplicate", "rows_late")}
+
+
+def test_a_copy_resent_in_a_later_days_file_is_counted_once(tmp_path: Path) -> None:
+    """A {ds} night reads only its own file and its neighbours: the re-sent e1 in file 3 is
+    known as a new row (another file) of an event already in the lake, so a duplicate."""
+    cfg, landing = small_home(tmp_path, "{ds}.csv")
+    files = {1: f"e1,a,{at(1, 9)},purchase,10\n", 2: f"e2,b,{at(2, 9)},purchase,7\n"}
+    files[3] = f"e3,c,{at(3, 9)},purchase,3\ne1,a,{at(1, 9)},purchase,10\n"
+    counts = []
+    for n, rows in files.items():
+        (landing / f"{day(n).isoformat()}.csv").write_text(HEADER + rows)
+        counts.append(intake_only(cfg, day(n)))
+    # read, valid, duplicate, late: night 3 counts the copy; the nights add up to the 4 rows
+    assert [tuple(c.values()) for c in counts] == [(1, 1, 0, 0), (1, 1, 0, 0), (2, 1, 1, 0)]
+
+
+def test_a_night_that_never_ran_keeps_its_rows_for_its_own_night(tmp_path: Path) -> None:
+    """Night 2 did not run: later nights (beyond late_days too) leave its rows alone, and
+    running it later takes them in."""
+    cfg, landing = small_home(tmp_path, "")
+    for n in range(1, 6):
+        (landing / f"d{n}.csv").write_text(HEADER + f"e{n},a,{at(n, 9)},purchase,1\n")
+    for n in (1, 3, 4, 5):
+        assert intake_only(cfg, day(n)) == {
+            "rows_read": 1,
+            "rows_valid": 1,
+            "rows_duplicate": 0,
+            "rows_late": 0,
+        }
+    assert intake_only(cfg, day(2))["rows_valid"] == 1
+    lake_ids = lake.read_partition(Home(cfg.home).lake, EVENT_KEY, day(2))["event_id"]
+    assert lake_ids.tolist() == ["e2"]
+
+
+def test_a_night_validated_after_a_later_night_ran_adds_no_row_twice(tmp_path: Path) -> None:
+    """Night 2 was staged but its validation ran only after night 3: night 3 left night 2's
+    staged late row L1 to it, so L1 is in the lake once."""
+    cfg, landing = small_home(tmp_path, "")
+    (landing / "d1.csv").write_text(HEADER + f"e1,a,{at(1, 9)},purchase,10\n")
+    intake_only(cfg, day(1))
+    (landing / "d2.csv").write_text(
+        HEADER + f"e2,b,{at(2, 9)},purchase,7\nL1,c,{at(1, 20)},purchase,4\n"
+    )
+    extract_events(cfg, day(2))  # its validate task failed, and is retried after night 3
+    (landing / "d3.csv").write_text(HEADER + f"e3,c,{at(3, 9)},purchase,3\n")
+    assert intake_only(cfg, day(3))["rows_read"] == 1
+    validate_events(cfg, day(2))
+    home = Home(cfg.home)
+    taken = [
+        sorted(lake.read_partition(home.lake, EVENT_KEY, day(n))["event_id"]) for n in (1, 2, 3)
+    ]
+    assert taken == [["e1"], ["L1", "e2"], ["e3"]]
