@@ -19,8 +19,9 @@ import yaml
 from segmentation import pipeline, synthetic
 from segmentation.config import Config, load_config
 from segmentation.io import lake
-from segmentation.io.sources import EVENT_SCHEMA, INGESTED, LAKE_SCHEMA
+from segmentation.io.sources import EVENT_SCHEMA, INGESTED, LAKE_SCHEMA, ORIGIN, SOURCE_ROW
 from segmentation.layout import EVENT_KEY, Home
+from segmentation.pipeline import intake
 
 START = dt.date(2024, 1, 1)
 DAYS = 40
@@ -147,6 +148,9 @@ def write_lake(cfg: Config, events: pd.DataFrame, first: dt.date, last: dt.date)
     for i in range((last - first).days + 1):
         day = first + dt.timedelta(days=i)
         part = frame[local_day == day].assign(**{INGESTED: day})
+        # where ingest would have read each row: the generator's file of its UTC day
+        origin = part["event_time"].dt.strftime("%Y-%m-%d") + ".csv"
+        part[SOURCE_ROW] = intake.origin_keys(part.assign(**{ORIGIN: origin})).view("int64")
         lake.write_partition(part, root, EVENT_KEY, day, schema=LAKE_SCHEMA)
 
 
