@@ -292,8 +292,8 @@ def test_drift_metrics_count_the_nights_bad_late_and_duplicate_rows(
     page = Path(out["report"]).read_text(encoding="utf-8")
     assert "Passed without 2 of its" in page
     assert (
-        "This night: 2 bad rows (held back), 4 late events (arrived after their day, kept), "
-        "3 duplicate events (re-sent, dropped)."
+        "Rows this night: bad, held back: 2; late (arrived after their day), kept: 4; "
+        "duplicates (re-sent), dropped: 3."
     ) in page
 
 

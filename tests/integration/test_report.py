@@ -242,8 +242,8 @@ def test_a_day_promoted_without_a_few_rows_says_so_with_the_reasons(home: Home) 
     assert "Passed: all" not in page and "Failed checks" not in page
     # a record from before the late and duplicate counts: they read as 0
     assert (
-        "<p>This night: 2 bad rows (held back), 0 late events (arrived after their day, kept), "
-        "0 duplicate events (re-sent, dropped).</p>"
+        "<p>Rows this night: bad, held back: 2; late (arrived after their day), kept: 0; "
+        "duplicates (re-sent), dropped: 0.</p>"
     ) in page
     zh = report.build_report(home, DAY1, language="zh")
     assert "500 行中有 2 行未通过单行检查" in zh
@@ -272,8 +272,8 @@ def test_late_and_duplicate_events_are_counted_and_a_clean_night_adds_no_line(
     page = report.build_report(home, DAY1)
     assert "Passed: all 13 checks of suite events." in page  # late or re-sent rows are no fault
     assert (
-        "<p>This night: 0 bad rows (held back), 7 late events (arrived after their day, kept), "
-        "10 duplicate events (re-sent, dropped).</p>"
+        "<p>Rows this night: bad, held back: 0; late (arrived after their day), kept: 7; "
+        "duplicates (re-sent), dropped: 10.</p>"
     ) in page
     assert "Rows held back, by check" not in page
     zh = report.build_report(home, DAY1, language="zh")
@@ -281,7 +281,7 @@ def test_late_and_duplicate_events_are_counted_and_a_clean_night_adds_no_line(
 
     clean = {"rows_read": 500, "rows_valid": 500, "rows_quarantined": 0}
     lake.write_json(passed_record(**clean, rows_duplicate=0, rows_late=0), path)
-    assert "This night:" not in report.build_report(home, DAY1)
+    assert "Rows this night" not in report.build_report(home, DAY1)
     assert "本次：" not in report.build_report(home, DAY1, language="zh")
 
 
