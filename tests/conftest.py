@@ -19,7 +19,14 @@ import yaml
 from segmentation import pipeline, synthetic
 from segmentation.config import Config, load_config
 from segmentation.io import lake
-from segmentation.io.sources import EVENT_SCHEMA, INGESTED, LAKE_SCHEMA, ORIGIN, SOURCE_ROW
+from segmentation.io.sources import (
+    EVENT_SCHEMA,
+    INGESTED,
+    LAKE_SCHEMA,
+    ORIGIN,
+    PROBLEM,
+    SOURCE_ROW,
+)
 from segmentation.layout import EVENT_KEY, Home
 from segmentation.pipeline import intake
 
@@ -150,7 +157,8 @@ def write_lake(cfg: Config, events: pd.DataFrame, first: dt.date, last: dt.date)
         part = frame[local_day == day].assign(**{INGESTED: day})
         # where ingest would have read each row: the generator's file of its UTC day
         origin = part["event_time"].dt.strftime("%Y-%m-%d") + ".csv"
-        part[SOURCE_ROW] = intake.origin_keys(part.assign(**{ORIGIN: origin})).view("int64")
+        read = part.assign(**{ORIGIN: origin, PROBLEM: None})
+        part[SOURCE_ROW] = intake.origin_keys(read).view("int64")
         lake.write_partition(part, root, EVENT_KEY, day, schema=LAKE_SCHEMA)
 
 

@@ -61,8 +61,9 @@ def event_keys(frame: pd.DataFrame) -> np.ndarray:
 def origin_keys(frame: pd.DataFrame) -> np.ndarray:
     """Each read row's origin as a 64-bit hash: where it was read (``ORIGIN``), its content,
     and which of the identical rows there it is (a file may hold an event twice)."""
-    rows = frame.reindex(columns=[ORIGIN, *KEY_COLUMNS]).astype(object)
-    rows = rows.where(rows.notna(), None).astype(str)
+    # computed only on rows just read, which every night reads the same way: the columns
+    # are hashed as they are (no text conversion), unlike event keys compared with the lake
+    rows = frame[[c for c in (ORIGIN, *KEY_COLUMNS) if c in frame.columns]]
     base = pd.util.hash_pandas_object(rows, index=False, hash_key="origin-of-a-row1").to_numpy()
     rank = pd.Series(base).groupby(base).cumcount().to_numpy()
     both = pd.DataFrame({"row": base, "rank": rank})
