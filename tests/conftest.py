@@ -4,6 +4,7 @@ and lakes written straight from the generator."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -74,6 +75,18 @@ def write_config(folder: Path, landing: Path, **overrides: Any) -> Path:
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
+
+
+def folder_config(folder: Path, landing: Path, pattern: str = "", **overrides: Any) -> Config:
+    """A config reading the CSV files dropped into ``landing`` (or ``landing/<pattern>``)."""
+    source = {"kind": "files", "path": str(landing / pattern), "format": "csv"}
+    return load_config(write_config(folder, landing, source=source, **overrides))
+
+
+def night_counts(cfg: Config, day: dt.date, keys: tuple[str, ...]) -> dict[str, int]:
+    """The ``keys`` of night ``day``'s validation record (rows read, valid, ...)."""
+    record = json.loads(Home(cfg.home).validation_record(day).read_text())
+    return {k: record[k] for k in keys}
 
 
 @pytest.fixture

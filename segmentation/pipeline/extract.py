@@ -57,9 +57,8 @@ def extract_range(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, 
     since = (day.min() if day.notna().any() else pd.Timestamp(first)).date()
     # nights in order, each in the source's order: the first night to see an event takes it
     order = np.argsort(night.to_numpy(), kind="stable")
-    events, night = events.iloc[order], night.iloc[order]
-    mine = events[~held.iloc[order].to_numpy()]
-    night = night[~held.iloc[order].to_numpy()]
+    kept = order[~held.to_numpy()[order]]
+    mine, night = events.iloc[kept], night.iloc[kept]
     keys, origins = intake.event_keys(mine), intake.origin_keys(mine)
     before = intake.taken_before(home, since - dt.timedelta(days=late_days), nights, mine, origins)
     take, duplicate = intake.split_copies(keys, origins, before)

@@ -13,13 +13,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation.config import Config, load_config
+from segmentation.config import Config
 from segmentation.features import activity
 from segmentation.io import lake
 from segmentation.layout import EVENT_KEY, Home
 from segmentation.pipeline.extract import extract_events, validate_events
 from segmentation.pipeline.features import build_features
-from tests.conftest import write_config
+from tests.conftest import folder_config, night_counts
 
 pytestmark = pytest.mark.integration
 
@@ -65,24 +65,15 @@ def run_night(cfg: Config, night: dt.date) -> dict[str, int]:
     extract_events(cfg, night)
     validate_events(cfg, night)
     build_features(cfg, night)
-    record = json.loads(Home(cfg.home).validation_record(night).read_text())
     keys = ("rows_read", "rows_valid", "rows_quarantined", "rows_duplicate", "rows_late")
-    return {k: record[k] for k in keys}
+    return night_counts(cfg, night, keys)
 
 
 @pytest.fixture
 def five_nights(tmp_path: Path) -> tuple[Config, dict[int, dict[str, int]]]:
     landing = tmp_path / "landing"
     landing.mkdir()
-    cfg = load_config(
-        write_config(
-            tmp_path,
-            landing,
-            source={"kind": "files", "path": str(landing), "format": "csv"},
-            events={"late_days": 2},
-            validation={"max_bad_rows": 1},
-        )
-    )
+    cfg = folder_config(tmp_path, landing, events={"late_days": 2}, validation={"max_bad_rows": 1})
     counts = {}
     for night in DELIVERIES:
         deliver(landing, night)
@@ -174,19 +165,16 @@ def test_rerunning_an_old_night_and_the_late_night_gives_the_same_bytes(
 # ---------------------------------------------------------------- cases found in review
 
 
-def small_home(tmp_path: Path, path: str) -> tuple[Config, Path]:
+def small_home(tmp_path: Path, pattern: str) -> tuple[Config, Path]:
     landing = tmp_path / "landing"
     landing.mkdir()
-    source = {"kind": "files", "path": str(landing / path), "format": "csv"}
-    config = write_config(tmp_path, landing, source=source, events={"late_days": 2})
-    return load_config(config), landing
+    return folder_config(tmp_path, landing, pattern, events={"late_days": 2}), landing
 
 
 def intake_only(cfg: Config, night: dt.date) -> dict[str, int]:
     extract_events(cfg, night)
     validate_events(cfg, night)
-    record = json.loads(Home(cfg.home).validation_record(night).read_text())
-    return {k: record[k] for k in ("rows_read", "rows_valid", "rows_duplicate", "rows_late")}
+    return night_counts(cfg, night, ("rows_read", "rows_valid", "rows_duplicate", "rows_late"))
 
 
 def test_a_copy_resent_in_a_later_days_file_is_counted_once(tmp_path: Path) -> None:

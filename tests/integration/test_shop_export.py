@@ -11,7 +11,6 @@ customer's frequency and monetary, are worked out from the files with plain pand
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +19,9 @@ import pytest
 
 from segmentation import pipeline
 from segmentation.cli import main
-from segmentation.config import Config, load_config
+from segmentation.config import Config
 from segmentation.layout import Home
-from tests.conftest import write_config
+from tests.conftest import folder_config, night_counts
 
 pytestmark = pytest.mark.integration
 
@@ -72,20 +71,12 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, dict[dt.da
     break_rows(files)
     landing = folder / "landing"
     landing.mkdir()
-    cfg = load_config(
-        write_config(
-            folder,
-            landing,
-            source={"kind": "files", "path": str(landing), "format": "csv"},
-            validation={"max_bad_rows": 3},
-        )
-    )
+    cfg = folder_config(folder, landing, validation={"max_bad_rows": 3})
     records = {}
     for day in NIGHTS:
         (landing / files[day].name).write_bytes(files[day].read_bytes())
         pipeline.run(cfg, day)
-        record = json.loads(Home(cfg.home).validation_record(day).read_text())
-        records[day] = {k: record[k] for k in COUNTS}
+        records[day] = night_counts(cfg, day, COUNTS)
     return cfg, files, records
 
 
