@@ -3,7 +3,8 @@
 
 Extracts the day that just closed into the Parquet lake, validates it with Great Expectations,
 builds per-customer features, retrains the segmentation model, assigns every customer a
-segment and publishes the output tables (declared as Assets), then computes drift and sends
+segment, predicts who will buy again, what they are worth and who is about to leave, and
+publishes the output tables (declared as Assets), then computes drift and sends
 a drift alert to the configured target (log, webhook or email).
 
 * **Nightly**: the run triggered just after midnight (UTC) processes the previous day.
@@ -141,19 +142,20 @@ def customer_segmentation() -> None:
     def assign_segments(trained: dict) -> dict:
         return _step("assign_segments", trained)
 
+    @task
+    def predict_customers(assigned: dict) -> dict:
+        return _step("predict_customers", assigned)
+
     @task(outlets=_outlets("publish_tables"))
-    def publish_tables(assigned: dict) -> dict:
-        return _step("publish_tables", assigned)
+    def publish_tables(predicted: dict) -> dict:
+        return _step("publish_tables", predicted)
 
     @task(outlets=_outlets("compute_drift"), on_success_callback=DriftNotifier())
     def compute_drift(published: dict) -> dict:
         return _step("compute_drift", published)
 
-    compute_drift(
-        publish_tables(
-            assign_segments(train_model(build_features(validate_events(extract_events()))))
-        )
-    )
+    assigned = assign_segments(train_model(build_features(validate_events(extract_events()))))
+    compute_drift(publish_tables(predict_customers(assigned)))
 
 
 dag = customer_segmentation()

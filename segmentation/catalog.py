@@ -57,7 +57,8 @@ class Table:
     columns: tuple[Column, ...] = ()  # without run_date: per-run tables get it first
     key: tuple[str, ...] = ()  # what makes a row unique within one run
     description: str = ""
-    staged: bool = False  # built by assign_segments into work/, published by publish_tables
+    staged: bool = False  # built into work/ by ``stager``, published by publish_tables
+    stager: str = "assign_segments"
     sinks: tuple[str, ...] = ("parquet", "warehouse")
 
     def published_columns(self) -> tuple[Column, ...]:
@@ -109,6 +110,15 @@ _SEGMENT_PROFILES = (
     _c("customers", "int64", "customers in the segment"),
     _c("share", "double", "share of all customers in the segment (0 to 1)"),
     _c("control_customers", "int64", "customers of the segment in the control group"),
+    _c("mean_p_alive", "double", "the segment's mean p_alive (customer_predictions)", True),
+    _c(
+        "mean_churn_probability",
+        "double",
+        "the segment's mean churn_probability over the customers scored",
+        True,
+    ),
+    _c("mean_predicted_clv_365d", "double", "the segment's mean predicted_clv_365d", True),
+    _c("high_churn_risk_share", "double", "share of the segment at high churn risk", True),
     _c("mean_<feature>", "double", "the segment's mean of each model feature"),
     _c("lift_<category>", "double", "the segment's share of a category over everyone's", True),
 )
@@ -189,6 +199,46 @@ _SEGMENT_HISTORY = (
     _c("valid_to", "date", "the last run of the stretch (inclusive); null while current", True),
 )
 
+_CUSTOMER_PREDICTIONS = (
+    _CUSTOMER,
+    _c("p_alive", "double", "BG/NBD: the chance the customer still buys (0 to 1)", True),
+    _c("expected_purchases_<h>d", "double", "BG/NBD: purchase days expected in h days", True),
+    _c("p_no_purchase_<h>d", "double", "BG/NBD: the chance of no purchase in h days", True),
+    _c(
+        "predicted_clv_<h>d",
+        "double",
+        "expected purchase days x Gamma-Gamma spend per purchase day in h days, discounted "
+        "by predictions.annual_discount_rate",
+        True,
+    ),
+    _c(
+        "churn_probability",
+        "double",
+        "the classifier's calibrated chance of no purchase in predictions.churn_days; null "
+        "for customers who did not buy in the window, or when the classifier is skipped",
+        True,
+    ),
+    _c("churn_risk", "string", "low, medium or high (predictions.churn_bands)", True),
+    _c("churn_decile", "int64", "1 (least likely to churn) to 10 (most likely)", True),
+    _c("model_version", "string", "the churn classifier that scored (cYYYYMMDD)", True),
+    _c("btyd_version", "string", "the BG/NBD and Gamma-Gamma fit (bYYYYMMDD)", True),
+)
+_PREDICTION_QUALITY = (
+    _c("model", "string", "bgnbd, gamma_gamma or churn"),
+    _c("model_version", "string", "the model the figure is about; null when skipped", True),
+    _c(
+        "metric",
+        "string",
+        "fitted parameters (r, alpha, a, b; p, q, v), held-out figures of the classifier and "
+        "of its BG/NBD baseline (roc_auc, pr_auc, log_loss, brier, precision, recall, f1, "
+        "threshold, lift_decile_<k>, calibration_bin_<k>_predicted/_observed; baseline_...), "
+        "the BG/NBD holdout (holdout_repeat_<k>_predicted/_actual/_customers), or skipped",
+    ),
+    _c("value", "double", "the metric's value", True),
+    _c("status", "string", "champion, challenger, rejected, fitted or skipped"),
+    _c("reason", "string", "why: the promotion decision, or what data is missing", True),
+)
+
 TABLES: tuple[Table, ...] = (
     Table(
         "customer_segments",
@@ -258,6 +308,28 @@ TABLES: tuple[Table, ...] = (
         "each customer's stretches in a segment, as of the newest run",
     ),
     Table(
+        "customer_predictions",
+        "customer and run",
+        True,
+        "publish_tables",
+        _CUSTOMER_PREDICTIONS,
+        ("customer_id",),
+        "every customer's chance to be alive, expected purchases, value and churn risk",
+        staged=True,
+        stager="predict_customers",
+    ),
+    Table(
+        "prediction_quality",
+        "model, metric and run",
+        True,
+        "publish_tables",
+        _PREDICTION_QUALITY,
+        ("model", "metric"),
+        "the prediction models' parameters and their out-of-time evaluation",
+        staged=True,
+        stager="predict_customers",
+    ),
+    Table(
         "drift_metrics",
         "metric and run",
         True,
@@ -285,5 +357,6 @@ def tables_of(step: str) -> tuple[Table, ...]:
     return tuple(t for t in TABLES if t.step == step)
 
 
-def staged_tables() -> tuple[Table, ...]:
-    return tuple(t for t in TABLES if t.staged)
+def staged_tables(stager: str | None = None) -> tuple[Table, ...]:
+    """The tables staged into work/ before publishing (by ``stager`` only, when given)."""
+    return tuple(t for t in TABLES if t.staged and stager in (None, t.stager))

@@ -124,6 +124,15 @@ def _generate_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     g.add_argument("--drift-share", type=float, default=0.3, help="default: 0.3")
     g.add_argument("--bad-rows", type=int, default=0, help="rows that break the event contract")
     g.add_argument(
+        "--dropout",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="customers drop out (no events from then on) at persona-specific rates: RATE is "
+        "the expected dropouts per customer-year of activity for a persona of relative hazard "
+        "1 (champions 0.2 ... at_risk 2); ground_truth.csv gains dropout_day; default: 0",
+    )
+    g.add_argument(
         "--order-lines",
         action="store_true",
         help="write purchases as order lines (order_id, quantity, unit_price), as shops export",
@@ -189,6 +198,16 @@ def _share(value: str) -> float:
     return number
 
 
+def _rate(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number < float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a rate of 0 or more")
+    return number
+
+
 def _date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
@@ -208,7 +227,10 @@ def _generate(args: argparse.Namespace) -> dict[str, Any]:
         drift_persona=args.drift_persona,
         drift_share=args.drift_share,
         bad_rows=args.bad_rows,
+        dropout=args.dropout,
     )
+    truth = data.ground_truth
+    dropped = int(truth["dropout_day"].notna().sum()) if "dropout_day" in truth else 0
     if args.order_lines:
         import dataclasses
 
@@ -221,7 +243,8 @@ def _generate(args: argparse.Namespace) -> dict[str, Any]:
     made = len(data.events)
     data, arrivals = _arrivals(args, data)
     files = synthetic.write(data, args.out, args.format)
-    return {"events_files": len(files), "events": made, "out": str(args.out), **arrivals}
+    summary = {"events_files": len(files), "events": made, "out": str(args.out)}
+    return {**summary, "dropped_out_customers": dropped, **arrivals}
 
 
 def _arrivals(args: argparse.Namespace, data: Any) -> tuple[Any, dict[str, Any]]:

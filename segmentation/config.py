@@ -193,6 +193,32 @@ class DriftConfig:
 
 
 @dataclass(frozen=True)
+class PredictionsConfig:
+    """Who will buy again (BG/NBD), what they spend (Gamma-Gamma), who is leaving (churn)."""
+
+    enabled: bool = True
+    # the unit the buy-till-you-die models count time in (one purchase day counts once)
+    time_unit: Literal["day", "week"] = "week"
+    # expected purchases, chance of none and predicted value over each of these horizons
+    horizon_days: tuple[int, ...] = (30, 90, 365)
+    annual_discount_rate: float = 0.1
+    # churned: no purchase in the churn_days after a cutoff, among customers who bought in
+    # the features.window_days before it
+    churn_days: int = 90
+    # churn_risk: low below the first, medium below the second, high from it
+    churn_bands: tuple[float, float] = (0.33, 0.66)
+    # a challenger classifier replaces the champion unless its held-out ROC AUC is worse by more
+    promote_margin: float = 0.005
+    # customers sampled (seeded, by customer id) to train and evaluate the classifier
+    train_sample: int = 200_000
+    # the least churned and the least retained customers to train on, and repeat buyers for
+    # BG/NBD and Gamma-Gamma; below them the model is skipped and the tables say why
+    min_class_customers: int = 100
+    min_repeat_buyers: int = 100
+    random_state: int = 42
+
+
+@dataclass(frozen=True)
 class WarehouseConfig:
     """A PostgreSQL schema that mirrors the output tables, for tools that read SQL."""
 
@@ -232,6 +258,7 @@ class Config:
     control: ControlConfig = field(default_factory=ControlConfig)
     rfm: RfmConfig = field(default_factory=RfmConfig)
     drift: DriftConfig = field(default_factory=DriftConfig)
+    predictions: PredictionsConfig = field(default_factory=PredictionsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     warehouse: WarehouseConfig | None = None
 
@@ -311,6 +338,7 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
     config_checks.check_features(cfg.features, origin)
     config_checks.check_validation(cfg.validation, origin)
     config_checks.check_events(cfg.events, origin)
+    config_checks.check_predictions(cfg.predictions, origin)
     return _resolve_paths(cfg, base_dir)
 
 

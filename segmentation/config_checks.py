@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         EventsConfig,
         FeaturesConfig,
         ModelConfig,
+        PredictionsConfig,
         RfmConfig,
         RulesConfig,
         ValidationConfig,
@@ -128,3 +129,27 @@ def check_events(ev: EventsConfig, origin: str) -> None:
             f"{origin}: events.late_days must be a whole number of days, 0 or more (how late "
             f"an event may arrive and still be taken in), e.g. 30; got {ev.late_days!r}"
         )
+
+
+def check_predictions(p: PredictionsConfig, origin: str) -> None:
+    """Horizons, the churn definition and its bands, and the minimum data."""
+    if not p.horizon_days or any(h < 1 for h in p.horizon_days):
+        raise ConfigError(f"{origin}: predictions.horizon_days must list positive numbers of days")
+    if len(set(p.horizon_days)) != len(p.horizon_days):
+        raise ConfigError(f"{origin}: predictions.horizon_days lists a horizon twice")
+    if p.churn_days < 7:
+        raise ConfigError(f"{origin}: predictions.churn_days must be at least 7 days")
+    if not 0 <= p.annual_discount_rate < 1:
+        raise ConfigError(f"{origin}: predictions.annual_discount_rate must be in [0, 1)")
+    low, high = p.churn_bands
+    if not 0 < low < high < 1:
+        raise ConfigError(
+            f"{origin}: predictions.churn_bands must be two probabilities 0 < low < high < 1"
+        )
+    if not 0 <= p.promote_margin < 1:
+        raise ConfigError(
+            f"{origin}: predictions.promote_margin must be an AUC difference in [0, 1)"
+        )
+    for key in ("train_sample", "min_class_customers", "min_repeat_buyers"):
+        if getattr(p, key) < 1:
+            raise ConfigError(f"{origin}: predictions.{key} must be a positive number of customers")

@@ -16,6 +16,7 @@ Layout under ``home``::
     state/run_date=D/                  activity counters per customer (rolled forward)
     features/run_date=D/               one row per customer as of the end of D
     models/mYYYYMMDD/                  model artifact and metadata
+    models/churn/cYYYYMMDD/            each night's churn classifier and its decision
     work/run_date=D/<table>.parquet    tables of D waiting to be published
     output/<table>/run_date=D/         the published partitions of per-run tables
     output/current/<table>.parquet     the newest run of each table (and report.html)
@@ -115,6 +116,11 @@ class Home:
     @property
     def models(self) -> Path:
         return self.root / "models"
+
+    @property
+    def churn_models(self) -> Path:
+        """The churn classifiers (``segmentation.predictions.registry``), one folder each."""
+        return self.models / "churn"
 
     def work(self, day: dt.date) -> Path:
         return partition_dir(self.root / "work", RUN_KEY, day)

@@ -2,7 +2,10 @@
 
 Each customer follows one persona (a behaviour: active period, purchase and view rates, basket
 size, category mix). Events are drawn per behaviour span with numpy, all from one seeded
-generator, so the same arguments always give byte-identical files.
+generator, so the same arguments always give byte-identical files. An opt-in dropout process
+(``generate``'s ``dropout``) ends customers' activity at persona-specific rates; it draws from
+a stream of its own (``[seed, 15]``) and only removes events, so every other draw stays as it
+is.
 """
 
 from __future__ import annotations
@@ -46,6 +49,18 @@ PERSONAS: tuple[Persona, ...] = (
 # a persona that does not exist at first: a wave of new customers arriving from a given date
 EMERGING = Persona("premium_newcomers", 0.0, 0.5, 1.0, 350.0, (1, 1, 1, 8, 1, 1), None, 45.0)
 _ALL = (*PERSONAS, EMERGING)
+# each persona's relative dropout hazard: with ``generate(dropout=x)`` a customer of hazard h
+# drops out at a daily rate of x * h / 365 while active (x expected dropouts per customer-year)
+DROPOUT_HAZARDS = {
+    "champions": 0.2,
+    "loyal": 0.4,
+    "new": 1.2,
+    "at_risk": 2.0,
+    "bargain_hunters": 0.7,
+    "window_shoppers": 1.0,
+    "hibernating": 1.5,
+    "premium_newcomers": 0.5,
+}
 PERSONA_BY_NAME = {p.name: p for p in PERSONAS}
 EVENT_COLUMNS = [
     "event_id",
@@ -84,6 +99,7 @@ def generate(
     emerging_from: dt.date | None = None,
     emerging_share: float = 0.1,
     anchor: dt.date | None = None,
+    dropout: float = 0.0,
 ) -> GeneratedData:
     """Generate events for ``days`` days from ``start`` (UTC) for ``customers`` customers.
 
@@ -95,43 +111,78 @@ def generate(
     Personas' active periods are placed relative to ``anchor`` (default: the end of the
     data); a period that lasts until the anchor lasts until the end of the data. With an
     anchor before the end, the days after it are steady: nobody starts or stops.
+
+    ``dropout`` (default 0: none) is the expected dropouts per customer-year of activity at
+    relative hazard 1: while active, a customer drops out at the daily rate ``dropout x
+    DROPOUT_HAZARDS[p] / 365`` of their persona p at the time, and has no events from then on.
+    The ground truth gains ``dropout_day`` (the UTC day; NaT: activity or data ended first).
+    The events before a dropout are those of ``dropout=0`` (event ids renumbered).
     """
-    if drift_persona not in PERSONA_BY_NAME:
-        raise ValueError(
-            f"unknown persona {drift_persona!r}; choose one of {list(PERSONA_BY_NAME)}"
-        )
+    _check_arguments(drift_persona, dropout)
     rng = np.random.default_rng(seed)  # one stream, drawn from in a fixed order
     shares = np.array([p.share for p in PERSONAS])
     persona_idx = rng.choice(len(PERSONAS), size=customers, p=shares / shares.sum())
     end = float((anchor - start).days) if anchor is not None else float(days)
     a, b = _active_windows(rng, persona_idx, days, end)
     if emerging_from is not None:
-        arriving = round(customers * emerging_share)
-        persona_idx = np.concatenate([persona_idx, np.full(arriving, _ALL.index(EMERGING))])
-        a = np.concatenate([a, np.full(arriving, float((emerging_from - start).days))])
-        b = np.concatenate([b, np.full(arriving, float(days))])
-        customers += arriving
+        arrive = (float((emerging_from - start).days), round(customers * emerging_share))
+        persona_idx, a, b = _with_arrivals(persona_idx, a, b, days, *arrive)
     a = np.clip(a, 0, days)
     b = np.clip(b, a, days)
     drift = None
     if drift_from is not None:
         drift = (float((drift_from - start).days), drift_share, drift_persona)
     spans, final_persona = _behaviour_spans(rng, persona_idx, a, b, days, drift)
-    events = _draw_events(rng, *spans, start)
-    seen = np.zeros(customers, dtype=bool)
+    until = _dropout_times(seed, spans, len(a), dropout)  # None without dropout
+    events = _draw_events(rng, *spans, start, until)
+    seen = np.zeros(len(persona_idx), dtype=bool)
     seen[events.pop("_cust").to_numpy()] = True
     if bad_rows:
         events = _inject_bad_rows(rng, events, bad_rows)
     customers_df = _customer_attributes(rng, persona_idx, a, start)
-    truth = pd.DataFrame(
-        {
-            "customer_id": customers_df["customer_id"].to_numpy(),
-            "persona": np.array([p.name for p in _ALL])[final_persona],
-        }
-    )[seen].reset_index(drop=True)
+    truth = _ground_truth(customers_df["customer_id"], final_persona, seen, start, until)
     return GeneratedData(
         events=events, customers=customers_df, ground_truth=truth, start=start, days=days
     )
+
+
+def _check_arguments(drift_persona: str, dropout: float) -> None:
+    if drift_persona not in PERSONA_BY_NAME:
+        raise ValueError(
+            f"unknown persona {drift_persona!r}; choose one of {list(PERSONA_BY_NAME)}"
+        )
+    if not 0 <= dropout < np.inf:
+        raise ValueError(f"dropout must be a rate of 0 or more, not {dropout}")
+
+
+def _with_arrivals(
+    persona_idx: np.ndarray, a: np.ndarray, b: np.ndarray, days: int, day: float, arriving: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Personas and active windows with ``arriving`` ``EMERGING`` customers from ``day`` on."""
+    persona_idx = np.concatenate([persona_idx, np.full(arriving, _ALL.index(EMERGING))])
+    a = np.concatenate([a, np.full(arriving, day)])
+    b = np.concatenate([b, np.full(arriving, float(days))])
+    return persona_idx, a, b
+
+
+def _ground_truth(
+    ids: pd.Series,
+    final_persona: np.ndarray,
+    seen: np.ndarray,
+    start: dt.date,
+    until: np.ndarray | None,
+) -> pd.DataFrame:
+    """The ``seen`` customers' planted personas and, with dropout, the day they dropped out."""
+    truth = pd.DataFrame(
+        {
+            "customer_id": ids.to_numpy(),
+            "persona": np.array([p.name for p in _ALL])[final_persona],
+        }
+    )
+    if until is not None:
+        day = np.floor(np.where(np.isfinite(until), until, np.nan))
+        truth["dropout_day"] = pd.Timestamp(start) + pd.to_timedelta(day, unit="D")
+    return truth[seen].reset_index(drop=True)
 
 
 def _active_windows(
@@ -185,6 +236,36 @@ def _behaviour_spans(
     return (span_cust, span_persona, span_a, span_b), final_persona
 
 
+def _dropout_times(
+    seed: int,
+    spans: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    customers: int,
+    dropout: float,
+) -> np.ndarray | None:
+    """Each customer's dropout time in days from the start, inf where there is none; None
+    for ``dropout`` 0.
+
+    A customer takes hazard at their span's persona's rate while active, span after span (in
+    time order), and drops out when the total reaches their unit-exponential draw: the
+    dropout time is exponential from the start of their active period, at each persona's rate.
+    Drawn from a stream of its own, ``[seed, 15]``: one draw per customer, in id order.
+    """
+    if dropout == 0:
+        return None
+    cust, persona, a, b = spans
+    needed = np.random.default_rng([seed, 15]).exponential(size=customers)
+    rates = dropout * np.array([DROPOUT_HAZARDS[p.name] for p in _ALL]) / 365.0
+    order = np.lexsort((a, cust))  # a customer's spans in time order
+    cust, a, b, rate = cust[order], a[order], b[order], rates[persona[order]]
+    mass = rate * (b - a)
+    before = pd.Series(mass).groupby(cust).cumsum().to_numpy() - mass
+    left = needed[cust] - before  # of the draw, at the span's start
+    ends_here = (left >= 0) & (left < mass)
+    until = np.full(customers, np.inf)
+    until[cust[ends_here]] = a[ends_here] + left[ends_here] / rate[ends_here]
+    return until
+
+
 def _customer_attributes(
     rng: np.random.Generator, persona_idx: np.ndarray, a: np.ndarray, start: dt.date
 ) -> pd.DataFrame:
@@ -216,7 +297,9 @@ def _draw_events(
     a: np.ndarray,
     b: np.ndarray,
     start: dt.date,
+    until: np.ndarray | None = None,
 ) -> pd.DataFrame:
+    """The events of the spans (with ``until``, those before their customer's time in it)."""
     length = b - a
     rates = {
         "purchase": np.array([p.purchases_per_day for p in _ALL]),
@@ -237,7 +320,6 @@ def _draw_events(
             )
         )
     ev = pd.concat(parts, ignore_index=True)
-    n = len(ev)
     times = pd.Timestamp(start, tz="UTC") + pd.to_timedelta(
         (ev["_t"].to_numpy() * 86_400).astype("int64"), unit="s"
     )
@@ -249,6 +331,9 @@ def _draw_events(
             **_event_attributes(rng, persona[ev["_span"].to_numpy()], ev["event_type"]),
         }
     )
+    if until is not None:  # drawn all the same, so the events that stay are as without
+        out = out[ev["_t"].to_numpy() < until[cust[ev["_span"].to_numpy()]]]
+    n = len(out)
     out = out.sort_values(["event_time", "customer_id"], kind="stable").reset_index(drop=True)
     out["_cust"] = out["customer_id"]
     out["customer_id"] = "C" + out["customer_id"].astype(str).str.zfill(7)

@@ -4,7 +4,9 @@ The state of day D has one row per customer ever seen up to D: absolute first/la
 times (epoch microseconds), the last purchase time, and counters over the feature window
 (days D-W+1 .. D, by local event date): active days, events per type, orders, the amount
 bought and refunded, refunds, and events per category (one ``cat:<hex of name>`` column per
-category ever seen).
+category ever seen). Lifetime counters (``life_*``: purchase days, amount bought and refunded
+since the first event) and the first purchase time feed the buy-till-you-die predictions; they
+are added as days enter and never taken out.
 
 Orders and refunds: rows of a purchase with the same ``order_id`` on one day are one order
 (order lines); a purchase without ``order_id`` is an order by itself. A refund is an event of
@@ -34,8 +36,11 @@ from segmentation.io import lake
 
 CAT = "cat:"
 # bump when the state's columns change: states of another version are rebuilt, not rolled
-STATE_VERSION = 3
-TIMES = ("first_t", "last_t", "last_purchase_t")
+STATE_VERSION = 4
+TIMES = ("first_t", "last_t", "first_purchase_t", "last_purchase_t")
+# counted over the whole history, not the window: never subtracted when a day leaves it
+LIFE = "life_"
+LIFETIME = ("purchase_days", "amount", "refund_amount")
 
 
 def category_column(category: str) -> str:
@@ -73,7 +78,10 @@ def advance_state(
         f'{col("s", c, prev_cols)} + {col("a", c, today_cols)} AS "{_ident(c)}"' for c in counters
     )
     left = ", ".join(
-        f'm."{_ident(c)}" - {col("e", c, expired_cols)} AS "{_ident(c)}"' for c in counters
+        f'm."{_ident(c)}"'
+        + ("" if c.startswith(LIFE) else f" - {col('e', c, expired_cols)}")
+        + f' AS "{_ident(c)}"'
+        for c in counters
     )
     con = duckdb.connect()
     try:
@@ -87,11 +95,13 @@ def advance_state(
                 SELECT coalesce(s.customer_id, a.customer_id) AS customer_id,
                        least(s.first_t, a.first_t) AS first_t,
                        greatest(s.last_t, a.last_t) AS last_t,
+                       least(s.first_purchase_t, a.first_purchase_t) AS first_purchase_t,
                        greatest(s.last_purchase_t, a.last_purchase_t) AS last_purchase_t,
                        {added}
                 FROM s FULL OUTER JOIN a ON s.customer_id = a.customer_id
             )
-            SELECT m.customer_id, m.first_t, m.last_t, m.last_purchase_t, {left}
+            SELECT m.customer_id, m.first_t, m.last_t, m.first_purchase_t, m.last_purchase_t,
+                   {left}
             FROM m LEFT JOIN e ON e.customer_id = m.customer_id
             ORDER BY m.customer_id
             """
@@ -144,6 +154,10 @@ def _aggregate_events(
             f"+ count(*) FILTER (WHERE {bought} AND order_id IS NULL) AS orders",
             f"count(*) FILTER (WHERE {refunded}) AS refunds",
             f"coalesce(sum(abs(amount)) FILTER (WHERE {refunded}), 0) AS refund_amount",
+            # lifetime: one purchase day counts once (as in the buy-till-you-die literature)
+            f"count(DISTINCT event_date) FILTER (WHERE {purchase}) AS {LIFE}purchase_days",
+            f"coalesce(sum(amount) FILTER (WHERE {purchase}), 0) AS {LIFE}amount",
+            f"coalesce(sum(abs(amount)) FILTER (WHERE {refund}), 0) AS {LIFE}refund_amount",
             *(
                 f"count(*) FILTER (WHERE {in_window} AND event_type = '{_literal(t)}') "
                 f'AS "n_{_ident(t)}"'
@@ -158,6 +172,7 @@ def _aggregate_events(
         query = f"""
             SELECT customer_id,
                    min(t) AS first_t, max(t) AS last_t,
+                   min(t) FILTER (WHERE {purchase}) AS first_purchase_t,
                    max(t) FILTER (WHERE {purchase}) AS last_purchase_t,
                    {", ".join(counters)}
             FROM ev WHERE event_date <= DATE '{as_of.isoformat()}'
@@ -245,7 +260,7 @@ def _normalise(state: pd.DataFrame) -> pd.DataFrame:
         if col not in ("customer_id", *TIMES):
             out[col] = out[col].astype("float64")
     # sums of money rolled forward and back pick up float noise; cents are what matter
-    for col in ("amount", "refund_amount"):
+    for col in ("amount", "refund_amount", f"{LIFE}amount", f"{LIFE}refund_amount"):
         out[col] = out[col].round(6)
     ordered = [
         "customer_id",

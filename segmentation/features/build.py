@@ -87,6 +87,7 @@ def features_from_state(
     out["refund_amount"] = refunded
     # refunds per order; 0 without orders in the window (a refund of an older order)
     out["refund_rate"] = np.divide(refunds, freq, out=np.zeros_like(freq), where=freq > 0)
+    _add_lifetime(out, state, days_ago("first_purchase_t"))
     # purchases per view, bounded by 1 for sources that log purchases without views
     denom = np.maximum(views, freq)
     out["conversion"] = np.divide(freq, denom, out=np.zeros_like(freq), where=denom > 0)
@@ -97,6 +98,15 @@ def features_from_state(
     if customers is not None:
         out = _add_demographics(out, customers, as_of)
     return out.reset_index(drop=True)
+
+
+def _add_lifetime(out: pd.DataFrame, state: pd.DataFrame, first_purchase: np.ndarray) -> None:
+    """The whole history, for the buy-till-you-die predictions (``segmentation.predictions``):
+    days with a purchase, days since the first (NaN: never bought), net spend (at least 0)."""
+    life = {c: state[activity.LIFE + c].to_numpy(dtype="float64") for c in activity.LIFETIME}
+    out["purchase_days"] = life["purchase_days"]
+    out["first_purchase_days_ago"] = first_purchase
+    out["lifetime_spend"] = np.maximum(life["amount"] - life["refund_amount"], 0.0)
 
 
 def _add_category_shares(out: pd.DataFrame, state: pd.DataFrame, limit: int) -> None:

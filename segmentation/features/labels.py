@@ -31,6 +31,9 @@ LABELS: dict[str, dict[str, str]] = {
         "n_refunds": "number of returns",
         "refund_amount": "amount returned",
         "refund_rate": "returns per order",
+        "purchase_days": "days with a purchase, ever",
+        "first_purchase_days_ago": "days since first purchase",
+        "lifetime_spend": "net spend, ever",
         "age": "age",
     },
     "zh": {
@@ -45,6 +48,9 @@ LABELS: dict[str, dict[str, str]] = {
         "n_refunds": "退货次数",
         "refund_amount": "退货金额",
         "refund_rate": "退货率",
+        "purchase_days": "累计购买天数",
+        "first_purchase_days_ago": "距首次购买天数",
+        "lifetime_spend": "累计净消费额",
         "age": "年龄",
     },
 }

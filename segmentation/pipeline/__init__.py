@@ -14,6 +14,7 @@ from segmentation.pipeline.dates import parse_date, resolve_run_date
 from segmentation.pipeline.drift import compute_drift
 from segmentation.pipeline.extract import extract_events, extract_range, ingest, validate_events
 from segmentation.pipeline.features import build_features
+from segmentation.pipeline.predict import predict_customers
 from segmentation.pipeline.publish import publish_tables
 from segmentation.pipeline.run import STEPS, run
 from segmentation.pipeline.status import output_locations, status
@@ -29,6 +30,7 @@ __all__ = [
     "ingest",
     "output_locations",
     "parse_date",
+    "predict_customers",
     "publish_tables",
     "resolve_run_date",
     "run",

@@ -20,6 +20,7 @@ from segmentation.model import registry
 from segmentation.model.segmenter import Segmenter
 from segmentation.monitoring import drift
 from segmentation.pipeline import store
+from segmentation.predictions.tables import PROFILE_COLUMNS
 from segmentation.segments import control, personas, rules, tables
 
 
@@ -36,7 +37,7 @@ def assign_segments(cfg: Config, day: dt.date) -> dict[str, Any]:
     built["segment_migrations"] = drift.migrations(
         built["customer_segments"], store.previous_segments(home, day)
     )
-    for table in layout.staged_tables():
+    for table in layout.staged_tables("assign_segments"):
         stage_table(built[table.name], table.name, day, home.staged_table(table.name, day))
     profiles = built["segment_profiles"]
     return {
@@ -94,6 +95,8 @@ def segment_tables(
         pd.Series(is_control).groupby(segment_ids).sum(),
         affinity.pivot(index="segment_id", columns="category", values="lift").add_prefix("lift_"),
     )
+    # filled by predict_customers; null when predictions are off
+    profiles = profiles.assign(**dict.fromkeys(PROFILE_COLUMNS, np.nan))
     return {
         "customer_segments": segments,
         "segment_profiles": profiles,

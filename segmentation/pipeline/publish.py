@@ -26,9 +26,16 @@ def publish_tables(cfg: Config, day: dt.date) -> dict[str, Any]:
     """Publish the staged assignments, the model registry and the history for ``day``."""
     home = Home(cfg.home)
     work = home.work(day)
-    staged = {t.name: home.staged_table(t.name, day) for t in layout.staged_tables()}
+    staged = {
+        t.name: home.staged_table(t.name, day)
+        for t in layout.staged_tables()
+        if t.stager == "assign_segments" or cfg.predictions.enabled
+    }
     if not all(path.is_file() for path in staged.values()):
-        raise SegmentationError(f"nothing staged to publish for {day}; run assign_segments first")
+        missing = sorted({layout.table(t).stager for t, p in staged.items() if not p.is_file()})
+        raise SegmentationError(
+            f"nothing staged to publish for {day}; run {' and '.join(missing)} first"
+        )
     with locks.shared(home):
         frames = {
             "model_registry": registry.registry_table(home.models, day),

@@ -14,6 +14,7 @@ from segmentation.pipeline.assign import assign_segments
 from segmentation.pipeline.drift import compute_drift
 from segmentation.pipeline.extract import extract_events, validate_events
 from segmentation.pipeline.features import build_features
+from segmentation.pipeline.predict import predict_customers
 from segmentation.pipeline.publish import publish_tables
 from segmentation.pipeline.train import train_model
 
@@ -25,6 +26,7 @@ STEPS = (
     build_features,
     train_model,
     assign_segments,
+    predict_customers,
     publish_tables,
     compute_drift,
 )

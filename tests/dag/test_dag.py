@@ -21,6 +21,7 @@ ORDER = [
     "build_features",
     "train_model",
     "assign_segments",
+    "predict_customers",
     "publish_tables",
     "compute_drift",
 ]

@@ -121,6 +121,14 @@ def test_orders_are_order_lines_and_refunds_never_count_as_orders() -> None:
     # the negative line of the 5th does not move o's last purchase (the 4th)
     assert by.loc["o", "last_purchase_t"] == micros("2024-01-04T10:00:00Z")
     assert by.loc["p", "last_purchase_t"] == micros("2024-01-05T12:00:00Z")
+    # lifetime counters never leave the window: o bought on the 1st and the 4th (the negative
+    # line of the 5th is a return), 10 + 5 + 8 in all, and returned 3 + 4
+    life = ["life_purchase_days", "life_amount", "life_refund_amount"]
+    assert by.loc["o", life].tolist() == [2, 23.0, 7.0]
+    assert by.loc["p", life].tolist() == [1, 18.0, 30.0]
+    assert by.loc["q", life].tolist() == [0, 0.0, 9.0]
+    assert by.loc["o", "first_purchase_t"] == micros("2024-01-01T09:00:00Z")
+    assert pd.isna(by.loc["q", "first_purchase_t"])
 
     early = activity.full_state(LINES, dt.date(2024, 1, 2), cfg).set_index("customer_id")
     assert early.loc["o", columns].tolist() == [1, 15.0, 0, 0.0, 2]  # two lines, one order

@@ -21,6 +21,8 @@ WAREHOUSE_TABLES = {
     "model_registry",
     "segment_lineage",
     "segment_history",
+    "customer_predictions",
+    "prediction_quality",
     "drift_metrics",
 }
 

@@ -86,6 +86,10 @@ def test_orders_refunds_and_net_spend_by_hand() -> None:
     assert f.loc["o", "recency_days"] == 9
     assert f.loc["o", "days_since_last_event"] == 4  # the refund and the view on 03-06
     assert f.loc["o", "conversion"] == 1.0  # 1 order / max(1 view, 1 order)
+    # the return's day is no purchase day; p's lifetime net spend stays at 0 (12 - 30)
+    life = ["purchase_days", "first_purchase_days_ago", "lifetime_spend"]
+    assert f.loc["o", life].tolist() == [1, 9, 24.0]
+    assert f.loc["p", life].tolist() == [2, 8, 0.0]
 
 
 def test_category_shares_are_smoothed_towards_the_population() -> None:
@@ -120,6 +124,9 @@ def test_window_limits_frequency_but_not_tenure() -> None:
     assert f.loc["a", "frequency"] == 1
     assert f.loc["a", "monetary"] == 5.0
     assert f.loc["a", "tenure_days"] == 69
+    # the lifetime columns see the whole history: two purchase days, the first 69 days ago
+    life = ["purchase_days", "first_purchase_days_ago", "lifetime_spend"]
+    assert f.loc["a", life].tolist() == [2, 69, 55.0]
 
 
 def test_silent_customer_keeps_exactly_one_row() -> None:

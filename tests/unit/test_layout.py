@@ -55,14 +55,18 @@ def test_home_spells_the_documented_layout() -> None:
 
 
 def test_the_catalog_names_each_table_once_with_its_step() -> None:
-    assert len(set(layout.TABLE_NAMES)) == len(layout.TABLES) == 8
+    assert len(set(layout.TABLE_NAMES)) == len(layout.TABLES) == 10
     assert [t.name for t in layout.tables_of("compute_drift")] == ["drift_metrics"]
     assert [t.name for t in layout.TABLES if not t.per_run] == ["segment_history"]
-    assert [t.name for t in layout.staged_tables()] == [
+    assert [t.name for t in layout.staged_tables("assign_segments")] == [
         "customer_segments",
         "segment_profiles",
         "segment_migrations",
         "segment_rules",
+    ]
+    assert [t.name for t in layout.staged_tables("predict_customers")] == [
+        "customer_predictions",
+        "prediction_quality",
     ]
     with pytest.raises(ValueError, match="unknown output table 'segments'"):
         layout.table("segments")

@@ -1,0 +1,1 @@
+"""Per-customer predictions: purchase counts, survival and spend (BG/NBD, Gamma-Gamma)."""

@@ -1,0 +1,120 @@
+"""The churn classifiers: one challenger a training night, and the champion that scores.
+
+Each night's classifier is saved under ``models/churn/cYYYYMMDD/`` (the artifact and a
+``meta.json``) with its held-out ROC AUC and the decision taken about it. It replaces the
+champion unless its AUC, on the same held-out customers, is worse than the champion's by more
+than ``predictions.promote_margin``; the champion of a night is the newest promoted model
+trained on or before it, so a rerun of an old night scores with the model it used then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from segmentation.errors import BadInput
+from segmentation.io.lake import replace_dir
+
+ARTIFACT = "model.joblib"
+META = "meta.json"
+
+
+@dataclass(frozen=True)
+class ChurnRecord:
+    model_version: str
+    trained_run_date: dt.date
+    cutoff: dt.date
+    roc_auc: float
+    promoted: bool
+    reason: str
+    compared_with: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["trained_run_date"] = self.trained_run_date.isoformat()
+        out["cutoff"] = self.cutoff.isoformat()
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ChurnRecord:
+        return cls(
+            **{
+                **d,
+                "trained_run_date": dt.date.fromisoformat(d["trained_run_date"]),
+                "cutoff": dt.date.fromisoformat(d["cutoff"]),
+            }
+        )
+
+
+def churn_version(day: dt.date) -> str:
+    return f"c{day:%Y%m%d}"
+
+
+def promotion(challenger_auc: float, champion_auc: float | None, margin: float) -> tuple[bool, str]:
+    """Whether the challenger replaces the champion (both AUCs on the same customers), and why."""
+    if champion_auc is None:
+        return True, "first churn classifier"
+    if challenger_auc >= champion_auc - margin:
+        return True, (
+            f"challenger ROC AUC {challenger_auc:.3f} is not worse than the champion's "
+            f"{champion_auc:.3f} by more than the margin {margin:g}"
+        )
+    return False, (
+        f"champion kept: challenger ROC AUC {challenger_auc:.3f} is worse than the champion's "
+        f"{champion_auc:.3f} by more than the margin {margin:g}"
+    )
+
+
+def save(model: Any, record: ChurnRecord, folder: Path) -> Path:
+    """Write the artifact and its record into ``folder/<version>/`` atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".tmp-{record.model_version}-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        joblib.dump(model, tmp / ARTIFACT)
+        (tmp / META).write_text(json.dumps(record.to_json(), indent=2, sort_keys=True))
+        replace_dir(tmp, folder / record.model_version)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder / record.model_version
+
+
+def records(folder: Path) -> list[ChurnRecord]:
+    """Every saved classifier, oldest first."""
+    if not folder.is_dir():
+        return []
+    found = [
+        ChurnRecord.from_json(json.loads((d / META).read_text()))
+        for d in folder.iterdir()
+        if d.is_dir() and not d.name.startswith(".") and (d / META).is_file()
+    ]
+    return sorted(found, key=lambda r: r.trained_run_date)
+
+
+def champion_as_of(folder: Path, day: dt.date, strictly_before: bool = False) -> ChurnRecord | None:
+    """The newest promoted classifier trained on (or strictly before) ``day``."""
+    promoted = [
+        r
+        for r in records(folder)
+        if r.promoted
+        and (r.trained_run_date < day if strictly_before else r.trained_run_date <= day)
+    ]
+    return promoted[-1] if promoted else None
+
+
+def load(folder: Path, version: str) -> Any:
+    path = folder / version / ARTIFACT
+    try:
+        return joblib.load(path)
+    except Exception as exc:
+        raise BadInput(
+            f"churn model {path} cannot be loaded ({type(exc).__name__}: {exc}); delete "
+            f"{path.parent} and rerun predict_customers for its date"
+        ) from None
