@@ -8,6 +8,7 @@ and before ``publish_tables``, which publishes ``customer_predictions`` and
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pandas as pd
@@ -32,25 +33,17 @@ def predict_customers(cfg: Config, day: dt.date) -> dict[str, Any]:
     home, p = Home(cfg.home), cfg.predictions
     if not p.enabled:
         return {"run_date": day.isoformat(), "skipped": "predictions.enabled is false"}
-    segments = home.staged_table("segment_profiles", day)
-    if not segments.is_file():
+    if not home.staged_table("segment_profiles", day).is_file():
         raise SegmentationError(f"nothing staged for {day}; run assign_segments first")
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
     now = store.features_of(home, day)
+    seconds["read"] = time.perf_counter() - clock
     h = lifetime.histories(now, p.time_unit)
     fitted = lifetime.fit(h, p)
-    cutoff = day - dt.timedelta(days=p.churn_days)
-    why = night.too_little_history(_history_days(home, day), p)
-    at_cutoff = None if why else features_as_of(cfg, home, cutoff)
-    champion = _champion(home, day)
-    if at_cutoff is None:
-        outcome = night.champion_only(champion, why or "")
-        holdout: dict = {}
-    else:
-        outcome = night.train(at_cutoff, now, day, cfg.predictions, champion)
-        holdout = lifetime.holdout(at_cutoff, now, p)
-    if outcome.record is not None:
-        with locks.shared(home):
-            registry.save(outcome.challenger, outcome.record, home.churn_models)
+    seconds["btyd_fit"] = time.perf_counter() - clock - seconds["read"]
+    outcome, holdout = _churn(cfg, home, day, now)
+    seconds["churn"] = time.perf_counter() - clock - sum(seconds.values())
     btyd_version = f"b{day:%Y%m%d}" if fitted.bgnbd is not None else None
     predictions = tables.customer_predictions(
         now["customer_id"],
@@ -59,17 +52,39 @@ def predict_customers(cfg: Config, day: dt.date) -> dict[str, Any]:
         outcome.scorer_version,
         btyd_version,
     )
+    seconds["score"] = time.perf_counter() - clock - sum(seconds.values())
     quality = tables.quality_table(fitted, btyd_version or "", holdout, outcome)
     for name, frame in (("customer_predictions", predictions), ("prediction_quality", quality)):
         stage_table(frame, name, day, home.staged_table(name, day))
     _restage_profiles(home, day, predictions, p.horizon_days)
+    seconds["write"] = time.perf_counter() - clock - sum(seconds.values())
     return {
         "run_date": day.isoformat(),
         "customers": len(predictions),
         "bgnbd": fitted.bgnbd_reason or "fitted",
         "churn": outcome.skipped or (outcome.record.reason if outcome.record else "scored"),
         "churn_model": outcome.scorer_version,
+        "seconds": {k: round(v, 2) for k, v in seconds.items()},
     }
+
+
+def _churn(
+    cfg: Config, home: Home, day: dt.date, now: pd.DataFrame
+) -> tuple[night.ChurnNight, dict]:
+    """Tonight's churn challenger (saved) and the BG/NBD holdout, both from the cutoff's
+    features; with too little history, only the champion (if any) scores."""
+    p = cfg.predictions
+    champion = _champion(home, day)
+    why = night.too_little_history(_history_days(home, day), p)
+    if why:
+        return night.champion_only(champion, why), {}
+    at_cutoff = features_as_of(cfg, home, day - dt.timedelta(days=p.churn_days))
+    baseline, holdout = lifetime.at_cutoff(at_cutoff, now, p)
+    outcome = night.train(at_cutoff, now, day, p, champion, baseline)
+    if outcome.record is not None:
+        with locks.shared(home):
+            registry.save(outcome.challenger, outcome.record, home.churn_models)
+    return outcome, holdout
 
 
 def features_as_of(cfg: Config, home: Home, day: dt.date) -> pd.DataFrame:

@@ -128,18 +128,24 @@ def predict(h: Histories, fitted: Fitted, cfg: PredictionsConfig) -> pd.DataFram
     return out
 
 
-def holdout(at_cutoff: pd.DataFrame, now: pd.DataFrame, cfg: PredictionsConfig) -> dict:
-    """BG/NBD fitted at the cutoff against what its buyers did since: mean predicted and actual
-    purchase days in the ``churn_days`` after it, per number of past repeat purchases (0, 1,
-    ..., 7 or more), as Fader, Hardie & Lee's tables show. Empty without a fit."""
-    h = histories(at_cutoff, cfg.time_unit)
+def at_cutoff(
+    features: pd.DataFrame, now: pd.DataFrame, cfg: PredictionsConfig
+) -> tuple[np.ndarray | None, dict[str, float]]:
+    """BG/NBD fitted at the cutoff (``features``), against what its buyers did since (``now``,
+    ``churn_days`` later): each row's chance of no purchase in ``churn_days`` (NaN for
+    non-buyers), the churn classifier's baseline, and the holdout table: mean predicted and
+    actual purchase days since the cutoff, per number of past repeat purchases (0, 1, ...,
+    7 or more), as Fader, Hardie & Lee's tables show. None and no table without a fit."""
+    h = histories(features, cfg.time_unit)
     fitted = fit(h, cfg)
     if fitted.bgnbd is None:
-        return {}
-    ids = at_cutoff.loc[h.buyer, "customer_id"]
+        return None, {}
+    t = cfg.churn_days / UNIT_DAYS[cfg.time_unit]
+    none = np.full(len(h.buyer), np.nan)
+    none[h.buyer] = btyd.conditional_p_no_purchase(fitted.bgnbd, t, h.x, h.t_x, h.T)
+    ids = features.loc[h.buyer, "customer_id"]
     later = now.set_index("customer_id")["purchase_days"].reindex(ids).to_numpy(dtype="float64")
     actual = later - h.n
-    t = cfg.churn_days / UNIT_DAYS[cfg.time_unit]
     predicted = btyd.conditional_expected_purchases(fitted.bgnbd, t, h.x, h.t_x, h.T)
     group = np.minimum(h.x, HOLDOUT_GROUPS - 1).astype(int)
     out: dict[str, float] = {}
@@ -153,4 +159,4 @@ def holdout(at_cutoff: pd.DataFrame, now: pd.DataFrame, cfg: PredictionsConfig) 
         out[f"holdout_repeat_{name}_actual"] = (
             float(actual[members].mean()) if members.any() else np.nan
         )
-    return out
+    return none, out

@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from segmentation.config import PredictionsConfig
-from segmentation.predictions import churn, evaluation, lifetime
+from segmentation.predictions import churn, evaluation
 from segmentation.predictions.registry import ChurnRecord, churn_version, promotion
 
 
@@ -49,9 +49,11 @@ def train(
     day: dt.date,
     cfg: PredictionsConfig,
     champion: tuple[Any, ChurnRecord] | None,
+    baseline: np.ndarray | None = None,
 ) -> ChurnNight:
     """Train tonight's challenger on the cutoff's features and the labels seen since, evaluate
-    it and BG/NBD's baseline on the held-out customers, and decide against the champion."""
+    it and the ``baseline`` score (BG/NBD's chance of no purchase, per row of ``at_cutoff``;
+    ``lifetime.at_cutoff``) on the held-out customers, and decide against the champion."""
     labels = churn.churn_labels(at_cutoff, now, cfg.churn_days)
     churned = int(labels["churned"].sum())
     kept = len(labels) - churned
@@ -68,7 +70,8 @@ def train(
     probability = churn.churn_probability(model, data.features)
     threshold = evaluation.best_f1_threshold(data.churned[cal], probability[cal])
     metrics = evaluation.score_metrics(data.churned[test], probability[test], threshold)
-    metrics.update(_baseline(at_cutoff, data, cfg))
+    if baseline is not None:
+        metrics.update(_baseline(at_cutoff, baseline, data))
     champion_auc = None
     if champion is not None:
         # the champion scores the same customers from its own columns of the cutoff's table
@@ -104,17 +107,10 @@ def champion_only(champion: tuple[Any, ChurnRecord] | None, why: str) -> ChurnNi
     return ChurnNight(scorer=champion[0], scorer_version=champion[1].model_version, skipped=why)
 
 
-def _baseline(at_cutoff: pd.DataFrame, data: churn.TrainingSet, cfg: PredictionsConfig) -> dict:
-    """BG/NBD's chance of no purchase in ``churn_days``, fitted at the cutoff, scored like the
-    classifier on the same customers (its threshold from the calibration part)."""
-    h = lifetime.histories(at_cutoff, cfg.time_unit)
-    fitted = lifetime.fit(h, cfg)
-    if fitted.bgnbd is None:
-        return {}
-    column = f"p_no_purchase_{cfg.churn_days}d"
-    one = PredictionsConfig(**{**cfg.__dict__, "horizon_days": (cfg.churn_days,)})
-    scores = lifetime.predict(h, fitted, one)[column].to_numpy()
-    by_id = pd.Series(scores, index=at_cutoff["customer_id"].to_numpy())
+def _baseline(at_cutoff: pd.DataFrame, baseline: np.ndarray, data: churn.TrainingSet) -> dict:
+    """The baseline scored like the classifier on the same customers (its threshold from the
+    calibration part), as ``baseline_<metric>``."""
+    by_id = pd.Series(baseline, index=at_cutoff["customer_id"].to_numpy())
     p = by_id.reindex(data.customer_id.to_numpy()).to_numpy(dtype="float64")
     test, cal = data.part == "test", data.part == "calibrate"
     threshold = evaluation.best_f1_threshold(data.churned[cal], p[cal])

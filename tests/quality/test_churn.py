@@ -11,7 +11,7 @@ import pytest
 from segmentation import synthetic
 from segmentation.config import parse_config
 from segmentation.features.build import build_features
-from segmentation.predictions import night
+from segmentation.predictions import lifetime, night
 
 pytestmark = pytest.mark.quality
 
@@ -29,7 +29,8 @@ def trained() -> night.ChurnNight:
     # build_features reads only events up to its day: the cutoff's table is point in time
     at_cutoff = build_features(data.events, cutoff, cfg)
     now = build_features(data.events, TONIGHT, cfg)
-    return night.train(at_cutoff, now, TONIGHT, cfg.predictions, champion=None)
+    baseline, _ = lifetime.at_cutoff(at_cutoff, now, cfg.predictions)
+    return night.train(at_cutoff, now, TONIGHT, cfg.predictions, None, baseline)
 
 
 def test_the_classifier_ranks_churners_out_of_time(trained: night.ChurnNight) -> None:
