@@ -77,14 +77,20 @@ def fit(h: Histories, cfg: PredictionsConfig) -> Fitted:
         why = f"{repeat} repeat buyers, fewer than predictions.min_repeat_buyers ({least})"
         return Fitted(None, None, why, why, repeat)
     x, t_x, T, counts, _ = btyd.distinct_rows(h.x, h.t_x, h.T)
-    bgnbd = btyd.fit_bgnbd(x, t_x, T, weights=counts)
+    try:
+        bgnbd = btyd.fit_bgnbd(x, t_x, T, weights=counts)
+    except RuntimeError as exc:  # the optimiser did not converge: no prediction, said why
+        return Fitted(None, None, f"BG/NBD: {exc}", f"BG/NBD: {exc}", repeat)
     spenders = (h.x > 0) & (h.m > 0)
     if spenders.sum() < least:
         why = f"{int(spenders.sum())} repeat buyers with a positive net spend, fewer than {least}"
         return Fitted(bgnbd, None, None, why, repeat)
     spend = pd.DataFrame({"n": h.n[spenders], "m": h.m[spenders]}).value_counts(sort=False)
     pairs = spend.index.to_frame(index=False)
-    gamma_gamma = btyd.fit_gamma_gamma(pairs["n"], pairs["m"], weights=spend.to_numpy())
+    try:
+        gamma_gamma = btyd.fit_gamma_gamma(pairs["n"], pairs["m"], weights=spend.to_numpy())
+    except RuntimeError as exc:
+        return Fitted(bgnbd, None, None, f"Gamma-Gamma: {exc}", repeat)
     if gamma_gamma.q <= 1:
         why = f"Gamma-Gamma's q is {gamma_gamma.q:.3f}: spend has no finite mean (q <= 1)"
         return Fitted(bgnbd, None, None, why, repeat)

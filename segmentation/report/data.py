@@ -14,7 +14,10 @@ import pandas as pd
 
 from segmentation.io import lake
 from segmentation.layout import RUN_KEY, Home
+from segmentation.predictions.registry import META
 from segmentation.report.formatting import as_text, finite
+
+RISKS = ("low", "medium", "high")  # churn_risk of customer_predictions, from safe to at risk
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,10 @@ class ReportData:
     registry: pd.DataFrame | None  # today's model_registry
     validation: dict[str, Any] | None
     names: dict[int, str]  # each segment id's newest name up to the day, gone ones included
+    quality: pd.DataFrame | None = None  # today's prediction_quality
+    # customers per segment_id (index) and churn_risk (columns RISKS, "none": not scored)
+    risk: pd.DataFrame | None = None
+    churn_days: int | None = None  # the churn window of today's classifier, when known
 
     @property
     def drift_today(self) -> pd.DataFrame | None:
@@ -53,6 +60,7 @@ class ReportData:
 def load_data(home: Home, day: dt.date) -> ReportData:
     """Read the run ``day`` and, for the charts over time, the runs before it (never after)."""
     sizes = _history(home, "segment_profiles", day)
+    quality = _partition(home, "prediction_quality", day)
     if sizes is not None and not {"segment_id", "customers"} <= set(sizes.columns):
         sizes = None
     return ReportData(
@@ -64,6 +72,9 @@ def load_data(home: Home, day: dt.date) -> ReportData:
         registry=_partition(home, "model_registry", day),
         validation=_validation(home, day),
         names=_names(sizes),
+        quality=quality,
+        risk=_risk_by_segment(home, day),
+        churn_days=_churn_days(home, quality),
     )
 
 
@@ -112,6 +123,43 @@ def _history(home: Home, table: str, day: dt.date) -> pd.DataFrame | None:
             if len(frame):
                 frames.append(frame.assign(**{RUN_KEY: d}))
     return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _risk_by_segment(home: Home, day: dt.date) -> pd.DataFrame | None:
+    """Today's customers per segment and churn risk, from ``customer_segments`` and
+    ``customer_predictions`` joined by customer (only those two columns of each are read);
+    None without both tables, or when no customer has a churn risk."""
+    segments_path = home.partition("customer_segments", day)
+    predictions_path = home.partition("customer_predictions", day)
+    if not (segments_path.is_file() and predictions_path.is_file()):
+        return None
+    if "churn_risk" not in lake.column_names(predictions_path):
+        return None
+    segments = lake.read_file(segments_path, ["customer_id", "segment_id"])
+    risks = lake.read_file(predictions_path, ["customer_id", "churn_risk"])
+    if risks["churn_risk"].isna().all():
+        return None
+    joined = segments.merge(risks, on="customer_id", how="left")
+    risk = joined["churn_risk"].astype("object").where(joined["churn_risk"].notna(), "none")
+    counts = pd.crosstab(joined["segment_id"].astype("int64"), risk)
+    return counts.reindex(columns=[*RISKS, "none"], fill_value=0).astype("int64")
+
+
+def _churn_days(home: Home, quality: pd.DataFrame | None) -> int | None:
+    """Days from the cutoff to the run of the classifier trained tonight (its record in
+    ``models/churn/``), which is also the window of BG/NBD's holdout; None when unknown."""
+    if quality is None or not {"model", "metric", "model_version"} <= set(quality.columns):
+        return None
+    rows = quality[(quality["model"] == "churn") & (quality["metric"] == "roc_auc")]
+    version = as_text(rows["model_version"].iloc[0]) if len(rows) else ""
+    record = lake.read_json(home.churn_models / version / META) if version else None
+    if not record:
+        return None
+    try:
+        trained = dt.date.fromisoformat(str(record["trained_run_date"]))
+        return (trained - dt.date.fromisoformat(str(record["cutoff"]))).days
+    except (KeyError, ValueError):
+        return None
 
 
 def _validation(home: Home, day: dt.date) -> dict[str, Any] | None:

@@ -39,6 +39,12 @@ def fmt_pct(value: object, na: str) -> str:
     return na if number is None else f"{number * 100:.1f}%"
 
 
+def fmt_money(value: object, na: str) -> str:
+    """An amount of money, with cents: 1,234.50."""
+    number = finite(value)
+    return na if number is None else f"{number:,.2f}"
+
+
 def fmt_num(value: object, na: str) -> str:
     """A measurement with about three significant digits: 1,234 / 12.3 / 0.12 / 0.00014."""
     number = finite(value)

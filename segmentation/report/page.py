@@ -27,6 +27,7 @@ from segmentation.report.sections import (
     validation_section,
 )
 from segmentation.report.sections_drift import decision_section, drift_section
+from segmentation.report.sections_predictions import predictions_section
 from segmentation.report.strings import words_for
 
 # the run date a page shows, read back to keep ``current`` from moving backwards
@@ -51,6 +52,7 @@ def build_report(
             sizes_section(data, words),
             profiles_section(data, words),
             migrations_section(data, words),
+            predictions_section(data, words),
             drift_section(data, words, warn),
             model_section(data, words),
             validation_section(data, words),
@@ -101,6 +103,10 @@ p.na{color:#57606a;font-style:italic}
 .figures{display:flex;flex-wrap:wrap;gap:10px;margin:.6em 0 0;padding:0;list-style:none}
 .figures li{background:#ffffffb0;border-radius:6px;padding:4px 10px}
 .figures b{display:block;font-size:1.2em}
+.figures.stats li{background:#f6f8fa;min-width:8em}.figures small{color:#57606a}
+.pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px;
+align-items:start}
+.pair figure{margin:0;min-width:0}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:12px}
 .card{border:1px solid #d0d7de;border-top:6px solid;border-radius:8px;padding:10px 14px;
 min-width:0;overflow-wrap:anywhere}

@@ -45,11 +45,14 @@ SECTIONS = (
     "sizes",
     "profiles",
     "migrations",
+    "predictions",
     "drift",
     "model",
     "validation",
 )
 CHAMPIONS = ("champion", "retired")  # statuses of models that assigned segments at some point
+# segment_profiles' means of predictions, not of features: the predictions section shows them
+PREDICTION_MEANS = ("mean_p_alive", "mean_churn_probability", "mean_predicted_clv_365d")
 
 
 def section(sid: str, words: dict[str, str], *parts: str, css: str = "", style: str = "") -> str:
@@ -166,7 +169,8 @@ def profiles_section(data: ReportData, words: dict[str, str]) -> str:
         (words["customers"], [Cell(fmt_int(v, na)) for v in _column(profiles, "customers")]),
         (words["share"], [Cell(fmt_pct(v, na)) for v in _column(profiles, "share")]),
     ]
-    for col in (c for c in profiles.columns if str(c).startswith("mean_")):
+    means = [c for c in profiles.columns if str(c).startswith("mean_")]
+    for col in (c for c in means if c not in PREDICTION_MEANS):
         z = zscores(profiles[col])
         cells = [_z_cell(v, float(zv), na) for v, zv in zip(profiles[col], z, strict=True)]
         rows.append((feature_label(str(col).removeprefix("mean_"), words["language"]), cells))

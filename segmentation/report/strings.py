@@ -106,6 +106,98 @@ STRINGS: dict[str, dict[str, str]] = {
         "model_chart": "Silhouette of each champion",
         "model_chart_how": "Silhouette of each champion by the night it was trained: from -1 to "
         "1, higher means more clearly separated segments.",
+        "predictions": "Predictions: who may leave, and what customers are worth",
+        "predictions_how": "Three models fitted every night say what each customer will "
+        "probably do next: BG/NBD (is the customer still buying, and how often), Gamma-Gamma "
+        "(how much per purchase) and a churn classifier (the chance of no purchase in the "
+        "coming months). Each is checked every night on customers it did not learn from.",
+        "predictions_off": "no prediction tables for this run (predictions are switched off, "
+        "or the run is older than them)",
+        "risk_title": "Churn risk by segment",
+        "risk_how": "One bar per segment: the share of its customers at low, medium and high "
+        "risk of leaving. Grey: not scored, because they bought nothing in the last year "
+        "(already gone quiet) or no churn classifier has been trained yet.",
+        "risk_na": "no customer has a churn score in this run",
+        "risk_low": "low risk",
+        "risk_medium": "medium risk",
+        "risk_high": "high risk",
+        "risk_none": "not scored",
+        "value_title": "Predicted value and churn per segment",
+        "value_how": "The bars compare each segment's predicted value of the next 365 days per "
+        "customer (expected purchases times expected spend, net of returns, discounted). The "
+        "table adds the share at high risk, the chance a customer is still active and the "
+        "average churn probability of the customers scored.",
+        "high_risk": "At high risk",
+        "mean_clv": "Predicted value, next 365 days (average)",
+        "mean_p_alive": "Chance still active (average)",
+        "mean_churn": "Churn probability (average of those scored)",
+        "predictions_none": "No customer has a prediction in this run: the models were "
+        "skipped, each for the reason below.",
+        "trust_title": "Can we trust the churn score?",
+        "models_title": "Tonight's prediction models",
+        "models_how": "Tonight's models and what was decided. A new churn classifier (the "
+        "challenger) replaces the one that scores (the champion) only when it ranks held-out "
+        "customers about as well; a model without enough data is skipped, with the reason.",
+        "model_name": "Model",
+        "model_bgnbd": "BG/NBD (chance still active, expected purchases)",
+        "model_gamma_gamma": "Gamma-Gamma (spend per purchase, for the predicted value)",
+        "model_churn": "Churn classifier (churn probability and risk)",
+        "prediction_status_champion": "promoted: it scores the customers now",
+        "prediction_status_rejected": "not promoted: the champion keeps scoring",
+        "prediction_status_fitted": "estimated from tonight's customers",
+        "prediction_status_skipped": "not computed tonight",
+        "champion_auc": "The champion {version} on the same customers: ROC AUC {auc}.",
+        "scored_by": "Customers are scored by the classifier {version}.",
+        "figures_how": "Measured on customers the classifier did not learn from, beside "
+        "BG/NBD's chance of no purchase on the same customers as a simple baseline. ROC AUC: "
+        "the chance that a customer who left scored higher than one who stayed (0.5 is a coin "
+        "toss, 0.7 useful, 0.8 or more good). PR AUC: how well the score finds those who "
+        "leave. Calibration error: the average gap between the score and the share who "
+        "really left (below 0.05 the score reads as a probability, above only as a ranking).",
+        "fig_roc_auc": "ROC AUC",
+        "fig_pr_auc": "PR AUC",
+        "fig_calibration_error": "Calibration error",
+        "fig_tested": "Customers tested",
+        "vs_baseline": "baseline {value}",
+        "figure": "Figure",
+        "classifier": "Churn classifier",
+        "baseline": "BG/NBD baseline",
+        "metric_roc_auc": "ROC AUC",
+        "metric_pr_auc": "PR AUC",
+        "metric_calibration_error": "Calibration error",
+        "metric_log_loss": "Log loss (lower is better)",
+        "metric_brier": "Brier score (lower is better)",
+        "metric_threshold": "Threshold that flags a customer",
+        "metric_precision": "Precision: of those flagged, share who left",
+        "metric_recall": "Recall: of those who left, share flagged",
+        "metric_f1": "F1",
+        "lift_title": "Lift per decile",
+        "lift_how": "Customers in ten equal groups by score, from 1 (least likely to leave) to "
+        "10 (most likely); each bar is the share who really left in its group over the "
+        "average share. A useful score has its top deciles well above 1 and its bottom ones "
+        "well below; bars all near 1 separate no one.",
+        "decile": "Decile by score (10: most likely to leave)",
+        "lift": "Lift",
+        "average_line": "average (lift 1)",
+        "calibration_title": "Calibration",
+        "calibration_how": "Customers in groups by score: their average score (across) against "
+        "the share who really left (up). On the dashed diagonal, a score of 70% means that 7 "
+        "in 10 such customers left.",
+        "predicted_axis": "Predicted churn probability",
+        "observed_axis": "Share who really left",
+        "diagonal": "perfectly calibrated",
+        "holdout_title": "BG/NBD against what customers did",
+        "holdout_how": "BG/NBD fitted {window} ago, against what its customers did since: "
+        "per number of repeat purchases before, the purchase days per customer it expected "
+        "in those days and those they really made. Close figures mean its assumptions fit "
+        "the shop; large gaps mean lean on the classifier and read the chance still active "
+        "with care.",
+        "window_days": "{days} days",
+        "window_unknown": "one churn window",
+        "repeat_purchases": "Repeat purchases before",
+        "seven_plus": "7 or more",
+        "expected_days": "Expected purchase days per customer",
+        "actual_days": "Actual purchase days per customer",
         "validation_how": "Before anything is computed, the day's events are checked: columns, "
         "dates, amounts, duplicates and that the day is not empty.",
         "validation_passed": "Passed: all {n} checks of suite {suite}.",
@@ -205,6 +297,86 @@ STRINGS: dict[str, dict[str, str]] = {
         "model_chart": "各冠军模型的轮廓系数",
         "model_chart_how": "每个冠军模型按训练日期的轮廓系数："
         "取值 -1 到 1，越高表示分群区分越清晰。",
+        "predictions": "预测：谁可能流失，客户价值几何",
+        "predictions_how": "每晚训练的三个模型预测每位客户接下来可能的行为："
+        "BG/NBD（客户是否仍在购买、购买频率）、Gamma-Gamma（每次购买的金额）"
+        "和流失分类器（未来一段时间内不再购买的概率）。每个模型每晚都在未参与训练的客户上检验。",
+        "predictions_off": "本次运行没有预测表（预测功能已关闭，或该运行早于预测功能）",
+        "risk_title": "各分群的流失风险",
+        "risk_how": "每个分群一条横条：其客户中低、中、高流失风险的占比。"
+        "灰色：未评分，因为过去一年没有购买（已沉寂），或尚未训练流失分类器。",
+        "risk_na": "本次运行没有客户获得流失评分",
+        "risk_low": "低风险",
+        "risk_medium": "中风险",
+        "risk_high": "高风险",
+        "risk_none": "未评分",
+        "value_title": "各分群的预测价值与流失",
+        "value_how": "条形图比较各分群每位客户未来 365 天的预测价值"
+        "（预期购买次数乘以预期消费额，扣除退货并折现）。"
+        "表格另列高风险客户占比、客户仍活跃的概率以及已评分客户的平均流失概率。",
+        "high_risk": "高风险占比",
+        "mean_clv": "未来 365 天预测价值（平均）",
+        "mean_p_alive": "仍活跃概率（平均）",
+        "mean_churn": "流失概率（已评分客户的平均）",
+        "predictions_none": "本次运行没有客户获得预测：各模型均被跳过，原因见下表。",
+        "trust_title": "流失评分可信吗？",
+        "models_title": "今晚的预测模型",
+        "models_how": "今晚的模型及其结论。新的流失分类器（挑战者）只有在对留出客户的排序"
+        "与当前评分模型（冠军）相当时才会替换它；数据不足的模型会被跳过，并说明原因。",
+        "model_name": "模型",
+        "model_bgnbd": "BG/NBD（仍活跃概率、预期购买次数）",
+        "model_gamma_gamma": "Gamma-Gamma（每次购买金额，用于预测价值）",
+        "model_churn": "流失分类器（流失概率和风险）",
+        "prediction_status_champion": "已替换：现在由它为客户评分",
+        "prediction_status_rejected": "未替换：继续由冠军模型评分",
+        "prediction_status_fitted": "已用今晚的客户拟合",
+        "prediction_status_skipped": "今晚未计算",
+        "champion_auc": "冠军模型 {version} 在同一批客户上的 ROC AUC：{auc}。",
+        "scored_by": "客户由分类器 {version} 评分。",
+        "figures_how": "在分类器未学习过的客户上测得，并以 BG/NBD 对同一批客户的"
+        "“不再购买概率”作为简单基线对比。ROC AUC：流失客户得分高于留存客户的概率"
+        "（0.5 相当于抛硬币，0.7 可用，0.8 以上良好）。PR AUC：评分找出流失客户的能力。"
+        "校准误差：评分与实际流失比例的平均差距（低于 0.05 时评分可当作概率，否则只能当作排序）。",
+        "fig_roc_auc": "ROC AUC",
+        "fig_pr_auc": "PR AUC",
+        "fig_calibration_error": "校准误差",
+        "fig_tested": "检验客户数",
+        "vs_baseline": "基线 {value}",
+        "figure": "指标",
+        "classifier": "流失分类器",
+        "baseline": "BG/NBD 基线",
+        "metric_roc_auc": "ROC AUC",
+        "metric_pr_auc": "PR AUC",
+        "metric_calibration_error": "校准误差",
+        "metric_log_loss": "对数损失（越低越好）",
+        "metric_brier": "Brier 分数（越低越好）",
+        "metric_threshold": "标记客户的阈值",
+        "metric_precision": "精确率：被标记客户中实际流失的比例",
+        "metric_recall": "召回率：流失客户中被标记的比例",
+        "metric_f1": "F1",
+        "lift_title": "各十分位的提升度",
+        "lift_how": "按评分把客户分成十个等量组，从 1（最不可能流失）到 10（最可能流失）；"
+        "每个条形是该组实际流失比例与平均流失比例之比。有用的评分其最高几组明显高于 1，"
+        "最低几组明显低于 1；若都接近 1，说明评分无法区分客户。",
+        "decile": "按评分的十分位（10：最可能流失）",
+        "lift": "提升度",
+        "average_line": "平均（提升度 1）",
+        "calibration_title": "校准",
+        "calibration_how": "按评分分组的客户：横轴为平均评分，纵轴为实际流失比例。"
+        "落在虚线对角线上表示：评分 70% 的客户中有 7 成确实流失。",
+        "predicted_axis": "预测流失概率",
+        "observed_axis": "实际流失比例",
+        "diagonal": "完全校准",
+        "holdout_title": "BG/NBD 预测与客户实际行为对比",
+        "holdout_how": "{window}前拟合的 BG/NBD 与客户此后实际行为的对比："
+        "按此前的重复购买次数分组，每位客户在这段时间内预期的购买天数与实际购买天数。"
+        "数字接近说明模型假设符合本店；差距大时请更多依赖分类器，并谨慎解读仍活跃概率。",
+        "window_days": "{days} 天",
+        "window_unknown": "一个流失窗口",
+        "repeat_purchases": "此前重复购买次数",
+        "seven_plus": "7 次及以上",
+        "expected_days": "每位客户预期购买天数",
+        "actual_days": "每位客户实际购买天数",
         "validation_how": "在计算之前，会检查当天的事件数据："
         "列、日期、金额、重复以及当天是否为空。",
         "validation_passed": "通过：规则集 {suite} 的全部 {n} 项检查。",
