@@ -1,8 +1,9 @@
 """Airflow plugin: a *Segments* view in the Airflow UI.
 
 It lists the pipeline's runs (the run dates with a published ``customer_segments`` partition)
-and opens, per run, the HTML report, the validation result, and the segment table (the
-current one, or that run's partition), 100 customers a page, filtered by segment.
+and opens, per run, the HTML report, the validation result, the segment table (the current
+one, or that run's partition), 100 customers a page, filtered by segment, and the customers'
+predictions with the prediction models' status.
 
 * ``fastapi_apps``: the pages, a FastAPI app mounted on the API server at ``/segmentation``
   (``segmentation_view_app.py``). Airflow does not protect plugin apps by itself: every route

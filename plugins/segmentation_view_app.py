@@ -1,4 +1,5 @@
-"""The pages behind the Segments view: runs, reports, validation results, segment tables.
+"""The pages behind the Segments view: runs, reports, validation results, segment tables and
+predictions (the latter's reading and HTML in ``segmentation_view_predictions.py``).
 
 ``build_app()`` makes the FastAPI app that ``segmentation_view.py`` mounts on the Airflow API
 server under ``/segmentation``. Every route of it requires Airflow's own authentication (the
@@ -82,6 +83,8 @@ def build_app() -> FastAPI:
 
 @router.get("/", response_class=HTMLResponse)
 def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
+    import segmentation_view_predictions  # the plugins folder is on sys.path
+
     from segmentation.report.cells import validation_label
 
     home = _home()
@@ -102,6 +105,12 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
             validation = '<span class="muted">no validation result</span>'
         else:
             validation = f'<a href="{root}/runs/{d}/validation">{validation_label(summary)}</a>'
+        churn = segmentation_view_predictions.churn_status(home, day)
+        predictions = (
+            f'<a href="{_url(f"{root}/predictions", {"run_date": d})}">{_esc(churn)}</a>'
+            if churn
+            else '<span class="muted">no predictions</span>'
+        )
         badge = ' <span class="badge">current</span>' if day == current else ""
         rows.append(
             "<tr>"
@@ -110,6 +119,7 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
             f"<td>{validation}</td>"
             f"<td>{report}</td>"
             f'<td><a href="{_url(f"{root}/segments", {"run_date": d})}">segments</a></td>'
+            f"<td>{predictions}</td>"
             "</tr>"
         )
     if runs:
@@ -117,7 +127,8 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
             f"<p>{len(runs)} run{'s' if len(runs) != 1 else ''} with a published segment "
             "table, newest first.</p>"
             '<table class="runs"><thead><tr><th>Run date</th><th>Customers</th>'
-            "<th>Validation</th><th>Report</th><th>Segment table</th></tr></thead>"
+            "<th>Validation</th><th>Report</th><th>Segment table</th>"
+            "<th>Churn classifier</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>" + _pager(f"{root}/", {}, page, pages)
         )
     else:
@@ -278,19 +289,103 @@ def _filter_form(
     )
 
 
-def _rows_table(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
-    """The page's rows under human headers (the column's name as a tooltip)."""
-    from segmentation.report.cells import cell, column_label
+def _column_label(name: str) -> str:
+    from segmentation.report.cells import column_label
 
-    head = "".join(f'<th title="{_esc(c)}">{_esc(column_label(c))}</th>' for c in columns)
+    return column_label(name)
+
+
+def _rows_table(
+    columns: list[str],
+    rows: list[tuple[Any, ...]],
+    kind: str = "segments",
+    links: dict[str, str] | None = None,
+) -> str:
+    """The page's rows under human headers (the column's name as a tooltip), each header a
+    link (to sort by it) when ``links`` has one; ``kind`` is the table's class."""
+    from segmentation.report.cells import cell
+
+    head = "".join(
+        f'<th title="{_esc(c)}">'
+        + (
+            f'<a href="{links[c]}">{_esc(_column_label(c))}</a>'
+            if links and c in links
+            else _esc(_column_label(c))
+        )
+        + "</th>"
+        for c in columns
+    )
     body_rows = "".join(
         "<tr>" + "".join(cell(c, v) for c, v in zip(columns, row, strict=True)) + "</tr>"
         for row in rows
     )
     return (
-        f'<div class="scroll"><table class="segments"><thead><tr>{head}</tr></thead>'
+        f'<div class="scroll"><table class="{kind}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{body_rows}</tbody></table></div>"
     )
+
+
+@router.get("/predictions", response_class=HTMLResponse)
+def predictions_page(
+    request: Request,
+    run_date: dt.date | None = None,
+    churn_risk: str = "",
+    sort: str = "churn_probability",
+    order: str = "desc",
+    page: int = Query(1, ge=1),
+) -> HTMLResponse:
+    """``customer_predictions`` (current, or a run's), 100 customers a page, most likely to
+    leave first (any column sorts: its header is a link), filtered by churn risk; above it
+    the status of each prediction model of the run (``prediction_quality``)."""
+    import segmentation_view_predictions as predictions  # the plugins folder is on sys.path
+
+    from segmentation.io import lake
+
+    home = _home()
+    table = predictions.PREDICTIONS
+    path = home.partition(table, run_date) if run_date else home.current_table(table)
+    if not path.is_file():
+        what = f"run {run_date.isoformat()}" if run_date else "current run"
+        raise HTTPException(404, f"no predictions ({table}) for the {what}: not published")
+    if churn_risk not in ("", *predictions.RISKS):
+        raise HTTPException(400, f"churn_risk must be low, medium or high, got {churn_risk!r}")
+    if order not in ("asc", "desc") or sort not in lake.column_names(path):
+        raise HTTPException(400, f"sort by a column of {table}, order asc or desc")
+    total, columns, rows, page = predictions.read_sorted(
+        path, churn_risk, (sort, order), page, PAGE_SIZE
+    )
+    shown_run = run_date or _current_run_date(home, table)
+    root = _root(request)
+    params = {"run_date": run_date.isoformat()} if run_date else {}
+    params |= {"churn_risk": churn_risk} if churn_risk else {}
+    flip = {"asc": "desc", "desc": "asc"}
+    links = {
+        c: _url(
+            f"{root}/predictions",
+            {**params, "sort": c, "order": flip[order] if c == sort else "desc"},
+        )
+        for c in columns
+    }
+    first, last = ((page - 1) * PAGE_SIZE + 1 if total else 0), min(page * PAGE_SIZE, total)
+    title = f"Predictions of {run_date.isoformat()}" if run_date else "Current predictions"
+    body = (
+        f"<h2>{_esc(title)}</h2>"
+        f'<p class="run">Published by run {shown_run.isoformat() if shown_run else "unknown"}.</p>'
+        + predictions.models_table(
+            predictions.prediction_models(home, shown_run) if shown_run else []
+        )
+        + predictions.risk_form(f"{root}/predictions", run_date, churn_risk, (sort, order))
+        + f'<p class="count">Customers {first:,}–{last:,} of {total:,}, by '
+        f"{_esc(_column_label(sort))}, {'highest' if order == 'desc' else 'lowest'} first.</p>"
+        + _pager(
+            f"{root}/predictions",
+            {**params, "sort": sort, "order": order},
+            page,
+            max(1, math.ceil(total / PAGE_SIZE)),
+        )
+        + _rows_table(columns, rows, "predictions", links)
+    )
+    return _html_page(request, title, body)
 
 
 # ---------------------------------------------------------------- data
@@ -327,10 +422,10 @@ def _run_days(home: Home) -> list[dt.date]:
     return lake.partition_days(home.table_root(TABLE), RUN_KEY)
 
 
-def _current_run_date(home: Home) -> dt.date | None:
+def _current_run_date(home: Home, table: str = TABLE) -> dt.date | None:
     from segmentation.io import parquet
 
-    return parquet.current_run_date(home, TABLE)
+    return parquet.current_run_date(home, table)
 
 
 def _row_count(path: Path) -> int:
@@ -464,6 +559,7 @@ def _html_page(request: Request, title: str, body: str, status_code: int = 200) 
         f"<title>{_esc(title)} · Customer segmentation</title><style>{STYLE}</style>"
         "</head><body><h1>Customer segmentation</h1>"
         f'<nav><a href="{root}/">Runs</a><a href="{root}/segments">Current segment table</a>'
+        f'<a href="{root}/predictions">Current predictions</a>'
         f"</nav><main>{body}</main></body></html>"
     )
     return HTMLResponse(

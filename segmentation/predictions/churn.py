@@ -147,14 +147,20 @@ def risk_bands(probability: np.ndarray, bands: tuple[float, float]) -> np.ndarra
     return out
 
 
-def deciles(probability: np.ndarray) -> np.ndarray:
-    """1 (least likely to churn) to 10 (most likely), equal-sized by rank; ties in the order
-    given (the feature table's, by customer id). Missing probabilities have none (0)."""
+def deciles(probability: np.ndarray, ties_together: bool = False) -> np.ndarray:
+    """1 (least likely to churn) to 10 (most likely) by rank; missing probabilities have none
+    (0). Equal-sized, ties in the order given (the feature table's, by customer id), or with
+    ``ties_together`` every customer of a tie in the highest decile the tie reaches (so equal
+    scores never fall in different deciles; isotonic calibration gives many equal scores)."""
     out = np.zeros(len(probability), dtype="int64")
     scored = ~np.isnan(probability)
     if scored.any():
-        order = np.argsort(probability[scored], kind="stable")
-        rank = np.empty(order.size, dtype="int64")
-        rank[order] = np.arange(order.size)
-        out[scored] = rank * 10 // order.size + 1
+        values = probability[scored]
+        if ties_together:
+            rank = pd.Series(values).rank(method="max").to_numpy(dtype="int64") - 1
+        else:
+            order = np.argsort(values, kind="stable")
+            rank = np.empty(order.size, dtype="int64")
+            rank[order] = np.arange(order.size)
+        out[scored] = rank * 10 // values.size + 1
     return out

@@ -24,6 +24,9 @@ from segmentation.predictions import btyd
 
 UNIT_DAYS = {"day": 1, "week": 7}
 HOLDOUT_GROUPS = 8  # past repeat purchases 0, 1, ..., 6 and 7 or more
+# r, a and b are fitted in [e^-10, e^10]: near the top the model has no dropout to learn
+# from (b -> infinity: nobody leaves), and its closed forms lose all precision
+DEGENERATE = 1e4
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,13 @@ def fit(h: Histories, cfg: PredictionsConfig) -> Fitted:
         bgnbd = btyd.fit_bgnbd(x, t_x, T, weights=counts)
     except RuntimeError as exc:  # the optimiser did not converge: no prediction, said why
         return Fitted(None, None, f"BG/NBD: {exc}", f"BG/NBD: {exc}", repeat)
+    if max(bgnbd.r, bgnbd.a, bgnbd.b) >= DEGENERATE:
+        why = (
+            f"BG/NBD found no sign of customers leaving (r {bgnbd.r:.3g}, a {bgnbd.a:.3g}, "
+            f"b {bgnbd.b:.3g}: a parameter at its bound); the history is too short, or "
+            "too regular, to tell who has left"
+        )
+        return Fitted(None, None, why, why, repeat)
     spenders = (h.x > 0) & (h.m > 0)
     if spenders.sum() < least:
         why = f"{int(spenders.sum())} repeat buyers with a positive net spend, fewer than {least}"
@@ -154,7 +164,7 @@ def at_cutoff(
     actual = later - h.n
     predicted = btyd.conditional_expected_purchases(fitted.bgnbd, t, h.x, h.t_x, h.T)
     group = np.minimum(h.x, HOLDOUT_GROUPS - 1).astype(int)
-    out: dict[str, float] = {}
+    out: dict[str, float] = {"holdout_days": float(cfg.churn_days)}
     for k in range(HOLDOUT_GROUPS):
         name = f"{k}plus" if k == HOLDOUT_GROUPS - 1 else str(k)
         members = group == k

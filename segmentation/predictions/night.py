@@ -126,7 +126,7 @@ def score(scorer: Any, now: pd.DataFrame, bands: tuple[float, float]) -> pd.Data
         scored = churn.eligible(now).to_numpy()
         if scored.any():
             probability[scored] = churn.churn_probability(scorer, now[scored])
-    decile = churn.deciles(probability)
+    decile = churn.deciles(probability, ties_together=True)
     return pd.DataFrame(
         {
             "churn_probability": probability,

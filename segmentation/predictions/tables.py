@@ -94,7 +94,8 @@ def profile_columns(
     segment_id: pd.Series, predictions: pd.DataFrame, clv_column: str | None
 ) -> pd.DataFrame:
     """Per segment id: mean p_alive, churn probability and 365-day value (over the customers
-    who have them) and the share of the segment at high churn risk."""
+    who have them) and the share of the segment at high churn risk (null when no classifier
+    scored tonight)."""
     frame = pd.DataFrame(
         {
             "segment_id": segment_id.to_numpy(),
@@ -108,4 +109,7 @@ def profile_columns(
             .to_numpy(dtype="float64"),
         }
     )
-    return frame.groupby("segment_id").mean()
+    means = frame.groupby("segment_id").mean()
+    if predictions["churn_probability"].isna().all():  # no classifier scored tonight
+        means["high_churn_risk_share"] = np.nan
+    return means

@@ -7,9 +7,10 @@ Anything missing (a first run, a table not published, an older drift schema) sho
 available" instead of failing.
 
 Modules: ``strings`` (the words, English and Chinese), ``formatting`` (values as shown),
-``charts`` (the SVG chart kit and heatmap tables), ``data`` (what a report reads),
-``sections`` and ``sections_drift`` (the sections), ``page`` (the page, building and writing
-it). Paths come from ``segmentation.layout.Home``.
+``charts`` (the SVG chart kit and heatmap tables) and ``charts_xy`` (charts over categories
+and plain numbers: stacked shares, grouped columns, calibration), ``data`` (what a report
+reads), ``sections``, ``sections_drift`` and ``sections_predictions`` (the sections), ``page``
+(the page, building and writing it). Paths come from ``segmentation.layout.Home``.
 """
 
 from segmentation.report.data import ReportData, load_data

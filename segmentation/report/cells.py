@@ -2,7 +2,8 @@
 
 The table keeps its machine column names; a page shows ``column_label`` ("Days since last
 purchase" for ``recency_days``) and each value as ``cell`` makes it: counts and days as whole
-numbers (``279``, not ``279.00``), money with two decimals, flags as yes / no. Messages shown
+numbers (``279``, not ``279.00``), money and probabilities with two decimals, flags as yes /
+no. Messages shown
 on a page go through ``without_paths``, so no page names a folder of the server.
 ``validation_label`` and ``validation_badge`` say a day's validation result in words.
 """
@@ -33,7 +34,20 @@ COLUMN_LABELS = {
     "rfm_segment": "RFM segment",
     "customers": "Customers",
     "control_customers": "Control group customers",
+    # customer_predictions
+    "p_alive": "Chance still active",
+    "churn_probability": "Churn probability",
+    "churn_risk": "Churn risk",
+    "churn_decile": "Churn decile (10 = most likely to leave)",
+    "btyd_version": "BG/NBD version",
 }
+# customer_predictions' columns per horizon (expected_purchases_30d, ...): label by prefix
+HORIZON_LABELS = {
+    "expected_purchases": "Expected purchase days, next {h} days",
+    "p_no_purchase": "Chance of no purchase, next {h} days",
+    "predicted_clv": "Predicted value, next {h} days",
+}
+_HORIZON = re.compile(r"([a-z_]+)_(\d+)d")
 # stored as floating point, but whole numbers: counts and days
 WHOLE_NUMBERS = frozenset(
     {
@@ -47,12 +61,17 @@ WHOLE_NUMBERS = frozenset(
     }
 )
 MONEY = frozenset({"monetary", "avg_order_value"})
+# predicted money and probabilities, by their prefix: always two decimals, like money
+TWO_DECIMALS = ("predicted_clv_", "p_alive", "p_no_purchase_", "churn_probability")
 # an absolute path (two parts at least) in a message: shown by its last part only
 _PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/'\"(),;:]+/)+([^\s/'\"(),;:]*)")
 
 
 def column_label(name: str) -> str:
     """A column's header: its label, capitalised ("Days since last purchase")."""
+    horizon = _HORIZON.fullmatch(name)
+    if horizon and horizon[1] in HORIZON_LABELS:
+        return HORIZON_LABELS[horizon[1]].format(h=horizon[2])
     label = COLUMN_LABELS.get(name) or feature_label(name, "en")
     return label[:1].upper() + label[1:]
 
@@ -81,7 +100,7 @@ def cell(column: str, value: object) -> str:
 def _number(column: str, value: float) -> str:
     if not math.isfinite(value):
         return esc(value)
-    if column in MONEY:
+    if column in MONEY or column.startswith(TWO_DECIMALS):  # 1.00 and 0.00 too
         return f"{value:,.2f}"
     if is_whole(column) or value.is_integer():
         return f"{round(value):,}"

@@ -98,6 +98,20 @@ def stacked_bars(
     return _svg(width, height, title, "".join(out)) + legend
 
 
+def _across(x1: float, x2: float, y: float, attributes: str, note: str = "") -> str:
+    """A horizontal line at ``y`` from ``x1`` to ``x2``, with a hover ``note`` if given."""
+    line = f'<line {attributes} x1="{_f(x1)}" x2="{_f(x2)}" y1="{_f(y)}" y2="{_f(y)}"'
+    return f"{line}><title>{esc(note)}</title></line>" if note else f"{line}/>"
+
+
+def _tick(left: int, y: float, label: str) -> str:
+    """A value axis's label at height ``y``, right-aligned just left of ``left``."""
+    return (
+        f'<text x="{left - 6}" y="{_f(y)}" text-anchor="end" '
+        f'dominant-baseline="middle">{esc(label)}</text>'
+    )
+
+
 def column_chart(
     categories: Sequence[str],
     series: Sequence[Bars],
@@ -123,9 +137,7 @@ def column_chart(
         return top + (high - v) / (high - low) * plot_h
 
     out = [
-        f'<line class="grid" x1="{left}" x2="{width - right}" y1="{_f(y(t))}" y2="{_f(y(t))}"/>'
-        f'<text x="{left - 6}" y="{_f(y(t))}" text-anchor="end" '
-        f'dominant-baseline="middle">{esc(fmt(t))}</text>'
+        _across(left, width - right, y(t), 'class="grid"') + _tick(left, y(t), fmt(t))
         for t in ticks
     ]
     slot = plot_w / len(categories)
@@ -145,19 +157,17 @@ def column_chart(
             f'<text x="{_f(left + (i + 0.5) * slot)}" y="{height - bottom + 16}" '
             f'text-anchor="middle">{esc(category)}</text>'
         )
-    base = _f(y(0.0))
     if x_title:
         out.append(
             f'<text x="{_f(left + plot_w / 2)}" y="{height - 4}" text-anchor="middle">'
             f"{esc(x_title)}</text>"
         )
-    out.append(f'<line class="axis" x1="{left}" x2="{width - right}" y1="{base}" y2="{base}"/>')
-    for g in guides:
-        out.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{_f(y(g.value))}" y2="{_f(y(g.value))}" '
-            f'stroke="{g.colour}" stroke-width="1.5" stroke-dasharray="6 4">'
-            f"<title>{esc(g.label)}</title></line>"
-        )
+    out.append(_across(left, width - right, y(0.0), 'class="axis"'))
+    dashed = 'stroke-width="1.5" stroke-dasharray="6 4"'
+    out += [
+        _across(left, width - right, y(g.value), f'stroke="{g.colour}" {dashed}', g.label)
+        for g in guides
+    ]
     items = [(s.label, s.colour, False) for s in series] + [
         (g.label, g.colour, True) for g in guides
     ]
@@ -223,8 +233,7 @@ def _xy_grid(
         out.append(
             f'<line class="grid" x1="{left}" x2="{_f(px(1))}" y1="{_f(py(t))}" y2="{_f(py(t))}"/>'
             f'<line class="grid" x1="{_f(px(t))}" x2="{_f(px(t))}" y1="{top}" y2="{_f(py(0))}"/>'
-            f'<text x="{left - 6}" y="{_f(py(t))}" text-anchor="end" '
-            f'dominant-baseline="middle">{esc(fmt(t))}</text>'
+            f"{_tick(left, py(t), fmt(t))}"
             f'<text x="{_f(px(t))}" y="{_f(py(0) + 16)}" text-anchor="middle">{esc(fmt(t))}</text>'
         )
     return "".join(out)

@@ -14,7 +14,6 @@ import pandas as pd
 
 from segmentation.io import lake
 from segmentation.layout import RUN_KEY, Home
-from segmentation.predictions.registry import META
 from segmentation.report.formatting import as_text, finite
 
 RISKS = ("low", "medium", "high")  # churn_risk of customer_predictions, from safe to at risk
@@ -74,7 +73,7 @@ def load_data(home: Home, day: dt.date) -> ReportData:
         names=_names(sizes),
         quality=quality,
         risk=_risk_by_segment(home, day),
-        churn_days=_churn_days(home, quality),
+        churn_days=_churn_days(quality),
     )
 
 
@@ -145,21 +144,14 @@ def _risk_by_segment(home: Home, day: dt.date) -> pd.DataFrame | None:
     return counts.reindex(columns=[*RISKS, "none"], fill_value=0).astype("int64")
 
 
-def _churn_days(home: Home, quality: pd.DataFrame | None) -> int | None:
-    """Days from the cutoff to the run of the classifier trained tonight (its record in
-    ``models/churn/``), which is also the window of BG/NBD's holdout; None when unknown."""
-    if quality is None or not {"model", "metric", "model_version"} <= set(quality.columns):
+def _churn_days(quality: pd.DataFrame | None) -> int | None:
+    """The days of BG/NBD's holdout (the churn window: from the cutoff to the run), as
+    ``prediction_quality`` publishes them; None when unknown."""
+    if quality is None or not {"model", "metric", "value"} <= set(quality.columns):
         return None
-    rows = quality[(quality["model"] == "churn") & (quality["metric"] == "roc_auc")]
-    version = as_text(rows["model_version"].iloc[0]) if len(rows) else ""
-    record = lake.read_json(home.churn_models / version / META) if version else None
-    if not record:
-        return None
-    try:
-        trained = dt.date.fromisoformat(str(record["trained_run_date"]))
-        return (trained - dt.date.fromisoformat(str(record["cutoff"]))).days
-    except (KeyError, ValueError):
-        return None
+    rows = quality[(quality["model"] == "bgnbd") & (quality["metric"] == "holdout_days")]
+    days = finite(rows["value"].iloc[0]) if len(rows) else None
+    return int(days) if days else None
 
 
 def _validation(home: Home, day: dt.date) -> dict[str, Any] | None:

@@ -35,7 +35,7 @@ from segmentation.report.formatting import (
     fmt_score,
     segment_label,
 )
-from segmentation.report.sections import how, not_available, section
+from segmentation.report.sections import PREDICTION_MEANS, how, not_available, section
 
 MODELS = ("bgnbd", "gamma_gamma", "churn")
 TRAINED = ("champion", "rejected")  # statuses of a churn challenger trained tonight
@@ -60,7 +60,7 @@ def predictions_section(data: ReportData, words: dict[str, str]) -> str:
     if quality is None and data.risk is None:
         return section("predictions", words, intro, not_available(words, words["predictions_off"]))
     parts = [intro]
-    if data.risk is None and not _profile_values(data, "mean_predicted_clv_365d"):
+    if data.risk is None and not any(_profile_values(data, c) for c in PREDICTION_MEANS):
         parts.append(f"<p><b>{esc(words['predictions_none'])}</b></p>")
     else:
         parts += [
@@ -132,7 +132,8 @@ def _risk_chart(data: ReportData, words: dict[str, str]) -> str:
         return not_available(words, words["risk_na"])
     kinds = [*RISKS, "none"]
     parts = [Part(words[f"risk_{k}"], *RISK_COLOURS[k]) for k in kinds]
-    table = {int(s): [int(n) for n in row] for s, row in zip(risk.index, risk[kinds].to_numpy())}
+    counted = zip(risk.index, risk[kinds].to_numpy(), strict=True)
+    table = {int(s): [int(n) for n in row] for s, row in counted}
     rows = []
     for sid in _segment_ids(data):
         counts = table.get(sid, [0] * len(kinds))

@@ -6,13 +6,15 @@ read the DAG (403); with a token the pages show the runs, validation summaries, 
 segment table; a person logging in through the UI's form finds the view in the navigation bar,
 under a label that fits its button, and reads its pages (in the UI's frame) with nothing wider
 than its box, headers in words, whole numbers as such and no path of the server. Screenshots:
-``test-artifacts/airflow_view*.png``.
+``test-artifacts/airflow_view*.png``. The predictions page's sorting, filter and model table
+are checked on the app alone, under FastAPI's TestClient.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import importlib
 import json
 import os
 import re
@@ -25,15 +27,18 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from segmentation.config import load_config
+from segmentation.layout import Home
 from tests.conftest import LAST, write_config
 from tests.e2e.readable import machine_names, overflowing, page_overflows
 
@@ -43,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ARTIFACTS = ROOT / "test-artifacts"
 DAY1, DAY2 = LAST - dt.timedelta(days=1), LAST  # the nights of ``two_nights_home``
+PREDICTED = "customer_predictions"
 USERS = {"admin": ("admin", "admin-pw-1"), "viewer": ("viewer", "viewer-pw-2"), "nobody": ("", "x")}
 PAGES = [  # every route of the plugin app, with its parameters filled in
     "/segmentation/",
@@ -50,6 +56,7 @@ PAGES = [  # every route of the plugin app, with its parameters filled in
     f"/segmentation/segments?run_date={DAY1}&segment_id=0&page=2",
     f"/segmentation/runs/{DAY2}/report",
     f"/segmentation/runs/{DAY2}/validation",
+    f"/segmentation/predictions?run_date={DAY1}&churn_risk=high&sort=p_alive",
 ]
 # the segment table's headers, in the file's column order, as a person should read them
 HEADERS = [
@@ -454,6 +461,7 @@ print(json.dumps({
         "/runs/{run_date}/report",
         "/runs/{run_date}/validation",
         "/segments",
+        "/predictions",
     }  # no /docs or /openapi.json, which would sit outside the dependencies
     for path, route in result["routes"].items():
         assert route == {"api_route": True, "get_user": True, "dag_access": True}, path
@@ -497,6 +505,119 @@ def test_pages_show_human_headers_whole_numbers_and_no_server_path(server: Serve
             assert path not in body, (url, path)
     status, _, body = get(f"{server.url}/segmentation/segments?run_date=2020-01-01", headers)
     assert status == 404 and "no segment table (customer_segments) for the run 2020-01-01" in body
+
+
+# ---------------------------------------------------------------- the app, without a server
+
+
+@pytest.fixture
+def view_app(
+    tmp_path: Path, published_home: Path, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, pd.DataFrame]:
+    """The view's routes under FastAPI's TestClient, without Airflow's access check (the
+    tests above check it on every route), on a copy of ``published_home`` whose night's
+    predictions are made by hand: scores for most customers, none for some; BG/NBD and
+    Gamma-Gamma skipped, the classifier champion. Returns the client and the predictions."""
+    shutil.copytree(published_home / "home", tmp_path / "home")
+    monkeypatch.setenv("SEGMENTATION_CONFIG", str(write_config(tmp_path, landing)))
+    home = Home(tmp_path / "home")
+    for path in (home.partition(PREDICTED, DAY1), home.current_table(PREDICTED)):
+        frame = pd.read_parquet(path)
+        n = len(frame)
+        probability = pd.Series([(i * 37 % 101) / 100 for i in range(n)], dtype="float64")
+        probability[::9] = float("nan")  # customers who did not buy in the window
+        frame["churn_probability"] = probability
+        frame["p_alive"] = pd.Series([(i * 53 % 97) / 96 for i in range(n)], dtype="float64")
+        risk = pd.cut(
+            probability, [-1, 0.33, 0.66, 2], right=False, labels=["low", "medium", "high"]
+        )
+        frame["churn_risk"] = risk.astype("string")
+        frame.to_parquet(path, index=False)
+    quality = pd.DataFrame(
+        {
+            "model": ["bgnbd", "gamma_gamma", "churn", "churn"],
+            "model_version": [None, None, f"c{DAY1:%Y%m%d}", f"c{DAY1:%Y%m%d}"],
+            "metric": ["skipped", "skipped", "customers", "roc_auc"],
+            "value": [float("nan"), float("nan"), 300.0, 0.8123],
+            "status": ["skipped", "skipped", "champion", "champion"],
+            "reason": ["62 repeat buyers"] * 2 + ["first churn classifier"] * 2,
+        }
+    )
+    quality.to_parquet(home.partition("prediction_quality", DAY1), index=False)
+    monkeypatch.syspath_prepend(str(ROOT / "plugins"))
+    with warnings.catch_warnings():  # starlette's TestClient prefers httpx2 (on import)
+        warnings.filterwarnings("ignore", message=".*httpx2", category=UserWarning)
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+    from starlette.exceptions import HTTPException
+
+    view = importlib.import_module("segmentation_view_app")
+    app = FastAPI()
+    app.include_router(view.router)
+    app.add_exception_handler(HTTPException, view._http_error)
+    return TestClient(app), pd.read_parquet(home.partition(PREDICTED, DAY1))
+
+
+def predicted_rows(page: str) -> list[list[str]]:
+    body = re.search(r'<table class="predictions">.*?<tbody>(.*?)</tbody>', page, re.S)
+    assert body, page[-2000:]
+    return [
+        re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body[1])
+    ]
+
+
+def test_predictions_page_sorts_filters_and_shows_the_models(view_app: Any) -> None:
+    client, written = view_app
+    ids = written["customer_id"].tolist()
+    # most likely to leave first; customers without a score last; ties by customer id
+    by_churn = written.sort_values(
+        ["churn_probability", "customer_id"], ascending=[False, True], na_position="last"
+    )
+    page = client.get(f"/predictions?run_date={DAY1}").text
+    heads = re.findall(r'<th title="([^"]*)"><a href="([^"]*)">([^<]*)</a></th>', page)
+    labels = {name: (link, shown) for name, link, shown in heads}
+    # who is at risk first; the run and the models' versions are above the table, not on
+    # every row
+    names = [name for name, _, _ in heads]
+    first = ["customer_id", "churn_risk", "churn_probability", "churn_decile", "p_alive"]
+    others = [c for c in written.columns if c not in (*first, "model_version", "btyd_version")]
+    assert names == first + others
+    customer, churn = names.index("customer_id"), names.index("churn_probability")
+    rows = predicted_rows(page)
+    assert [r[customer] for r in rows] == by_churn["customer_id"].tolist()[:100]
+    assert rows[0][churn] == f"{by_churn['churn_probability'].iloc[0]:.2f}"
+    assert f"Customers 1–100 of {len(ids):,}, by Churn probability, highest first." in page
+    assert labels["p_alive"][1] == "Chance still active"
+    assert labels["predicted_clv_365d"][1] == "Predicted value, next 365 days"
+    assert "sort=churn_probability&amp;order=asc" in labels["churn_probability"][0]  # flips
+    # the models of the run, each with its status and reason
+    models = re.sub(r"<[^>]+>", " ", page[page.index('class="summary models"') :])
+    assert re.search(r"Churn classifier\s+champion\s+c\d{8}\s+0\.812\s+first churn", models)
+    assert re.search(r"BG/NBD\s+skipped\s+—\s+—\s+62 repeat buyers", models)
+
+    last = client.get(f"/predictions?run_date={DAY1}&page=99").text  # past the end: the last
+    pages = -(-len(ids) // 100)
+    assert f"page {pages} of {pages}" in last
+    assert predicted_rows(last)[-1][churn] == "—"
+
+    high = client.get(f"/predictions?run_date={DAY1}&churn_risk=high&sort=p_alive&order=asc")
+    expected = written[written["churn_risk"] == "high"].sort_values(["p_alive", "customer_id"])
+    top = expected["customer_id"].tolist()[:100]
+    assert [r[customer] for r in predicted_rows(high.text)] == top
+    assert f"of {len(expected):,}, by Chance still active, lowest first." in high.text
+
+    runs = client.get("/").text  # the run list links each run's predictions
+    assert f'<a href="/predictions?run_date={DAY1}">champion, ROC AUC 0.812</a>' in runs
+
+    for query, status in (
+        ("sort=nope", 400),
+        ("churn_risk=extreme", 400),
+        ("order=sideways", 400),
+        ("run_date=2020-01-01", 404),
+    ):
+        response = client.get(f"/predictions?{query}", headers={"Accept": "text/html"})
+        assert response.status_code == status, query
+        assert "/tmp/" not in response.text
 
 
 # ---------------------------------------------------------------- browser
@@ -678,6 +799,7 @@ def test_the_view_reads_well_in_the_ui(server: Server) -> None:
             "segments": ("/segmentation/segments", "table.segments"),
             "segments_day1": (f"/segmentation/segments?run_date={DAY1}&page=2", "table.segments"),
             "validation": (f"/segmentation/runs/{DAY2}/validation", "table.summary"),
+            "predictions": ("/segmentation/predictions", "table.predictions"),
             "report": (f"/segmentation/runs/{DAY2}/report", "section#profiles"),
         }
         for name, (path, ready) in pages.items():

@@ -3,7 +3,8 @@
 Needs /usr/bin/chromium and /usr/bin/chromedriver (Debian: ``apt-get install -y chromium
 chromium-driver``). Without them the test is skipped, except on CI (``CI=true``), where it fails.
 Screenshots are left in ``test-artifacts/`` for a person to look at: ``report.png`` and
-``report_zh.png`` (whole pages), ``report[_zh]_segments.png`` and ``report[_zh]_profiles.png``.
+``report_zh.png`` (whole pages), ``report[_zh]_segments.png``, ``report[_zh]_profiles.png`` and
+``report[_zh]_predictions.png``.
 
 The English report is of a night published in English, the Chinese one of the same night
 published with ``personas.language: zh`` (names, descriptions and rules in Chinese). In both,
@@ -100,6 +101,10 @@ STATISTICS = (
     "share_change",
     "share_change_reference",
     "centroid_shift",
+    # settings a skipped prediction model's reason names (predictions.churn_days, ...)
+    "churn_days",
+    "min_repeat_buyers",
+    "min_class_customers",
 )
 DEMO_CATEGORIES = ("beauty", "electronics", "fashion", "grocery", "home", "sports")
 
@@ -149,14 +154,15 @@ def test_report_opens_in_chromium(driver: Any, written_report: Path) -> None:
 
 
 def screenshots(driver: Any, name: str) -> None:
-    """The whole page as ``<name>.png``, its segments and profiles as ``<name>_<section>.png``."""
+    """The whole page as ``<name>.png``, its segments, profiles and predictions as
+    ``<name>_<section>.png``."""
     from selenium.webdriver.common.by import By
 
     ARTIFACTS.mkdir(exist_ok=True)
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(1280, int(height) + 200)  # the whole page in one screenshot
     assert driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
-    for section in ("segments", "profiles"):
+    for section in ("segments", "profiles", "predictions"):
         element = driver.find_element(By.CSS_SELECTOR, f"section#{section}")
         assert element.screenshot(str(ARTIFACTS / f"{name}_{section}.png"))
 

@@ -78,6 +78,11 @@ def test_risk_bands_and_deciles() -> None:
     assert churn.deciles(scores).tolist() == [10, 2, 6, 0, 4, 8, 3, 9, 5, 7, 1]
     twenty = np.repeat([0.1, 0.2], 10)  # ties: in the order given
     assert churn.deciles(twenty).tolist() == np.repeat(np.arange(1, 11), 2).tolist()
+    # published deciles keep a tie together, in the highest decile it reaches: ranks 1-10
+    # (0.1) reach the 5th, 11-20 (0.2) the 10th; three of 0.9 among 0.1..0.7 all go to the 10th
+    assert churn.deciles(twenty, ties_together=True).tolist() == [5] * 10 + [10] * 10
+    tied_top = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.9, 0.9, 0.9])
+    assert churn.deciles(tied_top, ties_together=True).tolist() == [1, 2, 3, 4, 5, 6, 7, 10, 10, 10]
 
 
 def test_figures_by_hand() -> None:

@@ -49,3 +49,19 @@ def test_messages_name_files_not_folders() -> None:
     )
     assert without_paths("home (/tmp/pytest-1/home/) is missing") == "home (…) is missing"
     assert without_paths("see https://example.org/a/b") == "see https://example.org/a/b"
+
+
+def test_prediction_columns_read_as_words() -> None:
+    from segmentation.report.cells import cell, column_label
+
+    assert column_label("p_alive") == "Chance still active"
+    assert column_label("churn_probability") == "Churn probability"
+    assert column_label("churn_decile") == "Churn decile (10 = most likely to leave)"
+    # one label per kind, whatever the configured horizons
+    assert column_label("expected_purchases_30d") == "Expected purchase days, next 30 days"
+    assert column_label("p_no_purchase_365d") == "Chance of no purchase, next 365 days"
+    assert column_label("predicted_clv_90d") == "Predicted value, next 90 days"
+    # probabilities and predicted money keep two decimals, even when whole
+    assert cell("p_alive", 1.0) == '<td class="num">1.00</td>'
+    assert cell("predicted_clv_365d", 1234.5) == '<td class="num">1,234.50</td>'
+    assert cell("expected_purchases_30d", 2.0) == '<td class="num">2</td>'
