@@ -110,6 +110,8 @@ _SEGMENT_PROFILES = (
     _c("customers", "int64", "customers in the segment"),
     _c("share", "double", "share of all customers in the segment (0 to 1)"),
     _c("control_customers", "int64", "customers of the segment in the control group"),
+    _c("mean_<feature>", "double", "the segment's mean of each model feature"),
+    _c("lift_<category>", "double", "the segment's share of a category over everyone's", True),
     _c("mean_p_alive", "double", "the segment's mean p_alive (customer_predictions)", True),
     _c(
         "mean_churn_probability",
@@ -119,8 +121,6 @@ _SEGMENT_PROFILES = (
     ),
     _c("mean_predicted_clv_365d", "double", "the segment's mean predicted_clv_365d", True),
     _c("high_churn_risk_share", "double", "share of the segment at high churn risk", True),
-    _c("mean_<feature>", "double", "the segment's mean of each model feature"),
-    _c("lift_<category>", "double", "the segment's share of a category over everyone's", True),
 )
 _SEGMENT_MIGRATIONS = (
     _c("from_segment_id", "int64", "the segment at the run before; null: a new customer", True),
@@ -225,7 +225,13 @@ _CUSTOMER_PREDICTIONS = (
 )
 _PREDICTION_QUALITY = (
     _c("model", "string", "bgnbd, gamma_gamma or churn"),
-    _c("model_version", "string", "the model the figure is about; null when skipped", True),
+    _c(
+        "model_version",
+        "string",
+        "the model the figure is about (the holdout's: BG/NBD fitted at the cutoff); for a "
+        "skipped classifier, the champion that still scores, or null",
+        True,
+    ),
     _c(
         "metric",
         "string",
@@ -235,7 +241,12 @@ _PREDICTION_QUALITY = (
         "the BG/NBD holdout (holdout_repeat_<k>_predicted/_actual/_customers), or skipped",
     ),
     _c("value", "double", "the metric's value", True),
-    _c("status", "string", "champion, challenger, rejected, fitted or skipped"),
+    _c(
+        "status",
+        "string",
+        "fitted (BG/NBD, Gamma-Gamma), champion (the classifier that scores), rejected (a "
+        "challenger that did not replace it), retired (a champion replaced tonight), skipped",
+    ),
     _c("reason", "string", "why: the promotion decision, or what data is missing", True),
 )
 

@@ -209,7 +209,8 @@ class PredictionsConfig:
     churn_bands: tuple[float, float] = (0.33, 0.66)
     # a challenger classifier replaces the champion unless its held-out ROC AUC is worse by more
     promote_margin: float = 0.005
-    # customers sampled (seeded, by customer id) to train and evaluate the classifier
+    # customers of the cutoff sampled (the lowest hashes of their ids) to train and evaluate
+    # the classifier, and to fit the cutoff's BG/NBD for its baseline and holdout table
     train_sample: int = 200_000
     # the least churned and the least retained customers to train on, and repeat buyers for
     # BG/NBD and Gamma-Gamma; below them the model is skipped and the tables say why

@@ -20,7 +20,7 @@ from segmentation.io import lake, locks, sources
 from segmentation.io.parquet import stage_table
 from segmentation.layout import EVENT_KEY, RUN_KEY, Home
 from segmentation.pipeline import store
-from segmentation.predictions import lifetime, night, registry, tables
+from segmentation.predictions import churn, lifetime, night, registry, tables
 
 # the feature table's columns the predictions need (older feature files lack them)
 NEEDED = ("purchase_days", "first_purchase_days_ago", "lifetime_spend", "recency_days")
@@ -38,6 +38,12 @@ def predict_customers(cfg: Config, day: dt.date) -> dict[str, Any]:
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
     now = store.features_of(home, day)
+    missing = [c for c in NEEDED if c not in now]
+    if missing:
+        raise SegmentationError(
+            f"the features of {day} lack {', '.join(missing)} (built by an older version); "
+            f"rerun build_features for {day}, then the steps after it"
+        )
     seconds["read"] = time.perf_counter() - clock
     h = lifetime.histories(now, p.time_unit)
     fitted = lifetime.fit(h, p)
@@ -53,10 +59,15 @@ def predict_customers(cfg: Config, day: dt.date) -> dict[str, Any]:
         btyd_version,
     )
     seconds["score"] = time.perf_counter() - clock - sum(seconds.values())
-    quality = tables.quality_table(fitted, btyd_version or "", holdout, outcome)
-    for name, frame in (("customer_predictions", predictions), ("prediction_quality", quality)):
-        stage_table(frame, name, day, home.staged_table(name, day))
+    cutoff = day - dt.timedelta(days=p.churn_days)
+    quality = tables.quality_table(
+        fitted, btyd_version or "", holdout, outcome, f"b{cutoff:%Y%m%d}"
+    )
+    # the profiles first: publish_tables refuses staged predictions older than the profiles
+    # (assign_segments run again since), whose prediction columns would be empty
     _restage_profiles(home, day, predictions, p.horizon_days)
+    for name, frame in (("prediction_quality", quality), ("customer_predictions", predictions)):
+        stage_table(frame, name, day, home.staged_table(name, day))
     seconds["write"] = time.perf_counter() - clock - sum(seconds.values())
     return {
         "run_date": day.isoformat(),
@@ -78,9 +89,14 @@ def _churn(
     why = night.too_little_history(_history_days(home, day), p)
     if why:
         return night.champion_only(champion, why), {}
-    at_cutoff = features_as_of(cfg, home, day - dt.timedelta(days=p.churn_days))
-    baseline, holdout = lifetime.at_cutoff(at_cutoff, now, p)
-    outcome = night.train(at_cutoff, now, day, p, champion, baseline)
+    cutoff = day - dt.timedelta(days=p.churn_days)
+    # a sample by id: the same customers every night, each in the same split part
+    at_cutoff = churn.sample_by_id(
+        features_as_of(cfg, home, cutoff), p.train_sample, p.random_state
+    )
+    later = churn.rows_of(now, at_cutoff["customer_id"], f"the features of {day}")
+    baseline, holdout = lifetime.at_cutoff(at_cutoff, later, p)
+    outcome = night.train(at_cutoff, later, day, p, champion, baseline)
     if outcome.record is not None:
         with locks.shared(home):
             registry.save(outcome.challenger, outcome.record, home.churn_models)

@@ -36,6 +36,14 @@ def publish_tables(cfg: Config, day: dt.date) -> dict[str, Any]:
         raise SegmentationError(
             f"nothing staged to publish for {day}; run {' and '.join(missing)} first"
         )
+    if cfg.predictions.enabled and (
+        staged["customer_predictions"].stat().st_mtime_ns
+        < staged["segment_profiles"].stat().st_mtime_ns
+    ):
+        raise SegmentationError(
+            f"assign_segments ran again for {day} after predict_customers; run "
+            "predict_customers again, so the segment profiles carry the predictions"
+        )
     with locks.shared(home):
         frames = {
             "model_registry": registry.registry_table(home.models, day),

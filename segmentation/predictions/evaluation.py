@@ -40,7 +40,7 @@ def best_f1_threshold(churned: np.ndarray, probability: np.ndarray) -> float:
 
 def score_metrics(churned: np.ndarray, probability: np.ndarray, threshold: float) -> dict:
     """Every figure of a score on labelled customers (``churned`` bool, ``probability``)."""
-    clipped = np.clip(probability, 1e-6, 1 - 1e-6)  # an isotonic 0 or 1 would be infinite
+    clipped = np.clip(probability, 1e-6, 1 - 1e-6)  # a score of exactly 0 or 1 would be infinite
     decided = probability >= threshold
     metrics = {
         "customers": float(len(churned)),

@@ -110,48 +110,55 @@ def fit(h: Histories, cfg: PredictionsConfig) -> Fitted:
 def predict(h: Histories, fitted: Fitted, cfg: PredictionsConfig) -> pd.DataFrame:
     """Per row of the feature table: ``p_alive``, and per horizon h ``expected_purchases_hd``,
     ``p_no_purchase_hd`` and ``predicted_clv_hd``; null for non-buyers and unfitted models."""
-    rows = len(h.buyer)
-    columns = ["p_alive"] + [
+    names = ["p_alive"] + [
         f"{name}_{days}d"
         for days in cfg.horizon_days
         for name in ("expected_purchases", "p_no_purchase", "predicted_clv")
     ]
-    out = pd.DataFrame(np.nan, index=range(rows), columns=columns)
+    buyers: dict[str, np.ndarray] = {}  # each column's values for the buyers
     params = fitted.bgnbd
-    if params is None:
-        return out
-    scale = float(UNIT_DAYS[cfg.time_unit])
-    out.loc[h.buyer, "p_alive"] = btyd.p_alive(params, h.x, h.t_x, h.T)
-    spend = None
-    if fitted.gamma_gamma is not None:
-        # a buyer whose returns cancel their spend gets the population's mean spend
-        spend = btyd.conditional_expected_spend(
-            fitted.gamma_gamma, h.n, np.where(h.m > 0, h.m, np.nan)
-        )
-    rate = (1 + cfg.annual_discount_rate) ** (scale / 365) - 1
-    for days in cfg.horizon_days:
-        t = days / scale
-        out.loc[h.buyer, f"expected_purchases_{days}d"] = btyd.conditional_expected_purchases(
-            params, t, h.x, h.t_x, h.T
-        )
-        out.loc[h.buyer, f"p_no_purchase_{days}d"] = btyd.conditional_p_no_purchase(
-            params, t, h.x, h.t_x, h.T
-        )
-        if spend is not None:
-            step = min(t, 30 / scale)  # discounted month by month
-            discounted = btyd.discounted_expected_purchases(params, t, step, rate, h.x, h.t_x, h.T)
-            out.loc[h.buyer, f"predicted_clv_{days}d"] = discounted * spend
-    return out
+    if params is not None:
+        scale = float(UNIT_DAYS[cfg.time_unit])
+        buyers["p_alive"] = btyd.p_alive(params, h.x, h.t_x, h.T)
+        spend = None
+        if fitted.gamma_gamma is not None:
+            # a buyer whose returns cancel their spend gets the population's mean spend
+            spend = btyd.conditional_expected_spend(
+                fitted.gamma_gamma, h.n, np.where(h.m > 0, h.m, np.nan)
+            )
+        rate = (1 + cfg.annual_discount_rate) ** (scale / 365) - 1
+        # every horizon in one call: the closed forms share their per-customer parts
+        horizons = np.asarray(cfg.horizon_days, dtype="float64") / scale
+        expected = btyd.conditional_expected_purchases(params, horizons, h.x, h.t_x, h.T)
+        quiet = btyd.conditional_p_no_purchase(params, horizons, h.x, h.t_x, h.T)
+        for i, days in enumerate(cfg.horizon_days):
+            t = days / scale
+            buyers[f"expected_purchases_{days}d"] = expected[:, i]
+            buyers[f"p_no_purchase_{days}d"] = quiet[:, i]
+            if spend is not None:
+                step = min(t, 30 / scale)  # discounted month by month
+                discounted = btyd.discounted_expected_purchases(
+                    params, t, step, rate, h.x, h.t_x, h.T
+                )
+                buyers[f"predicted_clv_{days}d"] = discounted * spend
+    columns = {}
+    for name in names:
+        column = np.full(len(h.buyer), np.nan)
+        if name in buyers:
+            column[h.buyer] = buyers[name]
+        columns[name] = column
+    return pd.DataFrame(columns)
 
 
 def at_cutoff(
-    features: pd.DataFrame, now: pd.DataFrame, cfg: PredictionsConfig
+    features: pd.DataFrame, later: pd.DataFrame, cfg: PredictionsConfig
 ) -> tuple[np.ndarray | None, dict[str, float]]:
-    """BG/NBD fitted at the cutoff (``features``), against what its buyers did since (``now``,
-    ``churn_days`` later): each row's chance of no purchase in ``churn_days`` (NaN for
-    non-buyers), the churn classifier's baseline, and the holdout table: mean predicted and
-    actual purchase days since the cutoff, per number of past repeat purchases (0, 1, ...,
-    7 or more), as Fader, Hardie & Lee's tables show. None and no table without a fit."""
+    """BG/NBD fitted at the cutoff (``features``, a sample of the cutoff's customers) against
+    what they did since (``later``: the same customers' features ``churn_days`` on, row by
+    row): each row's chance of no purchase in ``churn_days`` (NaN for non-buyers), the churn
+    classifier's baseline, and the holdout table: mean predicted and actual purchase days
+    since the cutoff, per number of past repeat purchases (0, 1, ..., 7 or more), as Fader,
+    Hardie & Lee's tables show. None and no table without a fit."""
     h = histories(features, cfg.time_unit)
     fitted = fit(h, cfg)
     if fitted.bgnbd is None:
@@ -159,9 +166,7 @@ def at_cutoff(
     t = cfg.churn_days / UNIT_DAYS[cfg.time_unit]
     none = np.full(len(h.buyer), np.nan)
     none[h.buyer] = btyd.conditional_p_no_purchase(fitted.bgnbd, t, h.x, h.t_x, h.T)
-    ids = features.loc[h.buyer, "customer_id"]
-    later = now.set_index("customer_id")["purchase_days"].reindex(ids).to_numpy(dtype="float64")
-    actual = later - h.n
+    actual = later["purchase_days"].to_numpy(dtype="float64")[h.buyer] - h.n
     predicted = btyd.conditional_expected_purchases(fitted.bgnbd, t, h.x, h.t_x, h.T)
     group = np.minimum(h.x, HOLDOUT_GROUPS - 1).astype(int)
     out: dict[str, float] = {"holdout_days": float(cfg.churn_days)}

@@ -45,33 +45,29 @@ def too_little_history(history_days: int, cfg: PredictionsConfig) -> str | None:
 
 def train(
     at_cutoff: pd.DataFrame,
-    now: pd.DataFrame,
+    later: pd.DataFrame,
     day: dt.date,
     cfg: PredictionsConfig,
     champion: tuple[Any, ChurnRecord] | None,
     baseline: np.ndarray | None = None,
 ) -> ChurnNight:
-    """Train tonight's challenger on the cutoff's features and the labels seen since, evaluate
-    it and the ``baseline`` score (BG/NBD's chance of no purchase, per row of ``at_cutoff``;
-    ``lifetime.at_cutoff``) on the held-out customers, and decide against the champion."""
-    labels = churn.churn_labels(at_cutoff, now, cfg.churn_days)
-    churned = int(labels["churned"].sum())
-    kept = len(labels) - churned
-    if min(churned, kept) < cfg.min_class_customers:
-        why = (
-            f"{churned} churned and {kept} retained customers at the cutoff "
-            f"{day - dt.timedelta(days=cfg.churn_days)}; each needs at least "
-            f"predictions.min_class_customers ({cfg.min_class_customers})"
-        )
-        return champion_only(champion, why)
-    data = churn.training_set(at_cutoff, labels, cfg.train_sample, cfg.random_state)
+    """Train tonight's challenger on the cutoff's features (``at_cutoff``, a sample by id) and
+    the labels seen since (``later``: the same customers tonight, row by row), evaluate it
+    and the ``baseline`` score (BG/NBD's chance of no purchase per row, ``lifetime.at_cutoff``)
+    on the held-out customers, and decide against the champion."""
+    buyers = churn.eligible(at_cutoff).to_numpy()
+    data = churn.training_set(at_cutoff, churn.churn_labels(at_cutoff, later, cfg.churn_days))
+    why = churn.too_few(data, cfg.min_class_customers)
+    if why:
+        cutoff = day - dt.timedelta(days=cfg.churn_days)
+        return champion_only(champion, f"at the cutoff {cutoff}: {why}")
     model = churn.fit_classifier(data, cfg.random_state)
     test, cal = data.part == "test", data.part == "calibrate"
     probability = churn.churn_probability(model, data.features)
     threshold = evaluation.best_f1_threshold(data.churned[cal], probability[cal])
     metrics = evaluation.score_metrics(data.churned[test], probability[test], threshold)
     if baseline is not None:
-        metrics.update(_baseline(at_cutoff, baseline, data))
+        metrics.update(_baseline(baseline[buyers], data))
     champion_auc = None
     if champion is not None:
         # the champion scores the same customers from its own columns of the cutoff's table
@@ -107,11 +103,9 @@ def champion_only(champion: tuple[Any, ChurnRecord] | None, why: str) -> ChurnNi
     return ChurnNight(scorer=champion[0], scorer_version=champion[1].model_version, skipped=why)
 
 
-def _baseline(at_cutoff: pd.DataFrame, baseline: np.ndarray, data: churn.TrainingSet) -> dict:
-    """The baseline scored like the classifier on the same customers (its threshold from the
-    calibration part), as ``baseline_<metric>``."""
-    by_id = pd.Series(baseline, index=at_cutoff["customer_id"].to_numpy())
-    p = by_id.reindex(data.customer_id.to_numpy()).to_numpy(dtype="float64")
+def _baseline(p: np.ndarray, data: churn.TrainingSet) -> dict:
+    """The baseline (per row of the training set) scored like the classifier on the same
+    customers (its threshold from the calibration part), as ``baseline_<metric>``."""
     test, cal = data.part == "test", data.part == "calibrate"
     threshold = evaluation.best_f1_threshold(data.churned[cal], p[cal])
     figures = evaluation.score_metrics(data.churned[test], p[test], threshold)
@@ -126,7 +120,7 @@ def score(scorer: Any, now: pd.DataFrame, bands: tuple[float, float]) -> pd.Data
         scored = churn.eligible(now).to_numpy()
         if scored.any():
             probability[scored] = churn.churn_probability(scorer, now[scored])
-    decile = churn.deciles(probability, ties_together=True)
+    decile = churn.deciles(probability)
     return pd.DataFrame(
         {
             "churn_probability": probability,

@@ -4,7 +4,8 @@ Each night's classifier is saved under ``models/churn/cYYYYMMDD/`` (the artifact
 ``meta.json``) with its held-out ROC AUC and the decision taken about it. It replaces the
 champion unless its AUC, on the same held-out customers, is worse than the champion's by more
 than ``predictions.promote_margin``; the champion of a night is the newest promoted model
-trained on or before it, so a rerun of an old night scores with the model it used then.
+trained on or before it, so a rerun of an old night scores with the model it used then
+(unless a backfill of older nights has since trained another champion before it).
 """
 
 from __future__ import annotations
@@ -90,11 +91,16 @@ def records(folder: Path) -> list[ChurnRecord]:
     """Every saved classifier, oldest first."""
     if not folder.is_dir():
         return []
-    found = [
-        ChurnRecord.from_json(json.loads((d / META).read_text()))
-        for d in folder.iterdir()
-        if d.is_dir() and not d.name.startswith(".") and (d / META).is_file()
-    ]
+    found = []
+    for d in folder.iterdir():
+        if d.is_dir() and not d.name.startswith(".") and (d / META).is_file():
+            try:
+                found.append(ChurnRecord.from_json(json.loads((d / META).read_text())))
+            except (ValueError, TypeError, KeyError) as exc:
+                raise BadInput(
+                    f"churn model record {d / META} is unreadable ({exc}); delete {d} and "
+                    "rerun predict_customers for its date"
+                ) from None
     return sorted(found, key=lambda r: r.trained_run_date)
 
 

@@ -45,17 +45,21 @@ def _rows(model: str, version: str | None, metrics: dict, status: str, reason: s
 
 
 def quality_table(
-    fitted: Fitted, btyd_version: str, holdout: dict, night: ChurnNight
+    fitted: Fitted, btyd_version: str, holdout: dict, night: ChurnNight, cutoff_version: str
 ) -> pd.DataFrame:
-    """``prediction_quality``: the fits' parameters and sizes, the BG/NBD holdout, the churn
+    """``prediction_quality``: the fits' parameters and sizes, the BG/NBD holdout (of the fit
+    at the cutoff, ``cutoff_version``), the churn
     challenger's held-out figures (beside its champion's AUC and BG/NBD's baseline), and a
     ``skipped`` row with the reason for each model that could not be fitted."""
     rows: list = []
     if fitted.bgnbd is not None:
         params = vars(fitted.bgnbd) | {"repeat_buyers": fitted.repeat_buyers}
-        rows += _rows("bgnbd", btyd_version, params | holdout, "fitted", None)
+        rows += _rows("bgnbd", btyd_version, params, "fitted", None)
     else:
         rows += _rows("bgnbd", None, {"skipped": np.nan}, "skipped", fitted.bgnbd_reason)
+    if holdout:
+        why = "BG/NBD fitted at the cutoff, against what its customers did since"
+        rows += _rows("bgnbd", cutoff_version, holdout, "fitted", why)
     if fitted.gamma_gamma is not None:
         note = None
         if fitted.gamma_gamma.p >= DEGENERATE_P:

@@ -115,7 +115,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "or the run is older than them)",
         "risk_title": "Churn risk by segment",
         "risk_how": "One bar per segment: the share of its customers at low, medium and high "
-        "risk of leaving. Grey: not scored, because they bought nothing in the last year "
+        "risk of leaving. Grey: not scored, because they bought nothing in the feature window "
         "(already gone quiet) or no churn classifier has been trained yet.",
         "risk_na": "no customer has a churn score in this run",
         "risk_low": "low risk",
@@ -304,7 +304,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "predictions_off": "本次运行没有预测表（预测功能已关闭，或该运行早于预测功能）",
         "risk_title": "各分群的流失风险",
         "risk_how": "每个分群一条横条：其客户中低、中、高流失风险的占比。"
-        "灰色：未评分，因为过去一年没有购买（已沉寂），或尚未训练流失分类器。",
+        "灰色：未评分，因为特征窗口内没有购买（已沉寂），或尚未训练流失分类器。",
         "risk_na": "本次运行没有客户获得流失评分",
         "risk_low": "低风险",
         "risk_medium": "中风险",

@@ -14,23 +14,28 @@ from segmentation.predictions import churn, evaluation, registry
 pytestmark = pytest.mark.unit
 
 
-def test_labels_are_for_who_bought_before_the_cutoff_and_say_who_has_not_bought_since() -> None:
+def test_labels_say_who_has_not_bought_since_the_cutoff() -> None:
     at_cutoff = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "frequency": [2, 0, 1, 5]})
     # 90 days later: a last bought 95 days ago (before the cutoff), c 90 days ago (on the
     # cutoff day itself: nothing since), d 3 days ago; b never bought in the window
     now = pd.DataFrame(
-        {"customer_id": ["a", "b", "c", "d", "e"], "recency_days": [95, 200, 90, 3, 0]}
+        {"customer_id": ["e", "d", "c", "b", "a"], "recency_days": [0, 3, 90, 200, 95]}
     )
-    labels = churn.churn_labels(at_cutoff, now, churn_days=90)
-    assert labels["customer_id"].tolist() == ["a", "c", "d"]
-    assert labels["churned"].tolist() == [True, True, False]
+    later = churn.rows_of(now, at_cutoff["customer_id"], "tonight")
+    assert later["customer_id"].tolist() == ["a", "b", "c", "d"]
+    assert churn.churn_labels(at_cutoff, later, churn_days=90).tolist() == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert churn.eligible(at_cutoff).tolist() == [True, False, True, True]  # b is not trained on
 
 
 def test_a_customer_missing_tonight_is_an_error_not_a_guess() -> None:
-    at_cutoff = pd.DataFrame({"customer_id": ["a"], "frequency": [1]})
     now = pd.DataFrame({"customer_id": ["b"], "recency_days": [1]})
-    with pytest.raises(ValueError, match="customer a of the cutoff is missing"):
-        churn.churn_labels(at_cutoff, now, churn_days=90)
+    with pytest.raises(ValueError, match="customer a of the cutoff is missing from tonight"):
+        churn.rows_of(now, pd.Series(["b", "a"]), "tonight")
 
 
 def test_the_split_depends_on_the_customer_id_alone() -> None:
@@ -43,23 +48,46 @@ def test_the_split_depends_on_the_customer_id_alone() -> None:
     assert ((first >= 0) & (first < 1)).all()
     assert not np.array_equal(first, churn.hash_unit(ids, seed=7))  # the seed changes them
     # the parts have the planned sizes: 55% fit, 20% calibration, 25% test (within noise)
-    labels = pd.DataFrame({"customer_id": ids, "churned": np.arange(2000) % 3 == 0})
-    data = churn.training_set(labels[["customer_id"]].assign(frequency=1.0), labels, 10**6, 42)
+    features = pd.DataFrame({"customer_id": ids, "frequency": 1.0})
+    data = churn.training_set(features, np.arange(2000) % 3 == 0)
     shares = pd.Series(data.part).value_counts(normalize=True)
     assert shares["fit"] == pytest.approx(0.55, abs=0.04)
     assert shares["calibrate"] == pytest.approx(0.20, abs=0.04)
     assert shares["test"] == pytest.approx(0.25, abs=0.04)
 
 
-def test_a_sample_keeps_each_customers_part() -> None:
+def test_a_sample_by_id_keeps_its_customers_and_their_parts() -> None:
     ids = pd.Series([f"C{i:05d}" for i in range(3000)])
-    labels = pd.DataFrame({"customer_id": ids, "churned": False})
-    features = labels[["customer_id"]].assign(frequency=1.0)
-    whole = churn.training_set(features, labels, 10**6, 1)
-    sample = churn.training_set(features, labels, 500, 1)
-    assert len(sample.customer_id) == 500
+    features = pd.DataFrame({"customer_id": ids, "frequency": 1.0})
+    sample = churn.sample_by_id(features, 500, 1)
+    assert len(sample) == 500 and sample["customer_id"].is_monotonic_increasing
+    # the customers with the 500 lowest hashes, whatever the table's order
+    lowest = ids.iloc[np.argsort(churn.hash_unit(ids, 1))[:500]]
+    assert set(sample["customer_id"]) == set(lowest)
+    reversed_table = churn.sample_by_id(features.iloc[::-1], 500, 1)
+    assert set(reversed_table["customer_id"]) == set(lowest)
+    whole = churn.training_set(features, np.zeros(3000, dtype=bool))
     part = pd.Series(whole.part, index=whole.customer_id)
-    assert (part.loc[sample.customer_id].to_numpy() == sample.part).all()
+    sampled = churn.training_set(sample, np.zeros(500, dtype=bool))
+    assert (part.loc[sampled.customer_id].to_numpy() == sampled.part).all()
+
+
+def test_a_part_without_both_classes_skips_the_training_with_the_reason() -> None:
+    ids = pd.Series([f"C{i:05d}" for i in range(400)])
+    features = pd.DataFrame({"customer_id": ids, "frequency": 1.0})
+    one_class = churn.training_set(features, np.zeros(400, dtype=bool))
+    assert churn.too_few(one_class, 100) == (
+        "0 churned and 400 retained customers in the sample; each needs at least "
+        "predictions.min_class_customers (100)"
+    )
+    # enough of each in all, but the fit part all churned (and the other parts all retained)
+    fit = churn.training_set(features, np.zeros(400, dtype=bool)).part == "fit"
+    lopsided = churn.training_set(features, fit)
+    assert churn.too_few(lopsided, 10) == (
+        "the fit part of the sample lacks churned or retained customers"
+    )
+    balanced = churn.training_set(features, np.arange(400) % 2 == 0)
+    assert churn.too_few(balanced, 100) is None
 
 
 def test_risk_bands_and_deciles() -> None:
@@ -78,11 +106,6 @@ def test_risk_bands_and_deciles() -> None:
     assert churn.deciles(scores).tolist() == [10, 2, 6, 0, 4, 8, 3, 9, 5, 7, 1]
     twenty = np.repeat([0.1, 0.2], 10)  # ties: in the order given
     assert churn.deciles(twenty).tolist() == np.repeat(np.arange(1, 11), 2).tolist()
-    # published deciles keep a tie together, in the highest decile it reaches: ranks 1-10
-    # (0.1) reach the 5th, 11-20 (0.2) the 10th; three of 0.9 among 0.1..0.7 all go to the 10th
-    assert churn.deciles(twenty, ties_together=True).tolist() == [5] * 10 + [10] * 10
-    tied_top = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.9, 0.9, 0.9])
-    assert churn.deciles(tied_top, ties_together=True).tolist() == [1, 2, 3, 4, 5, 6, 7, 10, 10, 10]
 
 
 def test_figures_by_hand() -> None:
