@@ -195,6 +195,27 @@ def generated_home(
     return cfg
 
 
+# two real nights with predictions: 1,500 customers who drop out at persona rates (seed 11),
+# 298 days of lake, then PREDICTED_NIGHTS[0] (the first churn classifier) and [1] (its challenger)
+PREDICTED_START, PREDICTED_DAYS = dt.date(2024, 1, 1), 300
+PREDICTED_NIGHTS = tuple(
+    PREDICTED_START + dt.timedelta(days=PREDICTED_DAYS - 2 + i) for i in range(2)
+)
+
+
+@pytest.fixture(scope="session")
+def predicted_nights(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    """A home whose two nights ``PREDICTED_NIGHTS`` ran with predictions (read-only: a test
+    that changes it works on a copy; rerunning a night in place must give the same bytes)."""
+    data = synthetic.generate(
+        customers=1500, start=PREDICTED_START, days=PREDICTED_DAYS, seed=11, dropout=1.0
+    )
+    cfg = generated_home(tmp_path_factory.mktemp("predictions"), data, PREDICTED_NIGHTS[0])
+    for night in PREDICTED_NIGHTS:
+        pipeline.run(cfg, night)
+    return cfg
+
+
 PG_HOST, PG_PORT, PG_DB = "127.0.0.1", 5432, "test"
 
 

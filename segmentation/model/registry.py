@@ -173,8 +173,12 @@ def promotion(
     champion_score: float | None,
     margin: float,
     forced: str | None = None,
+    *,
+    metric: str = "silhouette",
+    first: str = "first model",
 ) -> tuple[bool, str]:
-    """Whether the challenger replaces the champion, and why (scores: silhouettes).
+    """Whether the challenger replaces the champion, and why (principle 15: a challenger
+    replaces its champion when it is not worse).
 
     The challenger is promoted unless it is worse than the champion by more than ``margin``:
     the fresher model wins when it is as good, within the noise of scoring on a sample.
@@ -182,13 +186,15 @@ def promotion(
     Parameters
     ----------
     challenger_score : float
-        The challenger's silhouette.
+        The challenger's score (higher is better).
     champion_score : float or None
-        The champion's, on the same sample in the challenger's space; None: no champion.
+        The champion's, on the same data; None: no champion.
     margin : float
-        ``model.promote_margin``.
+        ``model.promote_margin`` (or ``predictions.promote_margin``).
     forced : str or None, default=None
         A reason that promotes the challenger regardless (a drift alert, lost features).
+    metric, first : str
+        The score's name in the reason, and the reason without a champion.
 
     Returns
     -------
@@ -200,16 +206,31 @@ def promotion(
     if forced:
         return True, forced
     if champion_score is None:
-        return True, "first model"
+        return True, first
     if challenger_score >= champion_score - margin:
         return True, (
-            f"challenger silhouette {challenger_score:.3f} is not worse than the champion's "
+            f"challenger {metric} {challenger_score:.3f} is not worse than the champion's "
             f"{champion_score:.3f} by more than the margin {margin:g}"
         )
     return False, (
-        f"champion kept: challenger silhouette {challenger_score:.3f} is worse than the "
+        f"champion kept: challenger {metric} {challenger_score:.3f} is worse than the "
         f"champion's {champion_score:.3f} by more than the margin {margin:g}"
     )
+
+
+def save_artifact(artifact: Any, meta: dict[str, Any], folder: Path, version: str) -> Path:
+    """``artifact`` (joblib) and ``meta`` (JSON) into ``folder/<version>/``, atomically: a
+    killed write leaves the previous version or none, never half of one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".tmp-{version}-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        joblib.dump(artifact, tmp / ARTIFACT)
+        (tmp / META).write_text(json.dumps(meta, indent=2, sort_keys=True))
+        replace_dir(tmp, folder / version)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder / version
 
 
 def save_model(segmenter: Segmenter, record: ModelRecord, models_dir: Path) -> Path:
@@ -229,17 +250,7 @@ def save_model(segmenter: Segmenter, record: ModelRecord, models_dir: Path) -> P
     pathlib.Path
         The model's folder.
     """
-    models_dir.mkdir(parents=True, exist_ok=True)
-    tmp = models_dir / f".tmp-{record.model_version}-{uuid.uuid4().hex}"
-    tmp.mkdir()
-    try:
-        joblib.dump(segmenter, tmp / ARTIFACT)
-        (tmp / META).write_text(json.dumps(record.to_json(), indent=2, sort_keys=True))
-        target = models_dir / record.model_version
-        replace_dir(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    return save_artifact(segmenter, record.to_json(), models_dir, record.model_version)
 
 
 def load_model(models_dir: Path, version: str) -> tuple[Segmenter, ModelRecord]:

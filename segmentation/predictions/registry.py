@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,10 +19,9 @@ from typing import Any
 import joblib
 
 from segmentation.errors import BadInput
-from segmentation.io.lake import replace_dir
+from segmentation.model import registry as model_registry
 
-ARTIFACT = "model.joblib"
-META = "meta.json"
+ARTIFACT, META = model_registry.ARTIFACT, model_registry.META
 
 
 @dataclass(frozen=True)
@@ -59,32 +56,16 @@ def churn_version(day: dt.date) -> str:
 
 
 def promotion(challenger_auc: float, champion_auc: float | None, margin: float) -> tuple[bool, str]:
-    """Whether the challenger replaces the champion (both AUCs on the same customers), and why."""
-    if champion_auc is None:
-        return True, "first churn classifier"
-    if challenger_auc >= champion_auc - margin:
-        return True, (
-            f"challenger ROC AUC {challenger_auc:.3f} is not worse than the champion's "
-            f"{champion_auc:.3f} by more than the margin {margin:g}"
-        )
-    return False, (
-        f"champion kept: challenger ROC AUC {challenger_auc:.3f} is worse than the champion's "
-        f"{champion_auc:.3f} by more than the margin {margin:g}"
+    """Whether the challenger replaces the champion (both AUCs on the same customers), and why:
+    the segmentation model's rule (``model.registry.promotion``) on the held-out ROC AUC."""
+    return model_registry.promotion(
+        challenger_auc, champion_auc, margin, metric="ROC AUC", first="first churn classifier"
     )
 
 
 def save(model: Any, record: ChurnRecord, folder: Path) -> Path:
     """Write the artifact and its record into ``folder/<version>/`` atomically."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".tmp-{record.model_version}-{uuid.uuid4().hex}"
-    tmp.mkdir()
-    try:
-        joblib.dump(model, tmp / ARTIFACT)
-        (tmp / META).write_text(json.dumps(record.to_json(), indent=2, sort_keys=True))
-        replace_dir(tmp, folder / record.model_version)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return folder / record.model_version
+    return model_registry.save_artifact(model, record.to_json(), folder, record.model_version)
 
 
 def records(folder: Path) -> list[ChurnRecord]:

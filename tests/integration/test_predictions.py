@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation import pipeline, synthetic
+from segmentation import pipeline
 from segmentation.config import Config, load_config
 from segmentation.errors import SegmentationError
 from segmentation.features.build import build_features
@@ -18,25 +18,17 @@ from segmentation.io import lake
 from segmentation.io.sources import LAKE_SCHEMA
 from segmentation.layout import EVENT_KEY, RUN_KEY, Home
 from segmentation.pipeline.predict import features_as_of
-from tests.conftest import generated_home
+from tests.conftest import PREDICTED_NIGHTS
 
 pytestmark = pytest.mark.integration
 
-START = dt.date(2024, 1, 1)
-DAYS = 300
-NIGHT1 = START + dt.timedelta(days=DAYS - 2)
-NIGHT2 = NIGHT1 + dt.timedelta(days=1)
+NIGHT1, NIGHT2 = PREDICTED_NIGHTS
 CUTOFF1 = NIGHT1 - dt.timedelta(days=90)
 
 
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    """1,500 customers who drop out at persona rates, 298 days of lake, then two real nights."""
-    data = synthetic.generate(customers=1500, start=START, days=DAYS, seed=11, dropout=1.0)
-    cfg = generated_home(tmp_path_factory.mktemp("predictions"), data, NIGHT1)
-    for night in (NIGHT1, NIGHT2):
-        pipeline.run(cfg, night)
-    return cfg
+def nights(predicted_nights: Config) -> Config:
+    return predicted_nights
 
 
 def published(cfg: Config, table: str, day: dt.date) -> pd.DataFrame:

@@ -17,34 +17,25 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation import pipeline, report, synthetic
+from segmentation import report
 from segmentation.config import Config
 from segmentation.io import lake
 from segmentation.layout import RUN_KEY, Home
 from segmentation.report.data import load_data
 from segmentation.report.sections_predictions import predictions_section
-from tests.conftest import LAST, generated_home
+from tests.conftest import LAST, PREDICTED_NIGHTS
 from tests.integration.test_report import parse, section_ids
 
 pytestmark = pytest.mark.integration
 
-START = dt.date(2024, 1, 1)
-DAYS = 300
-NIGHT1 = START + dt.timedelta(days=DAYS - 2)
-NIGHT2 = NIGHT1 + dt.timedelta(days=1)
+NIGHT1, NIGHT2 = PREDICTED_NIGHTS
 SKIPPED_NIGHT = LAST - dt.timedelta(days=1)  # the night of ``published_home``: 39 days of lake
 HOLDOUT = ("0", "1", "2", "3", "4", "5", "6", "7plus")
 
 
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    """1,500 customers who drop out at persona rates, 298 days of lake, then two real nights:
-    the first trains the first churn classifier, the second challenges it."""
-    data = synthetic.generate(customers=1500, start=START, days=DAYS, seed=11, dropout=1.0)
-    cfg = generated_home(tmp_path_factory.mktemp("report_predictions"), data, NIGHT1)
-    for night in (NIGHT1, NIGHT2):
-        pipeline.run(cfg, night)
-    return cfg
+def nights(predicted_nights: Config) -> Config:
+    return predicted_nights
 
 
 def published(home: Home, table: str, day: dt.date) -> pd.DataFrame:
