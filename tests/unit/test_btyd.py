@@ -52,6 +52,17 @@ def test_cdnow_unconditional_expected_purchases() -> None:
     assert expected_purchases(CDNOW, 0.0) == 0.0
 
 
+def test_cdnow_values_with_the_parameters_as_rounded_in_the_paper() -> None:
+    rounded = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    expected = conditional_expected_purchases(rounded, 39.0, [2], [30.43], [38.86])
+    assert expected[0] == pytest.approx(1.226, abs=0.001)
+    t = np.array([0.1429, 1, 3, 31.8571, 32, 78])
+    published = [0.0078, 0.0532, 0.1506, 1.0405, 1.0437, 1.8576]
+    # the rounding of the parameters alone moves E[X(t)] by up to 0.003 at 78 weeks
+    np.testing.assert_allclose(expected_purchases(rounded, t)[:3], published[:3], atol=0.001)
+    np.testing.assert_allclose(expected_purchases(rounded, t), published, atol=0.003)
+
+
 def test_p_alive_by_hand() -> None:
     r, alpha, a, b = CDNOW.r, CDNOW.alpha, CDNOW.a, CDNOW.b
     x, t_x, T = 2, 30.43, 38.86
