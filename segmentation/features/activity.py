@@ -154,8 +154,6 @@ def _aggregate_events(
             f"+ count(*) FILTER (WHERE {bought} AND order_id IS NULL) AS orders",
             f"count(*) FILTER (WHERE {refunded}) AS refunds",
             f"coalesce(sum(abs(amount)) FILTER (WHERE {refunded}), 0) AS refund_amount",
-            # lifetime: one purchase day counts once (as in the buy-till-you-die literature)
-            f"count(DISTINCT event_date) FILTER (WHERE {purchase}) AS {LIFE}purchase_days",
             f"coalesce(sum(amount) FILTER (WHERE {purchase}), 0) AS {LIFE}amount",
             f"coalesce(sum(abs(amount)) FILTER (WHERE {refund}), 0) AS {LIFE}refund_amount",
             *(
@@ -169,14 +167,25 @@ def _aggregate_events(
                 for c in categories
             ),
         ]
+        upto = f"event_date <= DATE '{as_of.isoformat()}'"
+        # lifetime purchase days (one purchase day counts once, as in the buy-till-you-die
+        # literature) from the distinct (customer, day) pairs: a count(DISTINCT) over the whole
+        # history beside the others took 1.4 GB more at 1M customers
         query = f"""
-            SELECT customer_id,
-                   min(t) AS first_t, max(t) AS last_t,
-                   min(t) FILTER (WHERE {purchase}) AS first_purchase_t,
-                   max(t) FILTER (WHERE {purchase}) AS last_purchase_t,
-                   {", ".join(counters)}
-            FROM ev WHERE event_date <= DATE '{as_of.isoformat()}'
-            GROUP BY customer_id ORDER BY customer_id
+            WITH counts AS (
+                SELECT customer_id,
+                       min(t) AS first_t, max(t) AS last_t,
+                       min(t) FILTER (WHERE {purchase}) AS first_purchase_t,
+                       max(t) FILTER (WHERE {purchase}) AS last_purchase_t,
+                       {", ".join(counters)}
+                FROM ev WHERE {upto} GROUP BY customer_id
+            ), days AS (
+                SELECT customer_id, count(*) AS {LIFE}purchase_days
+                FROM (SELECT DISTINCT customer_id, event_date FROM ev WHERE {upto} AND {purchase})
+                GROUP BY customer_id
+            )
+            SELECT counts.*, coalesce(days.{LIFE}purchase_days, 0) AS {LIFE}purchase_days
+            FROM counts LEFT JOIN days USING (customer_id) ORDER BY customer_id
         """
         state = con.execute(query).df()
     finally:
