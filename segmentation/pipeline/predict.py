@@ -48,7 +48,7 @@ def predict_customers(cfg: Config, day: dt.date) -> dict[str, Any]:
     h = lifetime.histories(now, p.time_unit)
     fitted = lifetime.fit(h, p)
     seconds["btyd_fit"] = time.perf_counter() - clock - seconds["read"]
-    outcome, holdout = _churn(cfg, home, day, now)
+    outcome, holdout, holdout_why = _churn(cfg, home, day, now)
     seconds["churn"] = time.perf_counter() - clock - sum(seconds.values())
     btyd_version = f"b{day:%Y%m%d}" if fitted.bgnbd is not None else None
     predictions = tables.customer_predictions(
@@ -61,7 +61,7 @@ def predict_customers(cfg: Config, day: dt.date) -> dict[str, Any]:
     seconds["score"] = time.perf_counter() - clock - sum(seconds.values())
     cutoff = day - dt.timedelta(days=p.churn_days)
     quality = tables.quality_table(
-        fitted, btyd_version or "", holdout, outcome, f"b{cutoff:%Y%m%d}"
+        fitted, btyd_version or "", (holdout, holdout_why), outcome, f"b{cutoff:%Y%m%d}"
     )
     # the profiles first: publish_tables refuses staged predictions older than the profiles
     # (assign_segments run again since), whose prediction columns would be empty
@@ -81,26 +81,26 @@ def predict_customers(cfg: Config, day: dt.date) -> dict[str, Any]:
 
 def _churn(
     cfg: Config, home: Home, day: dt.date, now: pd.DataFrame
-) -> tuple[night.ChurnNight, dict]:
+) -> tuple[night.ChurnNight, dict[str, float], str | None]:
     """Tonight's churn challenger (saved) and the BG/NBD holdout, both from the cutoff's
     features; with too little history, only the champion (if any) scores."""
     p = cfg.predictions
     champion = _champion(home, day)
     why = night.too_little_history(_history_days(home, day), p)
     if why:
-        return night.champion_only(champion, why), {}
+        return night.champion_only(champion, why), {}, None
     cutoff = day - dt.timedelta(days=p.churn_days)
     # a sample by id: the same customers every night, each in the same split part
     at_cutoff = churn.sample_by_id(
         features_as_of(cfg, home, cutoff), p.train_sample, p.random_state
     )
     later = churn.rows_of(now, at_cutoff["customer_id"], f"the features of {day}")
-    baseline, holdout = lifetime.at_cutoff(at_cutoff, later, p)
+    baseline, holdout, holdout_why = lifetime.at_cutoff(at_cutoff, later, p)
     outcome = night.train(at_cutoff, later, day, p, champion, baseline)
     if outcome.record is not None:
         with locks.shared(home):
             registry.save(outcome.challenger, outcome.record, home.churn_models)
-    return outcome, holdout
+    return outcome, holdout, holdout_why
 
 
 def features_as_of(cfg: Config, home: Home, day: dt.date) -> pd.DataFrame:

@@ -152,17 +152,17 @@ def predict(h: Histories, fitted: Fitted, cfg: PredictionsConfig) -> pd.DataFram
 
 def at_cutoff(
     features: pd.DataFrame, later: pd.DataFrame, cfg: PredictionsConfig
-) -> tuple[np.ndarray | None, dict[str, float]]:
+) -> tuple[np.ndarray | None, dict[str, float], str | None]:
     """BG/NBD fitted at the cutoff (``features``, a sample of the cutoff's customers) against
     what they did since (``later``: the same customers' features ``churn_days`` on, row by
     row): each row's chance of no purchase in ``churn_days`` (NaN for non-buyers), the churn
     classifier's baseline, and the holdout table: mean predicted and actual purchase days
     since the cutoff, per number of past repeat purchases (0, 1, ..., 7 or more), as Fader,
-    Hardie & Lee's tables show. None and no table without a fit."""
+    Hardie & Lee's tables show. Without a fit: None, no table, and why."""
     h = histories(features, cfg.time_unit)
     fitted = fit(h, cfg)
     if fitted.bgnbd is None:
-        return None, {}
+        return None, {}, fitted.bgnbd_reason
     t = cfg.churn_days / UNIT_DAYS[cfg.time_unit]
     none = np.full(len(h.buyer), np.nan)
     none[h.buyer] = btyd.conditional_p_no_purchase(fitted.bgnbd, t, h.x, h.t_x, h.T)
@@ -180,4 +180,4 @@ def at_cutoff(
         out[f"holdout_repeat_{name}_actual"] = (
             float(actual[members].mean()) if members.any() else np.nan
         )
-    return none, out
+    return none, out, None

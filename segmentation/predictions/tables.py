@@ -45,10 +45,14 @@ def _rows(model: str, version: str | None, metrics: dict, status: str, reason: s
 
 
 def quality_table(
-    fitted: Fitted, btyd_version: str, holdout: dict, night: ChurnNight, cutoff_version: str
+    fitted: Fitted,
+    btyd_version: str,
+    holdout: tuple[dict[str, float], str | None],
+    night: ChurnNight,
+    cutoff_version: str,
 ) -> pd.DataFrame:
     """``prediction_quality``: the fits' parameters and sizes, the BG/NBD holdout (of the fit
-    at the cutoff, ``cutoff_version``), the churn
+    at the cutoff, ``cutoff_version``; its figures, or why there are none), the churn
     challenger's held-out figures (beside its champion's AUC and BG/NBD's baseline), and a
     ``skipped`` row with the reason for each model that could not be fitted."""
     rows: list = []
@@ -57,9 +61,13 @@ def quality_table(
         rows += _rows("bgnbd", btyd_version, params, "fitted", None)
     else:
         rows += _rows("bgnbd", None, {"skipped": np.nan}, "skipped", fitted.bgnbd_reason)
-    if holdout:
+    figures, why_not = holdout
+    if why_not:  # BG/NBD could not be fitted at the cutoff: no holdout, no churn baseline
+        why = f"BG/NBD at the cutoff: {why_not}; no holdout table and no churn baseline"
+        rows += _rows("bgnbd", None, {"holdout_skipped": np.nan}, "skipped", why)
+    elif figures:
         why = "BG/NBD fitted at the cutoff, against what its customers did since"
-        rows += _rows("bgnbd", cutoff_version, holdout, "fitted", why)
+        rows += _rows("bgnbd", cutoff_version, figures, "fitted", why)
     if fitted.gamma_gamma is not None:
         note = None
         if fitted.gamma_gamma.p >= DEGENERATE_P:

@@ -82,7 +82,17 @@ def predictions_section(data: ReportData, words: dict[str, str]) -> str:
     ]
     if quality is not None and _value(quality, "bgnbd", "holdout_repeat_0_customers") is not None:
         parts += _holdout(quality, data.churn_days, words)
+    elif quality is not None:
+        parts += _holdout_skipped(quality, words)
     return section("predictions", words, *parts)
+
+
+def _holdout_skipped(quality: pd.DataFrame, words: dict[str, str]) -> list[str]:
+    """Why there is no holdout table (BG/NBD could not be fitted at the cutoff), if said."""
+    rows = quality[(quality["model"] == "bgnbd") & (quality["metric"] == "holdout_skipped")]
+    if rows.empty:
+        return []
+    return [_title(words["holdout_title"]), f"<p>{esc(as_text(rows['reason'].iloc[0]))}</p>"]
 
 
 def _title(text: str) -> str:

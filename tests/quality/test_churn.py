@@ -30,7 +30,7 @@ def trained() -> night.ChurnNight:
     at_cutoff = build_features(data.events, cutoff, cfg)
     now = build_features(data.events, TONIGHT, cfg)
     later = churn.rows_of(now, at_cutoff["customer_id"], "tonight's features")
-    baseline, _ = lifetime.at_cutoff(at_cutoff, later, cfg.predictions)
+    baseline, _, _ = lifetime.at_cutoff(at_cutoff, later, cfg.predictions)
     return night.train(at_cutoff, later, TONIGHT, cfg.predictions, None, baseline)
 
 
