@@ -167,30 +167,35 @@ def _aggregate_events(
                 for c in categories
             ),
         ]
-        upto = f"event_date <= DATE '{as_of.isoformat()}'"
-        # lifetime purchase days (one purchase day counts once, as in the buy-till-you-die
-        # literature) from the distinct (customer, day) pairs: a count(DISTINCT) over the whole
-        # history beside the others took 1.4 GB more at 1M customers
-        query = f"""
-            WITH counts AS (
-                SELECT customer_id,
-                       min(t) AS first_t, max(t) AS last_t,
-                       min(t) FILTER (WHERE {purchase}) AS first_purchase_t,
-                       max(t) FILTER (WHERE {purchase}) AS last_purchase_t,
-                       {", ".join(counters)}
-                FROM ev WHERE {upto} GROUP BY customer_id
-            ), days AS (
-                SELECT customer_id, count(*) AS {LIFE}purchase_days
-                FROM (SELECT DISTINCT customer_id, event_date FROM ev WHERE {upto} AND {purchase})
-                GROUP BY customer_id
-            )
-            SELECT counts.*, coalesce(days.{LIFE}purchase_days, 0) AS {LIFE}purchase_days
-            FROM counts LEFT JOIN days USING (customer_id) ORDER BY customer_id
-        """
+        query = _state_query(counters, purchase, as_of)
         state = con.execute(query).df()
     finally:
         con.close()
     return _normalise(state)
+
+
+def _state_query(counters: list[str], purchase: str, as_of: dt.date) -> str:
+    """One row per customer: first and last times, the counters, and the lifetime purchase
+    days (one purchase day counts once, as in the buy-till-you-die literature), counted
+    from the distinct (customer, day) pairs: a count(DISTINCT) over the whole history beside
+    the others took 1.4 GB more at 1M customers."""
+    upto = f"event_date <= DATE '{as_of.isoformat()}'"
+    return f"""
+        WITH counts AS (
+            SELECT customer_id,
+                   min(t) AS first_t, max(t) AS last_t,
+                   min(t) FILTER (WHERE {purchase}) AS first_purchase_t,
+                   max(t) FILTER (WHERE {purchase}) AS last_purchase_t,
+                   {", ".join(counters)}
+            FROM ev WHERE {upto} GROUP BY customer_id
+        ), days AS (
+            SELECT customer_id, count(*) AS {LIFE}purchase_days
+            FROM (SELECT DISTINCT customer_id, event_date FROM ev WHERE {upto} AND {purchase})
+            GROUP BY customer_id
+        )
+        SELECT counts.*, coalesce(days.{LIFE}purchase_days, 0) AS {LIFE}purchase_days
+        FROM counts LEFT JOIN days USING (customer_id) ORDER BY customer_id
+    """
 
 
 def _purchase_and_refund(cfg: Config) -> tuple[str, str]:
