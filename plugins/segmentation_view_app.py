@@ -347,7 +347,9 @@ def predictions_page(
     if not path.is_file():
         what = f"run {run_date.isoformat()}" if run_date else "current run"
         raise HTTPException(404, f"no predictions ({table}) for the {what}: not published")
-    if churn_risk not in ("", *predictions.RISKS):
+    from segmentation.catalog import CHURN_RISKS
+
+    if churn_risk not in ("", *CHURN_RISKS):
         raise HTTPException(400, f"churn_risk must be low, medium or high, got {churn_risk!r}")
     if order not in ("asc", "desc") or sort not in lake.column_names(path):
         raise HTTPException(400, f"sort by a column of {table}, order asc or desc")

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 PREDICTIONS = "customer_predictions"
 QUALITY = "prediction_quality"
-RISKS = ("low", "medium", "high")  # churn_risk of customer_predictions
 # columns the page does not repeat on every row: its run and its models are shown above
 HIDDEN = ("run_date", "model_version", "btyd_version")
 # who is at risk first, then the file's other columns in their order
@@ -130,8 +129,11 @@ def models_table(models: list[dict[str, str]]) -> str:
 
 def risk_form(action: str, run_date: dt.date | None, churn_risk: str, sort: tuple[str, str]) -> str:
     """The form that filters the predictions by churn risk, keeping the run and the sort."""
+    from segmentation.catalog import CHURN_RISKS
+
     options = "".join(
-        f'<option value="{r}"{" selected" if r == churn_risk else ""}>{r}</option>' for r in RISKS
+        f'<option value="{r}"{" selected" if r == churn_risk else ""}>{r}</option>'
+        for r in CHURN_RISKS
     )
     kept = {"run_date": run_date.isoformat()} if run_date else {}
     hidden = "".join(

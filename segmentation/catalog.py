@@ -199,6 +199,16 @@ _SEGMENT_HISTORY = (
     _c("valid_to", "date", "the last run of the stretch (inclusive); null while current", True),
 )
 
+# customer_predictions' churn_risk, from safe to at risk
+CHURN_RISKS = ("low", "medium", "high")
+# the columns of segment_profiles that predict_customers fills (null when predictions are off)
+PREDICTION_PROFILE_COLUMNS = (
+    "mean_p_alive",
+    "mean_churn_probability",
+    "mean_predicted_clv_365d",
+    "high_churn_risk_share",
+)
+
 _CUSTOMER_PREDICTIONS = (
     _CUSTOMER,
     _c("p_alive", "double", "BG/NBD: the chance the customer still buys (0 to 1)", True),

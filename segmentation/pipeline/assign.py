@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation import layout
+from segmentation.catalog import PREDICTION_PROFILE_COLUMNS
 from segmentation.config import Config
 from segmentation.engines import engine_for
 from segmentation.errors import SegmentationError
@@ -20,7 +21,6 @@ from segmentation.model import registry
 from segmentation.model.segmenter import Segmenter
 from segmentation.monitoring import drift
 from segmentation.pipeline import store
-from segmentation.predictions.tables import PROFILE_COLUMNS
 from segmentation.segments import control, personas, rules, tables
 
 
@@ -96,7 +96,7 @@ def segment_tables(
         affinity.pivot(index="segment_id", columns="category", values="lift").add_prefix("lift_"),
     )
     # filled by predict_customers; null when predictions are off
-    profiles = profiles.assign(**dict.fromkeys(PROFILE_COLUMNS, np.nan))
+    profiles = profiles.assign(**dict.fromkeys(PREDICTION_PROFILE_COLUMNS, np.nan))
     return {
         "customer_segments": segments,
         "segment_profiles": profiles,

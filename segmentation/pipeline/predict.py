@@ -48,7 +48,8 @@ def predict_customers(cfg: Config, day: dt.date) -> dict[str, Any]:
     h = lifetime.histories(now, p.time_unit)
     fitted = lifetime.fit(h, p)
     seconds["btyd_fit"] = time.perf_counter() - clock - seconds["read"]
-    outcome, holdout, holdout_why = _churn(cfg, home, day, now)
+    cutoff = day - dt.timedelta(days=p.churn_days)
+    outcome, holdout, holdout_why = _churn(cfg, home, day, cutoff, now)
     seconds["churn"] = time.perf_counter() - clock - sum(seconds.values())
     btyd_version = f"b{day:%Y%m%d}" if fitted.bgnbd is not None else None
     predictions = tables.customer_predictions(
@@ -59,7 +60,6 @@ def predict_customers(cfg: Config, day: dt.date) -> dict[str, Any]:
         btyd_version,
     )
     seconds["score"] = time.perf_counter() - clock - sum(seconds.values())
-    cutoff = day - dt.timedelta(days=p.churn_days)
     quality = tables.quality_table(
         fitted, btyd_version or "", (holdout, holdout_why), outcome, f"b{cutoff:%Y%m%d}"
     )
@@ -80,7 +80,7 @@ def predict_customers(cfg: Config, day: dt.date) -> dict[str, Any]:
 
 
 def _churn(
-    cfg: Config, home: Home, day: dt.date, now: pd.DataFrame
+    cfg: Config, home: Home, day: dt.date, cutoff: dt.date, now: pd.DataFrame
 ) -> tuple[night.ChurnNight, dict[str, float], str | None]:
     """Tonight's churn challenger (saved) and the BG/NBD holdout, both from the cutoff's
     features; with too little history, only the champion (if any) scores."""
@@ -89,7 +89,6 @@ def _churn(
     why = night.too_little_history(_history_days(home, day), p)
     if why:
         return night.champion_only(champion, why), {}, None
-    cutoff = day - dt.timedelta(days=p.churn_days)
     # a sample by id: the same customers every night, each in the same split part
     at_cutoff = churn.sample_by_id(
         features_as_of(cfg, home, cutoff), p.train_sample, p.random_state

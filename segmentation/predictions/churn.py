@@ -25,6 +25,8 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 
+from segmentation.catalog import CHURN_RISKS
+
 # the features table's columns the classifier never uses
 NOT_FEATURES = frozenset({"customer_id"})
 # direction of the risk in a feature: +1 never lowers it as the feature grows, -1 never raises
@@ -32,7 +34,6 @@ MONOTONIC = {"recency_days": 1, "frequency": -1, "purchase_days": -1}
 # parts of the hash space: [0, FIT) fit, [FIT, CALIBRATE) calibration, the rest test
 FIT, CALIBRATE = 0.55, 0.75
 SPLIT_KEY = 7919  # the split's own hash key: a customer's part never depends on a setting
-RISKS = ("low", "medium", "high")
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,6 @@ class TrainingSet:
     features: pd.DataFrame  # numeric columns only, in the model's order
     churned: np.ndarray  # bool
     part: np.ndarray  # "fit", "calibrate" or "test"
-    customer_id: pd.Series
 
 
 def eligible(features: pd.DataFrame) -> pd.Series:
@@ -103,7 +103,6 @@ def training_set(at_cutoff: pd.DataFrame, churned: np.ndarray) -> TrainingSet:
         features=feature_matrix(frame, model_columns(frame)),
         churned=churned[buyers],
         part=part,
-        customer_id=frame["customer_id"],
     )
 
 
@@ -174,7 +173,7 @@ def risk_bands(probability: np.ndarray, bands: tuple[float, float]) -> np.ndarra
     """``low`` below the first band, ``medium`` below the second, ``high`` from it; None
     where there is no probability."""
     index = np.searchsorted(np.asarray(bands), probability, side="right")
-    out = np.asarray(RISKS, dtype=object)[np.minimum(index, 2)]
+    out = np.asarray(CHURN_RISKS, dtype=object)[np.minimum(index, 2)]
     out[np.isnan(probability)] = None
     return out
 

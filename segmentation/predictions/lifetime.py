@@ -24,8 +24,9 @@ from segmentation.predictions import btyd
 
 UNIT_DAYS = {"day": 1, "week": 7}
 HOLDOUT_GROUPS = 8  # past repeat purchases 0, 1, ..., 6 and 7 or more
-# r, a and b are fitted in [e^-10, e^10]: near the top the model has no dropout to learn
-# from (b -> infinity: nobody leaves), and its closed forms lose all precision
+# parameters are fitted in [e^-10, e^10]: BG/NBD's r, a or b near the top has no dropout to
+# learn from (b -> infinity: nobody leaves) and its closed forms lose all precision;
+# Gamma-Gamma's p there has no shrinkage left (a buyer's expected spend is their own mean)
 DEGENERATE = 1e4
 
 
@@ -164,8 +165,8 @@ def at_cutoff(
     if fitted.bgnbd is None:
         return None, {}, fitted.bgnbd_reason
     t = cfg.churn_days / UNIT_DAYS[cfg.time_unit]
-    none = np.full(len(h.buyer), np.nan)
-    none[h.buyer] = btyd.conditional_p_no_purchase(fitted.bgnbd, t, h.x, h.t_x, h.T)
+    quiet = np.full(len(h.buyer), np.nan)
+    quiet[h.buyer] = btyd.conditional_p_no_purchase(fitted.bgnbd, t, h.x, h.t_x, h.T)
     actual = later["purchase_days"].to_numpy(dtype="float64")[h.buyer] - h.n
     predicted = btyd.conditional_expected_purchases(fitted.bgnbd, t, h.x, h.t_x, h.T)
     group = np.minimum(h.x, HOLDOUT_GROUPS - 1).astype(int)
@@ -180,4 +181,4 @@ def at_cutoff(
         out[f"holdout_repeat_{name}_actual"] = (
             float(actual[members].mean()) if members.any() else np.nan
         )
-    return none, out, None
+    return quiet, out, None

@@ -28,8 +28,8 @@ class ChurnNight:
     challenger: Any = None
     record: ChurnRecord | None = None
     skipped: str | None = None  # why no challenger was trained
+    # held-out figures; with a champion, its AUC on the same customers: champion_roc_auc
     metrics: dict[str, float] = field(default_factory=dict)
-    champion_auc: float | None = None
 
 
 def too_little_history(history_days: int, cfg: PredictionsConfig) -> str | None:
@@ -93,7 +93,6 @@ def train(
         challenger=model,
         record=record,
         metrics=metrics,
-        champion_auc=champion_auc,
     )
 
 

@@ -5,17 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from segmentation.predictions.lifetime import Fitted
+from segmentation.catalog import PREDICTION_PROFILE_COLUMNS
+from segmentation.predictions.lifetime import DEGENERATE, Fitted
 from segmentation.predictions.night import ChurnNight
 
-PROFILE_COLUMNS = (
-    "mean_p_alive",
-    "mean_churn_probability",
-    "mean_predicted_clv_365d",
-    "high_churn_risk_share",
-)
-# Gamma-Gamma's p is fitted in [e^-10, e^10]: near the top, the shrinkage has vanished
-DEGENERATE_P = 1e4
+PROFILE_COLUMNS = PREDICTION_PROFILE_COLUMNS
 QUALITY_COLUMNS = ["model", "model_version", "metric", "value", "status", "reason"]
 
 
@@ -70,7 +64,7 @@ def quality_table(
         rows += _rows("bgnbd", cutoff_version, figures, "fitted", why)
     if fitted.gamma_gamma is not None:
         note = None
-        if fitted.gamma_gamma.p >= DEGENERATE_P:
+        if fitted.gamma_gamma.p >= DEGENERATE:  # no shrinkage left: say so
             note = (
                 "p reached its bound: spend per purchase varies little within customers "
                 "against the spread between them, so a buyer's expected spend is their own mean"
@@ -91,11 +85,11 @@ def _churn_rows(night: ChurnNight) -> list:
     status = "champion" if record.promoted else "rejected"
     metrics = {k: v for k, v in night.metrics.items() if k != "champion_roc_auc"}
     rows = _rows("churn", record.model_version, metrics, status, record.reason)
-    if night.champion_auc is not None:
+    if "champion_roc_auc" in night.metrics:
         rows += _rows(
             "churn",
             record.compared_with,
-            {"champion_roc_auc": night.champion_auc},
+            {"champion_roc_auc": night.metrics["champion_roc_auc"]},
             "champion" if not record.promoted else "retired",
             "the champion's ROC AUC on the same held-out customers",
         )

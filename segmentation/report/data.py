@@ -12,11 +12,10 @@ from typing import Any
 
 import pandas as pd
 
+from segmentation.catalog import CHURN_RISKS
 from segmentation.io import lake
 from segmentation.layout import RUN_KEY, Home
 from segmentation.report.formatting import as_text, finite
-
-RISKS = ("low", "medium", "high")  # churn_risk of customer_predictions, from safe to at risk
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class ReportData:
     validation: dict[str, Any] | None
     names: dict[int, str]  # each segment id's newest name up to the day, gone ones included
     quality: pd.DataFrame | None = None  # today's prediction_quality
-    # customers per segment_id (index) and churn_risk (columns RISKS, "none": not scored)
+    # customers per segment_id (index) and churn_risk (columns CHURN_RISKS, "none": not scored)
     risk: pd.DataFrame | None = None
     churn_days: int | None = None  # the churn window of today's classifier, when known
 
@@ -141,7 +140,7 @@ def _risk_by_segment(home: Home, day: dt.date) -> pd.DataFrame | None:
     joined = segments.merge(risks, on="customer_id", how="left")
     risk = joined["churn_risk"].astype("object").where(joined["churn_risk"].notna(), "none")
     counts = pd.crosstab(joined["segment_id"].astype("int64"), risk)
-    return counts.reindex(columns=[*RISKS, "none"], fill_value=0).astype("int64")
+    return counts.reindex(columns=[*CHURN_RISKS, "none"], fill_value=0).astype("int64")
 
 
 def _churn_days(quality: pd.DataFrame | None) -> int | None:

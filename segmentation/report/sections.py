@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from segmentation.catalog import PREDICTION_PROFILE_COLUMNS
 from segmentation.features.labels import feature_label, readable_rule
 from segmentation.layout import RUN_KEY
 from segmentation.monitoring import drift
@@ -52,7 +53,6 @@ SECTIONS = (
 )
 CHAMPIONS = ("champion", "retired")  # statuses of models that assigned segments at some point
 # segment_profiles' means of predictions, not of features: the predictions section shows them
-PREDICTION_MEANS = ("mean_p_alive", "mean_churn_probability", "mean_predicted_clv_365d")
 
 
 def section(sid: str, words: dict[str, str], *parts: str, css: str = "", style: str = "") -> str:
@@ -170,7 +170,7 @@ def profiles_section(data: ReportData, words: dict[str, str]) -> str:
         (words["share"], [Cell(fmt_pct(v, na)) for v in _column(profiles, "share")]),
     ]
     means = [c for c in profiles.columns if str(c).startswith("mean_")]
-    for col in (c for c in means if c not in PREDICTION_MEANS):
+    for col in (c for c in means if c not in PREDICTION_PROFILE_COLUMNS):
         z = zscores(profiles[col])
         cells = [_z_cell(v, float(zv), na) for v, zv in zip(profiles[col], z, strict=True)]
         rows.append((feature_label(str(col).removeprefix("mean_"), words["language"]), cells))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from segmentation.catalog import CHURN_RISKS, PREDICTION_PROFILE_COLUMNS
 from segmentation.report.charts import (
     LEVEL_BACKGROUNDS,
     LEVEL_COLOURS,
@@ -23,7 +24,7 @@ from segmentation.report.charts import (
     segment_colour,
 )
 from segmentation.report.charts_xy import Bars, Part, Points, column_chart, stacked_bars, xy_chart
-from segmentation.report.data import RISKS, ReportData
+from segmentation.report.data import ReportData
 from segmentation.report.formatting import (
     as_text,
     esc,
@@ -35,7 +36,7 @@ from segmentation.report.formatting import (
     fmt_score,
     segment_label,
 )
-from segmentation.report.sections import PREDICTION_MEANS, how, not_available, section
+from segmentation.report.sections import how, not_available, section
 
 MODELS = ("bgnbd", "gamma_gamma", "churn")
 TRAINED = ("champion", "rejected")  # statuses of a churn challenger trained tonight
@@ -60,7 +61,8 @@ def predictions_section(data: ReportData, words: dict[str, str]) -> str:
     if quality is None and data.risk is None:
         return section("predictions", words, intro, not_available(words, words["predictions_off"]))
     parts = [intro]
-    if data.risk is None and not any(_profile_values(data, c) for c in PREDICTION_MEANS):
+    means = PREDICTION_PROFILE_COLUMNS
+    if data.risk is None and not any(_profile_values(data, c) for c in means):
         parts.append(f"<p><b>{esc(words['predictions_none'])}</b></p>")
     else:
         parts += [
@@ -140,7 +142,7 @@ def _risk_chart(data: ReportData, words: dict[str, str]) -> str:
     risk = data.risk
     if risk is None:
         return not_available(words, words["risk_na"])
-    kinds = [*RISKS, "none"]
+    kinds = [*CHURN_RISKS, "none"]
     parts = [Part(words[f"risk_{k}"], *RISK_COLOURS[k]) for k in kinds]
     counted = zip(risk.index, risk[kinds].to_numpy(), strict=True)
     table = {int(s): [int(n) for n in row] for s, row in counted}

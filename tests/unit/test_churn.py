@@ -67,9 +67,9 @@ def test_a_sample_by_id_keeps_its_customers_and_their_parts() -> None:
     reversed_table = churn.sample_by_id(features.iloc[::-1], 500, 1)
     assert set(reversed_table["customer_id"]) == set(lowest)
     whole = churn.training_set(features, np.zeros(3000, dtype=bool))
-    part = pd.Series(whole.part, index=whole.customer_id)
+    part = pd.Series(whole.part, index=whole.rows["customer_id"])
     sampled = churn.training_set(sample, np.zeros(500, dtype=bool))
-    assert (part.loc[sampled.customer_id].to_numpy() == sampled.part).all()
+    assert (part.loc[sampled.rows["customer_id"]].to_numpy() == sampled.part).all()
 
 
 def test_a_part_without_both_classes_skips_the_training_with_the_reason() -> None:

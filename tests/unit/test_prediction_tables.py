@@ -31,7 +31,7 @@ def test_a_trained_night_publishes_parameters_holdout_and_the_decision() -> None
     record = ChurnRecord(
         "c20240502", dt.date(2024, 5, 2), dt.date(2024, 2, 2), 0.8, True, "why", "c20240501"
     )
-    night = ChurnNight(record=record, metrics={"roc_auc": 0.8}, champion_auc=0.79)
+    night = ChurnNight(record=record, metrics={"roc_auc": 0.8, "champion_roc_auc": 0.79})
     holdout = ({"holdout_days": 90.0, "holdout_repeat_0_actual": 0.25}, None)
     got = rows(tables.quality_table(FIT, "b20240502", holdout, night, "b20240202"))
     assert got[("bgnbd", "r")] == ("b20240502", 0.5, "fitted", None)
