@@ -146,16 +146,20 @@ def customer_segmentation() -> None:
     def predict_customers(assigned: dict) -> dict:
         return _step("predict_customers", assigned)
 
+    @task
+    def recommend_items(predicted: dict) -> dict:
+        return _step("recommend_items", predicted)
+
     @task(outlets=_outlets("publish_tables"))
-    def publish_tables(predicted: dict) -> dict:
-        return _step("publish_tables", predicted)
+    def publish_tables(recommended: dict) -> dict:
+        return _step("publish_tables", recommended)
 
     @task(outlets=_outlets("compute_drift"), on_success_callback=DriftNotifier())
     def compute_drift(published: dict) -> dict:
         return _step("compute_drift", published)
 
     assigned = assign_segments(train_model(build_features(validate_events(extract_events()))))
-    compute_drift(publish_tables(predict_customers(assigned)))
+    compute_drift(publish_tables(recommend_items(predict_customers(assigned))))
 
 
 dag = customer_segmentation()

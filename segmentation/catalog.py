@@ -27,6 +27,7 @@ TYPES: dict[str, tuple[str, str]] = {
     "double": ("double", "double precision"),
     "bool": ("bool", "boolean"),
     "timestamp": ("timestamp_utc", "timestamptz"),
+    "list": ("list_string", "text[]"),  # a list of text values
 }
 RUN_DATE = "run_date"
 
@@ -121,6 +122,13 @@ _SEGMENT_PROFILES = (
     ),
     _c("mean_predicted_clv_365d", "double", "the segment's mean predicted_clv_365d", True),
     _c("high_churn_risk_share", "double", "share of the segment at high churn risk", True),
+    _c(
+        "bought_together",
+        "string",
+        "the segment's strongest association rules in words (association_rules); null when "
+        "recommendations are off or none was found",
+        True,
+    ),
 )
 _SEGMENT_MIGRATIONS = (
     _c("from_segment_id", "int64", "the segment at the run before; null: a new customer", True),
@@ -208,6 +216,8 @@ PREDICTION_PROFILE_COLUMNS = (
     "mean_predicted_clv_365d",
     "high_churn_risk_share",
 )
+# the column of segment_profiles that recommend_items fills
+RULES_PROFILE_COLUMN = "bought_together"
 
 _CUSTOMER_PREDICTIONS = (
     _CUSTOMER,
@@ -232,6 +242,49 @@ _CUSTOMER_PREDICTIONS = (
     _c("churn_decile", "int64", "1 (least likely to churn) to 10 (most likely)", True),
     _c("model_version", "string", "the churn classifier that scored (cYYYYMMDD)", True),
     _c("btyd_version", "string", "the BG/NBD and Gamma-Gamma fit (bYYYYMMDD)", True),
+)
+RECOMMENDATION_SOURCES = ("collaborative", "rule", "segment_popular", "popular")
+_ASSOCIATION_RULES = (
+    _c("segment_id", "int64", "the segment whose baskets the rule is mined from; null: all", True),
+    _c("antecedent", "list", "the items bought (product ids, or categories)"),
+    _c("consequent", "list", "the items bought with them"),
+    _c("support", "double", "share of the group's baskets holding every item of the rule"),
+    _c("confidence", "double", "share of the baskets with the antecedent that hold the consequent"),
+    _c("lift", "double", "confidence over the consequent's share of all baskets (1: chance)"),
+    _c("leverage", "double", "support minus the support expected by chance"),
+    _c("baskets", "int64", "baskets holding every item of the rule"),
+    _c("rank", "int64", "1 = the strongest rule of the group (highest lift)"),
+)
+_CUSTOMER_RECOMMENDATIONS = (
+    _CUSTOMER,
+    _c("rank", "int64", "1 = the best item for the customer"),
+    _c("item", "string", "the item offered (a product id, or a category)"),
+    _c(
+        "score",
+        "double",
+        "collaborative: the model's score; rule: the rule's confidence; segment_popular "
+        "(popular): share of the segment's (all) customers who bought the item in the window",
+    ),
+    _c(
+        "source",
+        "string",
+        "collaborative (the model), rule (bought with what they bought), segment_popular, or "
+        "popular (all customers' most bought: a segment that bought too few)",
+    ),
+    _c("model_version", "string", "the collaborative model (rYYYYMMDD), null if none", True),
+)
+_RECOMMENDATION_QUALITY = (
+    _c("model", "string", "als, popular (global popularity) or segment_popular"),
+    _c("model_version", "string", "the collaborative model evaluated (rYYYYMMDD)", True),
+    _c(
+        "metric",
+        "string",
+        "held-out figures of the model's last retrain: precision_at_10, recall_at_10, "
+        "ndcg_at_10, map_at_10, coverage, customers; or skipped",
+    ),
+    _c("value", "double", "the metric's value", True),
+    _c("status", "string", "served (its lists are published tonight), evaluated, or skipped"),
+    _c("reason", "string", "why: the comparison that decides what is served", True),
 )
 _PREDICTION_QUALITY = (
     _c("model", "string", "bgnbd, gamma_gamma or churn"),
@@ -349,6 +402,39 @@ TABLES: tuple[Table, ...] = (
         "the prediction models' parameters and their out-of-time evaluation",
         staged=True,
         stager="predict_customers",
+    ),
+    Table(
+        "association_rules",
+        "rule, segment and run",
+        True,
+        "publish_tables",
+        _ASSOCIATION_RULES,
+        ("segment_id", "rank"),
+        "items bought together, per segment and over all baskets (FP-Growth)",
+        staged=True,
+        stager="recommend_items",
+    ),
+    Table(
+        "customer_recommendations",
+        "customer, rank and run",
+        True,
+        "publish_tables",
+        _CUSTOMER_RECOMMENDATIONS,
+        ("customer_id", "rank"),
+        "the items to offer each customer, best first",
+        staged=True,
+        stager="recommend_items",
+    ),
+    Table(
+        "recommendation_quality",
+        "model, metric and run",
+        True,
+        "publish_tables",
+        _RECOMMENDATION_QUALITY,
+        ("model", "metric"),
+        "the collaborative model and its baselines evaluated on held-out purchases",
+        staged=True,
+        stager="recommend_items",
     ),
     Table(
         "drift_metrics",

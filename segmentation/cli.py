@@ -28,6 +28,9 @@ PERSONA_NAMES = (
     "window_shoppers",
     "hibernating",
 )
+# the smallest catalogue: a taste group's 5 favourites in each of the 6 categories (kept in
+# sync with segmentation.synthetic.MIN_PRODUCTS)
+MIN_PRODUCTS = 30
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,6 +135,7 @@ def _generate_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "the expected dropouts per customer-year of activity for a persona of relative hazard "
         "1 (champions 0.2 ... at_risk 2); ground_truth.csv gains dropout_day; default: 0",
     )
+    _product_options(g)
     g.add_argument(
         "--order-lines",
         action="store_true",
@@ -162,6 +166,28 @@ def _generate_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "days later; default: 0",
     )
     g.set_defaults(func=_generate)
+
+
+def _product_options(g: argparse.ArgumentParser) -> None:
+    """``generate``'s options of the catalogue, the tastes and the bundles."""
+    g.add_argument(
+        "--products",
+        type=_products,
+        default=2000,
+        metavar="N",
+        help="products in the catalogue (products.csv), split over the categories, popularity "
+        "1/rank within each; customers' taste groups favour some of them; at least "
+        f"{MIN_PRODUCTS}; default: 2000",
+    )
+    g.add_argument(
+        "--bundle-rate",
+        type=_share,
+        default=0.0,
+        metavar="RATE",
+        help="share of the purchases of a bundle's lead product, by customers of the bundle's "
+        "persona, that buy the bundle's other products at the same time (two pairs and a "
+        "triple per persona, in bundles.csv); default: 0",
+    )
 
 
 def _config_arg(p: argparse.ArgumentParser) -> None:
@@ -208,6 +234,20 @@ def _rate(value: str) -> float:
     return number
 
 
+def _products(value: str) -> int:
+    """An argparse type: a catalogue size, at least ``MIN_PRODUCTS``."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < MIN_PRODUCTS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a whole number of products of at least {MIN_PRODUCTS} (5 "
+            "favourites of every taste group in each of the 6 categories)"
+        )
+    return number
+
+
 def _date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
@@ -228,6 +268,8 @@ def _generate(args: argparse.Namespace) -> dict[str, Any]:
         drift_share=args.drift_share,
         bad_rows=args.bad_rows,
         dropout=args.dropout,
+        products=args.products,
+        bundle_rate=args.bundle_rate,
     )
     truth = data.ground_truth
     dropped = int(truth["dropout_day"].notna().sum()) if "dropout_day" in truth else 0
@@ -236,7 +278,7 @@ def _generate(args: argparse.Namespace) -> dict[str, Any]:
 
         from segmentation.synthetic_shop import order_lines
 
-        events = order_lines(data.events, args.seed, args.refund_rate)
+        events = order_lines(data.events, args.seed, args.refund_rate, products=data.products)
         data = dataclasses.replace(data, events=events)
     elif args.refund_rate:
         raise SegmentationError("--refund-rate needs --order-lines (returns are of orders)")

@@ -220,6 +220,53 @@ class PredictionsConfig:
 
 
 @dataclass(frozen=True)
+class RulesMiningConfig:
+    """Association rules mined with FP-Growth per segment and over all customers."""
+
+    min_support: float = 0.005  # of the segment's baskets
+    min_confidence: float = 0.1
+    min_lift: float = 1.5
+    min_count: int = 20  # a rule needs at least this many baskets holding all its items
+    max_rules_per_segment: int = 20
+    max_items: int = 3  # items in a rule (antecedent and consequent together)
+
+
+@dataclass(frozen=True)
+class AlsConfig:
+    """Implicit-feedback ALS (the ``implicit`` library): the collaborative model."""
+
+    factors: int = 64
+    iterations: int = 15
+    regularization: float = 0.05
+    alpha: float = 10.0  # confidence per unit of interaction weight
+
+
+def _event_weights() -> dict[str, float]:
+    return {"purchase": 1.0, "add_to_cart": 0.3, "view": 0.1}
+
+
+@dataclass(frozen=True)
+class RecommendationsConfig:
+    """What to offer each customer (collaborative filtering) and each segment (rules)."""
+
+    enabled: bool = True
+    # product: product_id; category: category; auto: product_id when the lake has any
+    item: Literal["product", "category", "auto"] = "auto"
+    event_weights: dict[str, float] = field(default_factory=_event_weights)
+    # the interactions and baskets the models learn from: the last window_days
+    window_days: int = 365
+    top_n: int = 10
+    exclude_purchased: bool = True
+    retrain_days: int = 7
+    holdout_days: int = 14
+    # customers with fewer items bought or weighed than this get their segment's popular items
+    min_items: int = 3
+    random_state: int = 42
+    rules: RulesMiningConfig = field(default_factory=RulesMiningConfig)
+    als: AlsConfig = field(default_factory=AlsConfig)
+
+
+@dataclass(frozen=True)
 class WarehouseConfig:
     """A PostgreSQL schema that mirrors the output tables, for tools that read SQL."""
 
@@ -260,6 +307,7 @@ class Config:
     rfm: RfmConfig = field(default_factory=RfmConfig)
     drift: DriftConfig = field(default_factory=DriftConfig)
     predictions: PredictionsConfig = field(default_factory=PredictionsConfig)
+    recommendations: RecommendationsConfig = field(default_factory=RecommendationsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     warehouse: WarehouseConfig | None = None
 
@@ -340,6 +388,7 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
     config_checks.check_validation(cfg.validation, origin)
     config_checks.check_events(cfg.events, origin)
     config_checks.check_predictions(cfg.predictions, origin)
+    config_checks.check_recommendations(cfg.recommendations, origin)
     return _resolve_paths(cfg, base_dir)
 
 

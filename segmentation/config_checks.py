@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         FeaturesConfig,
         ModelConfig,
         PredictionsConfig,
+        RecommendationsConfig,
         RfmConfig,
         RulesConfig,
         ValidationConfig,
@@ -153,3 +154,37 @@ def check_predictions(p: PredictionsConfig, origin: str) -> None:
     for key in ("train_sample", "min_class_customers", "min_repeat_buyers"):
         if getattr(p, key) < 1:
             raise ConfigError(f"{origin}: predictions.{key} must be a positive number of customers")
+
+
+def check_recommendations(r: RecommendationsConfig, origin: str) -> None:
+    """Event weights, the windows and the rules' bounds."""
+    where = f"{origin}: recommendations"
+    for event_type, weight in r.event_weights.items():
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            raise ConfigError(f"{where}.event_weights.{event_type} must be a weight of 0 or more")
+    if r.event_weights.get("purchase", 0) <= 0:
+        raise ConfigError(
+            f"{where}.event_weights.purchase must be positive: purchases are the signal"
+        )
+    for key in ("window_days", "top_n", "retrain_days", "holdout_days", "min_items"):
+        if getattr(r, key) < 1:
+            raise ConfigError(f"{where}.{key} must be a positive whole number")
+    if r.holdout_days >= r.window_days:
+        raise ConfigError(f"{where}.holdout_days must be shorter than window_days")
+    rules = r.rules
+    for key in ("min_support", "min_confidence"):
+        if not 0 < getattr(rules, key) <= 1:
+            raise ConfigError(f"{where}.rules.{key} must be a share in (0, 1]")
+    if rules.min_lift <= 0:
+        raise ConfigError(f"{where}.rules.min_lift must be positive (1 = as often as chance)")
+    for key in ("min_count", "max_rules_per_segment"):
+        if getattr(rules, key) < 1:
+            raise ConfigError(f"{where}.rules.{key} must be a positive whole number")
+    if rules.max_items < 2:
+        raise ConfigError(f"{where}.rules.max_items must be at least 2 (one item each side)")
+    als = r.als
+    if als.factors < 1 or als.iterations < 1 or als.regularization < 0 or als.alpha <= 0:
+        raise ConfigError(
+            f"{where}.als: factors and iterations must be positive, regularization 0 or more "
+            "and alpha positive"
+        )

@@ -122,6 +122,11 @@ class Home:
         """The churn classifiers (``segmentation.predictions.registry``), one folder each."""
         return self.models / "churn"
 
+    @property
+    def recommendation_models(self) -> Path:
+        """The collaborative models (``segmentation.recommendations.registry``), one folder each."""
+        return self.models / "recommendations"
+
     def work(self, day: dt.date) -> Path:
         return partition_dir(self.root / "work", RUN_KEY, day)
 

@@ -5,18 +5,22 @@ size, category mix). Events are drawn per behaviour span with numpy, all from on
 generator, so the same arguments always give byte-identical files. An opt-in dropout process
 (``generate``'s ``dropout``) ends customers' activity at persona-specific rates; it draws from
 a stream of its own (``[seed, 15]``) and only removes events, so every other draw stays as it
-is.
+is. Products come from a catalogue with planted tastes and bundles (``synthetic_products``,
+streams ``[seed, 16]`` and ``[seed, 17]``): only ``product_id`` depends on them, and the
+bundles' extra purchases.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+
+from segmentation import synthetic_products as sp
 
 CATEGORIES = ("electronics", "fashion", "grocery", "home", "beauty", "sports")
 CHANNELS = ("web", "app", "store")
@@ -62,6 +66,7 @@ DROPOUT_HAZARDS = {
     "premium_newcomers": 0.5,
 }
 PERSONA_BY_NAME = {p.name: p for p in PERSONAS}
+MIN_PRODUCTS = sp.least_products(len(CATEGORIES))
 EVENT_COLUMNS = [
     "event_id",
     "customer_id",
@@ -73,6 +78,8 @@ EVENT_COLUMNS = [
     "product_id",
     "quantity",
 ]
+_PRODUCT_COLS = ["product_id", "category", "popularity"]
+_BUNDLE_COLS = ["bundle_id", "persona", "items"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,10 @@ class GeneratedData:
     # each row's export file in days from ``start`` (rows late or sent twice, see
     # synthetic_arrival); None: the UTC day of its event_time
     file_day: np.ndarray | None = None
+    # the catalogue (product_id, category, popularity) and the planted bundles (bundle_id,
+    # persona, items: a tuple of product ids, lead first)
+    products: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_PRODUCT_COLS))
+    bundles: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_BUNDLE_COLS))
 
 
 def generate(
@@ -100,6 +111,8 @@ def generate(
     emerging_share: float = 0.1,
     anchor: dt.date | None = None,
     dropout: float = 0.0,
+    products: int = 2000,
+    bundle_rate: float = 0.0,
 ) -> GeneratedData:
     """Generate events for ``days`` days from ``start`` (UTC) for ``customers`` customers.
 
@@ -117,42 +130,81 @@ def generate(
     DROPOUT_HAZARDS[p] / 365`` of their persona p at the time, and has no events from then on.
     The ground truth gains ``dropout_day`` (the UTC day; NaT: activity or data ended first).
     The events before a dropout are those of ``dropout=0`` (event ids renumbered).
+
+    Products come from a catalogue of ``products`` products with taste groups (the ground
+    truth's ``taste``) and bundles bought at ``bundle_rate``: see ``synthetic_products``.
     """
-    _check_arguments(drift_persona, dropout)
+    _check_arguments(drift_persona, dropout, products)
     rng = np.random.default_rng(seed)  # one stream, drawn from in a fixed order
-    shares = np.array([p.share for p in PERSONAS])
-    persona_idx = rng.choice(len(PERSONAS), size=customers, p=shares / shares.sum())
-    end = float((anchor - start).days) if anchor is not None else float(days)
-    a, b = _active_windows(rng, persona_idx, days, end)
-    if emerging_from is not None:
-        arrive = (float((emerging_from - start).days), round(customers * emerging_share))
-        persona_idx, a, b = _with_arrivals(persona_idx, a, b, days, *arrive)
-    a = np.clip(a, 0, days)
-    b = np.clip(b, a, days)
-    drift = None
-    if drift_from is not None:
-        drift = (float((drift_from - start).days), drift_share, drift_persona)
+    arrivals = None if emerging_from is None else (emerging_from, emerging_share)
+    persona_idx, a, b = _population(rng, customers, start, days, anchor, arrivals)
+    drift = (float((drift_from - start).days), drift_share, drift_persona) if drift_from else None
     spans, final_persona = _behaviour_spans(rng, persona_idx, a, b, days, drift)
     until = _dropout_times(seed, spans, len(a), dropout)  # None without dropout
-    events = _draw_events(rng, *spans, start, until)
+    shop = _open_shop(seed, products, final_persona, bundle_rate)
+    events = _draw_events(rng, *spans, start, shop, until)
     seen = np.zeros(len(persona_idx), dtype=bool)
     seen[events.pop("_cust").to_numpy()] = True
     if bad_rows:
         events = _inject_bad_rows(rng, events, bad_rows)
     customers_df = _customer_attributes(rng, persona_idx, a, start)
-    truth = _ground_truth(customers_df["customer_id"], final_persona, seen, start, until)
+    truth = _ground_truth(customers_df, final_persona, shop.taste, seen, start, until)
     return GeneratedData(
-        events=events, customers=customers_df, ground_truth=truth, start=start, days=days
+        events=events,
+        customers=customers_df,
+        ground_truth=truth,
+        start=start,
+        days=days,
+        products=sp.products_frame(shop.catalogue),
+        bundles=sp.bundles_frame(shop.catalogue),
     )
 
 
-def _check_arguments(drift_persona: str, dropout: float) -> None:
+def catalogue(seed: int, products: int = 2000) -> sp.Catalogue:
+    """The catalogue ``generate`` draws products from: the same whatever the customers and
+    days (its taste groups' favourites and its bundles included; persona codes index
+    ``PERSONAS`` and then ``EMERGING``)."""
+    weights = np.array([p.categories for p in _ALL], dtype=float)
+    names = tuple(p.name for p in _ALL)
+    return sp.build_catalogue(products, seed, weights, CATEGORIES, names)
+
+
+def _population(
+    rng: np.random.Generator,
+    customers: int,
+    start: dt.date,
+    days: int,
+    anchor: dt.date | None,
+    arrivals: tuple[dt.date, float] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each customer's persona and active window [a, b) in days from the start, with
+    ``arrivals`` (from date, share of ``customers``) of ``EMERGING`` customers."""
+    shares = np.array([p.share for p in PERSONAS])
+    persona_idx = rng.choice(len(PERSONAS), size=customers, p=shares / shares.sum())
+    end = float((anchor - start).days) if anchor is not None else float(days)
+    a, b = _active_windows(rng, persona_idx, days, end)
+    if arrivals is not None:
+        arrive = (float((arrivals[0] - start).days), round(customers * arrivals[1]))
+        persona_idx, a, b = _with_arrivals(persona_idx, a, b, days, *arrive)
+    a = np.clip(a, 0, days)
+    return persona_idx, a, np.clip(b, a, days)
+
+
+def _open_shop(seed: int, products: int, persona: np.ndarray, bundle_rate: float) -> sp.Shop:
+    """The catalogue, and each customer's taste group of ``persona``."""
+    medians = np.array([p.basket_median for p in _ALL])
+    return sp.open_shop(catalogue(seed, products), seed, persona, bundle_rate, medians)
+
+
+def _check_arguments(drift_persona: str, dropout: float, products: int) -> None:
     if drift_persona not in PERSONA_BY_NAME:
         raise ValueError(
             f"unknown persona {drift_persona!r}; choose one of {list(PERSONA_BY_NAME)}"
         )
     if not 0 <= dropout < np.inf:
         raise ValueError(f"dropout must be a rate of 0 or more, not {dropout}")
+    if products < MIN_PRODUCTS:
+        raise ValueError(f"products must be at least {MIN_PRODUCTS}, not {products}")
 
 
 def _with_arrivals(
@@ -166,17 +218,20 @@ def _with_arrivals(
 
 
 def _ground_truth(
-    ids: pd.Series,
+    customers: pd.DataFrame,
     final_persona: np.ndarray,
+    taste: np.ndarray,
     seen: np.ndarray,
     start: dt.date,
     until: np.ndarray | None,
 ) -> pd.DataFrame:
-    """The ``seen`` customers' planted personas and, with dropout, the day they dropped out."""
+    """The ``seen`` customers' planted personas and taste groups and, with dropout, the day
+    they dropped out."""
     truth = pd.DataFrame(
         {
-            "customer_id": ids.to_numpy(),
+            "customer_id": customers["customer_id"].to_numpy(),
             "persona": np.array([p.name for p in _ALL])[final_persona],
+            "taste": taste,
         }
     )
     if until is not None:
@@ -297,9 +352,11 @@ def _draw_events(
     a: np.ndarray,
     b: np.ndarray,
     start: dt.date,
+    shop: sp.Shop,
     until: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The events of the spans (with ``until``, those before their customer's time in it)."""
+    """The events of the spans (with ``until``, those before their customer's time in it),
+    their products and bundles from ``shop``."""
     length = b - a
     rates = {
         "purchase": np.array([p.purchases_per_day for p in _ALL]),
@@ -323,16 +380,22 @@ def _draw_events(
     times = pd.Timestamp(start, tz="UTC") + pd.to_timedelta(
         (ev["_t"].to_numpy() * 86_400).astype("int64"), unit="s"
     )
+    span = ev["_span"].to_numpy()
+    purchase = (ev["event_type"] == "purchase").to_numpy()
+    attributes = _event_attributes(rng, persona[span], purchase)
+    category = attributes.pop("_category")
     out = pd.DataFrame(
         {
-            "customer_id": pd.Series(cust[ev["_span"].to_numpy()]),
+            "customer_id": pd.Series(cust[span]),
             "event_time": times,
             "event_type": ev["event_type"].to_numpy(),
-            **_event_attributes(rng, persona[ev["_span"].to_numpy()], ev["event_type"]),
+            **attributes,
         }
     )
+    del attributes  # copied into ``out``: not held through the sort
+    out, t = sp.with_products(shop, out, category, persona[span], ev["_t"].to_numpy(), purchase)
     if until is not None:  # drawn all the same, so the events that stay are as without
-        out = out[ev["_t"].to_numpy() < until[cust[ev["_span"].to_numpy()]]]
+        out = out[t < until[out["customer_id"].to_numpy()]]
     n = len(out)
     out = out.sort_values(["event_time", "customer_id"], kind="stable").reset_index(drop=True)
     out["_cust"] = out["customer_id"]
@@ -343,16 +406,17 @@ def _draw_events(
 
 
 def _event_attributes(
-    rng: np.random.Generator, span_persona: np.ndarray, event_type: pd.Series
+    rng: np.random.Generator, span_persona: np.ndarray, is_purchase: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Amount, category, channel, product and quantity of each event, by its persona."""
+    """Amount, category (and its code, ``_category``), channel, product and quantity of each
+    event, by its persona. The product is uniform noise, drawn only to keep the stream as it
+    was: ``synthetic_products`` picks the real one."""
     n = len(span_persona)
     weights = np.array([p.categories for p in _ALL], dtype=float)
     weights /= weights.sum(axis=1, keepdims=True)
     cum = weights.cumsum(axis=1)[span_persona]
     cat_idx = (rng.random(n)[:, None] > cum).sum(axis=1).clip(0, len(CATEGORIES) - 1)
     medians = np.array([p.basket_median for p in _ALL])[span_persona]
-    is_purchase = (event_type == "purchase").to_numpy()
     amount = np.where(is_purchase, medians * rng.lognormal(0.0, 0.45, n), 0.0).round(2)
     return {
         "amount": amount,
@@ -360,6 +424,7 @@ def _event_attributes(
         "channel": np.array(CHANNELS)[rng.integers(0, len(CHANNELS), n)],
         "product_id": rng.integers(1, 5000, n),
         "quantity": np.where(is_purchase, rng.integers(1, 4, n), 1),
+        "_category": cat_idx.astype(np.int8),
     }
 
 
@@ -380,7 +445,8 @@ def _inject_bad_rows(rng: np.random.Generator, events: pd.DataFrame, count: int)
 def write(
     data: GeneratedData, out: Path, fmt: Literal["csv", "jsonl", "parquet"] = "csv"
 ) -> list[Path]:
-    """Write one events file per UTC day, the customers file and ground_truth.csv.
+    """Write one events file per UTC day, the customers file, ground_truth.csv, products.csv
+    and bundles.csv (a bundle's items separated by spaces, lead first).
 
     With ``data.file_day``, a row goes into the file of that day (rows in file order).
     """
@@ -403,6 +469,9 @@ def write(
         written.append(path)
     _write_frame(data.customers, out / "customers" / f"customers.{fmt}", fmt)
     data.ground_truth.to_csv(out / "ground_truth.csv", index=False)
+    data.products.to_csv(out / "products.csv", index=False)
+    items = data.bundles["items"].map(" ".join)
+    data.bundles.assign(items=items).to_csv(out / "bundles.csv", index=False)
     return written
 
 

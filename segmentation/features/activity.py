@@ -143,7 +143,7 @@ def _aggregate_events(
             ).fetchall()
         ]
         in_window = f"event_date >= DATE '{window_start.isoformat()}'"
-        purchase, refund = _purchase_and_refund(cfg)
+        purchase, refund = purchase_and_refund(cfg)
         bought = f"{in_window} AND {purchase}"
         refunded = f"{in_window} AND {refund}"
         counters = [
@@ -157,12 +157,12 @@ def _aggregate_events(
             f"coalesce(sum(amount) FILTER (WHERE {purchase}), 0) AS {LIFE}amount",
             f"coalesce(sum(abs(amount)) FILTER (WHERE {refund}), 0) AS {LIFE}refund_amount",
             *(
-                f"count(*) FILTER (WHERE {in_window} AND event_type = '{_literal(t)}') "
+                f"count(*) FILTER (WHERE {in_window} AND event_type = '{sql_literal(t)}') "
                 f'AS "n_{_ident(t)}"'
                 for t in cfg.events.allowed_types
             ),
             *(
-                f"count(*) FILTER (WHERE {in_window} AND category = '{_literal(c)}') "
+                f"count(*) FILTER (WHERE {in_window} AND category = '{sql_literal(c)}') "
                 f'AS "{category_column(c)}"'
                 for c in categories
             ),
@@ -198,12 +198,12 @@ def _state_query(counters: list[str], purchase: str, as_of: dt.date) -> str:
     """
 
 
-def _purchase_and_refund(cfg: Config) -> tuple[str, str]:
+def purchase_and_refund(cfg: Config) -> tuple[str, str]:
     """SQL conditions of a purchase (an order line) and of a refund, from the config."""
     ev = cfg.events
     negative = "(coalesce(amount, 0) < 0 OR coalesce(quantity, 0) < 0)"
-    is_purchase = f"event_type = '{_literal(ev.purchase_type)}'"
-    refund = f"event_type = '{_literal(ev.refund_type)}'"
+    is_purchase = f"event_type = '{sql_literal(ev.purchase_type)}'"
+    refund = f"event_type = '{sql_literal(ev.refund_type)}'"
     if ev.negative_amounts == "refund":
         return (
             f"({is_purchase} AND NOT {negative})",
@@ -254,7 +254,7 @@ def _register_events(
             # earlier days, so the folder's date is the night's, not always the event's
             rel.project(
                 f"customer_id, event_type, amount, {optional}, category, "
-                f"CAST(timezone('{_literal(cfg.timezone)}', event_time) AS DATE) AS event_date, "
+                f"CAST(timezone('{sql_literal(cfg.timezone)}', event_time) AS DATE) AS event_date, "
                 "event_time"
             ).create_view("raw")
     con.execute(
@@ -288,5 +288,5 @@ def _ident(name: str) -> str:
     return name.replace('"', '""')
 
 
-def _literal(value: str) -> str:
+def sql_literal(value: str) -> str:
     return value.replace("'", "''")

@@ -21,6 +21,7 @@ _ARROW = {
     "double": pa.float64(),
     "bool": pa.bool_(),
     "timestamp_utc": pa.timestamp("us", tz="UTC"),
+    "list_string": pa.large_list(pa.large_string()),
 }
 
 

@@ -34,13 +34,14 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
 
-from segmentation import layout
+from segmentation import catalog, layout
 from segmentation.errors import SegmentationError, WarehouseUnavailable
 from segmentation.identifiers import CURRENT_SUFFIX, MAX_IDENTIFIER, check_identifier
 from segmentation.io import postgres
@@ -55,6 +56,7 @@ Mode = Literal["run", "replace"]
 
 # the only type names that reach SQL text (as sql.SQL): never built from input
 _BIGINT, _DOUBLE, _BOOLEAN, _TEXT, _DATE = "bigint", "double precision", "boolean", "text", "date"
+_TEXT_ARRAY = "text[]"
 _TIMESTAMP, _TIMESTAMPTZ, _NUMERIC = "timestamp", "timestamptz", "numeric"
 _PG_TYPE_NAMES = {
     "timestamp without time zone": _TIMESTAMP,
@@ -207,7 +209,10 @@ def _write_table(
     if mode == "run":
         frame = frame.drop(columns=[RUN_DATE], errors="ignore")
         frame.insert(0, RUN_DATE, pd.Series([day] * len(frame), dtype="object", index=frame.index))
-    inferred = {name: _sql_type(frame[name]) for name in frame.columns}
+    # a column of nulls (an empty night) takes its declared type, not text
+    inferred = {name: _sql_type(frame[name]) or _declared(table, name) for name in frame.columns}
+    if mode == "run":
+        inferred[RUN_DATE] = _DATE
     existing = _table_columns(cur, schema, table)
     _create_or_extend(cur, target, f"{schema}.{table}", inferred, existing, mode)
     types = {n: existing.get(n) or inferred[n] or _TEXT for n in frame.columns}
@@ -374,11 +379,25 @@ def _arrow_sql_type(t: pa.DataType) -> str:
     return _TEXT
 
 
+def _declared(table: str, column: str) -> str | None:
+    """The catalog's PostgreSQL type of an output table's column (None for another table)."""
+    try:
+        declared = catalog.table(table).column(column)
+    except ValueError:
+        return None
+    if declared is None:
+        return None
+    known = (_BIGINT, _DOUBLE, _BOOLEAN, _TEXT, _DATE, _TIMESTAMPTZ, _TEXT_ARRAY)
+    return {name: name for name in known}.get(catalog.TYPES[declared.type][1])
+
+
 def _object_sql_type(series: pd.Series) -> str | None:
     """The PostgreSQL type for an object column, by the values it holds."""
     kind = pd.api.types.infer_dtype(series, skipna=True)
     if kind == "empty":
         return None
+    if kind == "mixed" and isinstance(_first(series), list | tuple | np.ndarray):
+        return _TEXT_ARRAY  # a list of items per row (association_rules)
     if kind == "datetime":
         first = series.dropna().iloc[0]
         return _TIMESTAMPTZ if getattr(first, "tzinfo", None) is not None else _TIMESTAMP
@@ -418,6 +437,11 @@ def _arrow(series: pd.Series, kind: str) -> pa.Array | pa.ChunkedArray:
         ):
             series = pd.to_datetime(series).dt.date
         return pa.array(series, type=pa.date32(), from_pandas=True)
+    if kind == _TEXT_ARRAY:  # PostgreSQL's array literal: {"a","b"}
+        return pa.array(
+            [None if v is None else _array_literal(v) for v in series.astype(object)],
+            type=pa.string(),
+        )
     if kind in (_TIMESTAMP, _TIMESTAMPTZ):
         if not pd.api.types.is_datetime64_any_dtype(dtype):
             series = pd.to_datetime(series)
@@ -436,6 +460,16 @@ def _arrow(series: pd.Series, kind: str) -> pa.Array | pa.ChunkedArray:
     return pa.array(
         [None if _missing(v) else _text(v) for v in series.astype(object)], type=pa.string()
     )
+
+
+def _first(series: pd.Series) -> Any:
+    """The first value that is not None (lists are never NaN)."""
+    return next((v for v in series if v is not None), None)
+
+
+def _array_literal(values: Any) -> str:
+    quoted = (str(v).replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return "{" + ",".join(f'"{q}"' for q in quoted) + "}"
 
 
 def _is_object(dtype: Any) -> bool:

@@ -16,6 +16,7 @@ from segmentation.pipeline.extract import extract_events, extract_range, ingest,
 from segmentation.pipeline.features import build_features
 from segmentation.pipeline.predict import predict_customers
 from segmentation.pipeline.publish import publish_tables
+from segmentation.pipeline.recommend import recommend_items
 from segmentation.pipeline.run import STEPS, run
 from segmentation.pipeline.status import output_locations, status
 from segmentation.pipeline.train import train_model
@@ -32,6 +33,7 @@ __all__ = [
     "parse_date",
     "predict_customers",
     "publish_tables",
+    "recommend_items",
     "resolve_run_date",
     "run",
     "status",

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation import layout
-from segmentation.catalog import PREDICTION_PROFILE_COLUMNS
+from segmentation.catalog import PREDICTION_PROFILE_COLUMNS, RULES_PROFILE_COLUMN
 from segmentation.config import Config
 from segmentation.engines import engine_for
 from segmentation.errors import SegmentationError
@@ -97,6 +97,7 @@ def segment_tables(
     )
     # filled by predict_customers; null when predictions are off
     profiles = profiles.assign(**dict.fromkeys(PREDICTION_PROFILE_COLUMNS, np.nan))
+    profiles[RULES_PROFILE_COLUMN] = pd.Series(pd.NA, index=profiles.index, dtype="string")
     return {
         "customer_segments": segments,
         "segment_profiles": profiles,

@@ -29,20 +29,32 @@ def publish_tables(cfg: Config, day: dt.date) -> dict[str, Any]:
     staged = {
         t.name: home.staged_table(t.name, day)
         for t in layout.staged_tables()
-        if t.stager == "assign_segments" or cfg.predictions.enabled
+        if t.stager == "assign_segments"
+        or (t.stager == "predict_customers" and cfg.predictions.enabled)
+        or (t.stager == "recommend_items" and cfg.recommendations.enabled)
     }
+    # assign_segments again after a later step: that step's tables (and its columns of the
+    # segment profiles) are of the previous assignment
+    segments = staged["customer_segments"]
+    for step, table in (
+        ("predict_customers", "customer_predictions"),
+        ("recommend_items", "customer_recommendations"),
+    ):
+        later = staged.get(table)
+        if (
+            segments.is_file()
+            and later is not None
+            and later.is_file()
+            and (later.stat().st_mtime_ns < segments.stat().st_mtime_ns)
+        ):
+            raise SegmentationError(
+                f"assign_segments ran again for {day} after {step}; run {step} again, so "
+                "its tables and the segment profiles follow the new segments"
+            )
     if not all(path.is_file() for path in staged.values()):
         missing = sorted({layout.table(t).stager for t, p in staged.items() if not p.is_file()})
         raise SegmentationError(
             f"nothing staged to publish for {day}; run {' and '.join(missing)} first"
-        )
-    if cfg.predictions.enabled and (
-        staged["customer_predictions"].stat().st_mtime_ns
-        < staged["segment_profiles"].stat().st_mtime_ns
-    ):
-        raise SegmentationError(
-            f"assign_segments ran again for {day} after predict_customers; run "
-            "predict_customers again, so the segment profiles carry the predictions"
         )
     with locks.shared(home):
         frames = {

@@ -16,6 +16,7 @@ from segmentation.pipeline.extract import extract_events, validate_events
 from segmentation.pipeline.features import build_features
 from segmentation.pipeline.predict import predict_customers
 from segmentation.pipeline.publish import publish_tables
+from segmentation.pipeline.recommend import recommend_items
 from segmentation.pipeline.train import train_model
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ STEPS = (
     train_model,
     assign_segments,
     predict_customers,
+    recommend_items,
     publish_tables,
     compute_drift,
 )

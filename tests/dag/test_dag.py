@@ -22,6 +22,7 @@ ORDER = [
     "train_model",
     "assign_segments",
     "predict_customers",
+    "recommend_items",
     "publish_tables",
     "compute_drift",
 ]

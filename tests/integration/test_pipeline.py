@@ -214,6 +214,7 @@ def test_names_descriptions_and_rules_in_chinese(published: Path, landing: Path)
     day = LAST - dt.timedelta(days=1)
     pipeline.assign_segments(cfg, day)
     pipeline.predict_customers(cfg, day)
+    pipeline.recommend_items(cfg, day)
     pipeline.publish_tables(cfg, day)
     profiles = pd.read_parquet(Home(cfg.home).current_table("segment_profiles"))
     chinese = {*personas.LABELS["zh"].values(), *naming.DESCRIPTIVE_LABELS["zh"].values()}

@@ -168,5 +168,6 @@ def test_profiles_staged_again_after_the_predictions_are_not_published(
         pipeline.publish_tables(cfg, NIGHT2)
     assert home.partition("segment_profiles", NIGHT2).read_bytes() == before
     pipeline.predict_customers(cfg, NIGHT2)
+    pipeline.recommend_items(cfg, NIGHT2)
     pipeline.publish_tables(cfg, NIGHT2)
     assert home.partition("segment_profiles", NIGHT2).read_bytes() == before

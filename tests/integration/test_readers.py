@@ -40,6 +40,7 @@ DUCKDB_TYPES = {
     "TINYINT": "int8",
     "DOUBLE": "double",
     "BOOLEAN": "bool",
+    "VARCHAR[]": "list",
 }
 POLARS_TYPES = {
     pl.Date: "date",
@@ -48,6 +49,7 @@ POLARS_TYPES = {
     pl.Int8: "int8",
     pl.Float64: "double",
     pl.Boolean: "bool",
+    pl.List(pl.String): "list",
 }
 ARROW_TYPES = {
     pa.date32(): "date",
@@ -57,6 +59,18 @@ ARROW_TYPES = {
     pa.float64(): "double",
     pa.bool_(): "bool",
 }
+
+
+def arrow_type(t: pa.DataType) -> str:
+    """The contract type of an Arrow type (a list's item may be named item or element)."""
+    if pa.types.is_large_list(t) and t.value_type == pa.large_string():
+        return "list"
+    return ARROW_TYPES[t]
+
+
+# a night may have no rule at all (these 400 customers' 40 days never do): the table's file
+# is there, with its schema, and no rows
+MAY_BE_EMPTY = {"association_rules"}
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +103,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, np.ndarray | list):  # a list column's value
+        return tuple(_plain(v) for v in value)
     return value
 
 
@@ -101,7 +117,7 @@ def test_every_reader_gets_the_same_rows_and_types(output: Path, name: str) -> N
     declared = {c: table(name).column(c).type for c in columns}  # type: ignore[union-attr]
 
     arrow = ds.dataset(root, partitioning=DATE_PARTITIONING).to_table()
-    assert {c: ARROW_TYPES[arrow.schema.field(c).type] for c in columns} == declared
+    assert {c: arrow_type(arrow.schema.field(c).type) for c in columns} == declared
     assert canonical(arrow.to_pandas(), columns) == expected
 
     # without a schema, pyarrow (and so pandas) discovers partition values as text
@@ -132,7 +148,8 @@ def test_current_keeps_run_date_and_equals_the_newest_partition(output: Path, na
     assert current.schema.field("run_date").type == pa.date32()
     newest = pq.read_table(output / name / f"run_date={LAST}" / "part-0.parquet")
     assert current.drop_columns(["run_date"]).to_pylist() == newest.to_pylist()
-    assert newest.num_rows > 0 and set(current["run_date"].to_pylist()) == {LAST}
+    assert newest.num_rows > 0 or name in MAY_BE_EMPTY
+    assert set(current["run_date"].to_pylist()) <= {LAST}
 
 
 def test_every_published_file_has_its_declared_schema(output: Path) -> None:

@@ -58,8 +58,10 @@ def test_an_old_and_a_new_night_publishing_at_once_never_move_current_back(
     for step in (pipeline.build_features, pipeline.train_model, pipeline.assign_segments):
         step(cfg, DAY2)
     pipeline.predict_customers(cfg, DAY2)
+    pipeline.recommend_items(cfg, DAY2)
     pipeline.assign_segments(cfg, DAY1)
     pipeline.predict_customers(cfg, DAY1)
+    pipeline.recommend_items(cfg, DAY1)
     start = tmp_path / "start"
     shutil.copytree(home.root, start)
     fork = multiprocessing.get_context("fork")

@@ -370,6 +370,7 @@ PG_TYPES = {
     "double": "double precision",
     "bool": "boolean",
     "timestamp": "timestamp with time zone",
+    "list": "ARRAY",  # text[]
 }
 
 

@@ -23,6 +23,9 @@ WAREHOUSE_TABLES = {
     "segment_history",
     "customer_predictions",
     "prediction_quality",
+    "association_rules",
+    "customer_recommendations",
+    "recommendation_quality",
     "drift_metrics",
 }
 

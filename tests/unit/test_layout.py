@@ -55,7 +55,7 @@ def test_home_spells_the_documented_layout() -> None:
 
 
 def test_the_catalog_names_each_table_once_with_its_step() -> None:
-    assert len(set(layout.TABLE_NAMES)) == len(layout.TABLES) == 10
+    assert len(set(layout.TABLE_NAMES)) == len(layout.TABLES) == 13
     assert [t.name for t in layout.tables_of("compute_drift")] == ["drift_metrics"]
     assert [t.name for t in layout.TABLES if not t.per_run] == ["segment_history"]
     assert [t.name for t in layout.staged_tables("assign_segments")] == [
@@ -67,6 +67,11 @@ def test_the_catalog_names_each_table_once_with_its_step() -> None:
     assert [t.name for t in layout.staged_tables("predict_customers")] == [
         "customer_predictions",
         "prediction_quality",
+    ]
+    assert [t.name for t in layout.staged_tables("recommend_items")] == [
+        "association_rules",
+        "customer_recommendations",
+        "recommendation_quality",
     ]
     with pytest.raises(ValueError, match="unknown output table 'segments'"):
         layout.table("segments")

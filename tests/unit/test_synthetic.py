@@ -26,7 +26,8 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     for name in ("a", "b"):
         synthetic.write(synthetic.generate(300, START, 20, seed=9), tmp_path / name, "csv")
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
-    assert len(files) == 20 + 2  # one events file per day, customers, ground truth
+    # one events file per day, customers, ground truth, products, bundles
+    assert len(files) == 20 + 4
     for rel in files:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
     other = synthetic.generate(300, START, 20, seed=10)

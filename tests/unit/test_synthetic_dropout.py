@@ -57,7 +57,7 @@ def test_dropout_is_deterministic_for_a_seed(year: synthetic.GeneratedData) -> N
 
 def test_no_customer_has_an_event_after_their_dropout_day(year: synthetic.GeneratedData) -> None:
     truth = year.ground_truth
-    assert list(truth.columns) == ["customer_id", "persona", "dropout_day"]
+    assert list(truth.columns) == ["customer_id", "persona", "taste", "dropout_day"]
     assert _after_dropout(year).empty
     days = truth["dropout_day"].dropna()
     assert days.between(pd.Timestamp(START), pd.Timestamp(START) + pd.Timedelta(days=364)).all()
@@ -146,7 +146,7 @@ def test_the_cli_drops_customers_out_and_says_how_many(
     lines = _cli(tmp_path, capsys, "lines", "--order-lines")
     out = _cli(tmp_path, capsys, "out", "--dropout", "3", "--order-lines")
     truth = pd.read_csv(tmp_path / "out" / "ground_truth.csv")
-    assert list(truth.columns) == ["customer_id", "persona", "dropout_day"]
+    assert list(truth.columns) == ["customer_id", "persona", "taste", "dropout_day"]
     assert out["dropped_out_customers"] == truth["dropout_day"].notna().sum() > 0
     assert out["events"] < lines["events"] and out["events_files"] == 30
     from segmentation.cli import main

@@ -1,0 +1,1 @@
+"""What to offer each customer (collaborative filtering) and each segment (association rules)."""

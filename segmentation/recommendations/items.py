@@ -1,0 +1,199 @@
+"""Items, interactions and baskets from the lake, for the rules and the collaborative model.
+
+An item is a ``product_id`` or a ``category`` (``recommendations.item``; ``auto``: products
+when the window's purchases name any). From the lake rows of a window of local event dates,
+known by the night (partitions up to it), come
+
+- each customer's weight per item: the sum of ``recommendations.event_weights`` of their
+  events with it (purchases, add-to-carts, views), except the items they refunded: a refunded
+  item is no positive, whatever else they did with it;
+- what each customer bought (refunded items included: they were bought), never recommended
+  again while ``recommendations.exclude_purchased`` holds;
+- baskets: an order (``order_id`` on one day), or a customer's purchases without an order id
+  on one day, as its distinct items.
+
+Customers and items are coded by their sorted ids (``customers[i]``, ``items[j]``), so the
+same rows always give the same matrices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from segmentation.config import Config
+from segmentation.features.activity import purchase_and_refund, sql_literal
+
+
+@dataclass(frozen=True)
+class Interactions:
+    """One window's interactions, coded: rows are ``customers``, columns ``items``."""
+
+    kind: str  # "product" or "category"
+    customers: np.ndarray  # customer ids, sorted
+    items: np.ndarray  # item ids, sorted
+    weights: sp.csr_matrix  # float32 confidence of the positives (refunded pairs left out)
+    bought: sp.csr_matrix  # 1 where the customer bought the item (refunded or not)
+    baskets: pd.DataFrame  # basket, customer, item (codes): each basket's distinct items
+    purchases_without_item: int  # purchase rows in the window that name no item
+
+
+def read(files: Sequence[Path], cfg: Config, first: dt.date, last: dt.date) -> Interactions:
+    """The interactions of local event dates ``first`` .. ``last`` in the lake ``files``."""
+    con = duckdb.connect()
+    try:
+        _register(con, files, cfg, first, last)
+        kind = _kind(con, cfg)
+        # one scan of the lake: each row's codes, its weight and what it is
+        _codes(con, kind)
+        purchase, refund = purchase_and_refund(cfg)
+        con.execute(
+            f"""CREATE TEMP TABLE ev AS
+            SELECT c.customer, i.code AS item, w.order_id, w.event_date,
+                   ({purchase}) AS is_purchase, ({refund}) AS is_refund,
+                   {_weight_sql(cfg)} AS weight
+            FROM window_rows w JOIN customer_codes c USING (customer_id)
+            JOIN item_codes i ON i.item = w.{kind}"""
+        )
+        customers = con.execute("SELECT customer_id FROM customer_codes ORDER BY customer")
+        customer_ids = np.asarray(customers.fetchnumpy()["customer_id"], dtype=str)
+        items = con.execute("SELECT item FROM item_codes ORDER BY code").fetchnumpy()["item"]
+        item_ids = np.asarray(items, dtype=str)
+        weights, bought = _pairs(con, len(customer_ids), len(item_ids))
+        baskets = _baskets(con)
+        (without,) = con.execute(
+            f"SELECT count(*) FROM window_rows WHERE {purchase} AND {kind} IS NULL"
+        ).fetchone() or (0,)
+    finally:
+        con.close()
+    return Interactions(
+        kind=kind.removesuffix("_id"),
+        customers=customer_ids,
+        items=item_ids,
+        weights=weights,
+        bought=bought,
+        baskets=baskets,
+        purchases_without_item=int(without),
+    )
+
+
+def _register(
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[Path],
+    cfg: Config,
+    first: dt.date,
+    last: dt.date,
+) -> None:
+    """A view ``window_rows`` of the lake rows whose local event date is in the window."""
+    if not files:
+        con.execute(
+            "CREATE TEMP VIEW window_rows AS SELECT NULL::VARCHAR AS customer_id, "
+            "NULL::VARCHAR AS event_type, NULL::VARCHAR AS product_id, NULL::VARCHAR AS "
+            "category, NULL::VARCHAR AS order_id, NULL::DOUBLE AS amount, NULL::DOUBLE AS "
+            "quantity, NULL::DATE AS event_date WHERE false"
+        )
+        return
+    rel = con.read_parquet([str(f) for f in files], hive_partitioning=False, union_by_name=True)
+    have = set(rel.columns)
+    optional = ", ".join(
+        f"CAST({name} AS {kind}) AS {name}" if name in have else f"NULL::{kind} AS {name}"
+        for name, kind in (
+            ("product_id", "VARCHAR"),
+            ("order_id", "VARCHAR"),
+            ("quantity", "DOUBLE"),
+        )
+    )
+    local = f"CAST(timezone('{sql_literal(cfg.timezone)}', event_time) AS DATE)"
+    rel.project(
+        f"customer_id, event_type, category, amount, {optional}, {local} AS event_date"
+    ).filter(f"event_date BETWEEN DATE '{first}' AND DATE '{last}'").create_view("window_rows")
+
+
+def _kind(con: duckdb.DuckDBPyConnection, cfg: Config) -> str:
+    """The item column: ``product_id`` or ``category``, as configured or found."""
+    choice = cfg.recommendations.item
+    if choice != "auto":
+        return "product_id" if choice == "product" else "category"
+    purchase, _ = purchase_and_refund(cfg)
+    found = con.execute(
+        f"SELECT 1 FROM window_rows WHERE {purchase} AND product_id IS NOT NULL LIMIT 1"
+    ).fetchone()
+    return "product_id" if found else "category"
+
+
+def _codes(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Customer and item codes: their positions in the sorted ids of the window."""
+    con.execute(
+        "CREATE TEMP TABLE customer_codes AS SELECT customer_id, "
+        "(row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS customer "
+        f"FROM (SELECT DISTINCT customer_id FROM window_rows WHERE {kind} IS NOT NULL)"
+    )
+    con.execute(
+        "CREATE TEMP TABLE item_codes AS SELECT item, "
+        "(row_number() OVER (ORDER BY item) - 1)::INTEGER AS code "
+        f"FROM (SELECT DISTINCT {kind} AS item FROM window_rows WHERE {kind} IS NOT NULL)"
+    )
+
+
+def _weight_sql(cfg: Config) -> str:
+    """A row's weight: its event type's (a refund weighs nothing)."""
+    purchase, refund = purchase_and_refund(cfg)
+    weights = cfg.recommendations.event_weights
+    others = " ".join(
+        f"WHEN event_type = '{sql_literal(t)}' THEN {float(w)!r}"
+        for t, w in sorted(weights.items())
+        if t != cfg.events.purchase_type
+    )
+    bought = float(weights.get(cfg.events.purchase_type, 0.0))
+    return f"CASE WHEN {purchase} THEN {bought!r} WHEN {refund} THEN 0.0 {others} ELSE 0.0 END"
+
+
+def _pairs(
+    con: duckdb.DuckDBPyConnection, customers: int, items: int
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """The positives' weights and what was bought, as customers x items matrices."""
+    pairs = con.execute(
+        """
+        SELECT customer, item, sum(weight) AS weight,
+               bool_or(is_purchase OR is_refund) AS bought, bool_or(is_refund) AS refunded
+        FROM ev GROUP BY ALL ORDER BY customer, item
+        """
+    ).fetchnumpy()
+    row, col = np.asarray(pairs["customer"]), np.asarray(pairs["item"])
+    weight, refunded = np.asarray(pairs["weight"]), np.asarray(pairs["refunded"], dtype=bool)
+    positive = ~refunded & (weight > 0)
+    shape = (customers, items)
+    weight_matrix = sp.csr_matrix(
+        (weight[positive].astype("float32"), (row[positive], col[positive])), shape=shape
+    )
+    bought = np.asarray(pairs["bought"], dtype=bool)
+    bought_matrix = sp.csr_matrix(
+        (np.ones(int(bought.sum()), dtype="float32"), (row[bought], col[bought])), shape=shape
+    )
+    return weight_matrix, bought_matrix
+
+
+def _baskets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Each basket's distinct items, baskets numbered in the order of their keys (an order
+    id and day, else a customer and day)."""
+    frame = con.execute(
+        """
+        WITH lines AS (
+            SELECT DISTINCT order_id, event_date, customer, item FROM ev WHERE is_purchase
+        )
+        SELECT dense_rank() OVER (
+                   ORDER BY order_id IS NULL, order_id,
+                            CASE WHEN order_id IS NULL THEN customer END, event_date
+               ) - 1 AS basket,
+               customer, item
+        FROM lines ORDER BY basket, item
+        """
+    ).df()
+    return frame.astype({"basket": "int64", "customer": "int32", "item": "int32"})
