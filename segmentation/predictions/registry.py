@@ -11,21 +11,21 @@ trained on or before it, so a rerun of an old night scores with the model it use
 from __future__ import annotations
 
 import datetime as dt
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import joblib
 
 from segmentation.errors import BadInput
+from segmentation.model import records as side_records
 from segmentation.model import registry as model_registry
 
 ARTIFACT, META = model_registry.ARTIFACT, model_registry.META
 
 
 @dataclass(frozen=True)
-class ChurnRecord:
+class ChurnRecord(side_records.DatedRecord):
     model_version: str
     trained_run_date: dt.date
     cutoff: dt.date
@@ -33,22 +33,6 @@ class ChurnRecord:
     promoted: bool
     reason: str
     compared_with: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["trained_run_date"] = self.trained_run_date.isoformat()
-        out["cutoff"] = self.cutoff.isoformat()
-        return out
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> ChurnRecord:
-        return cls(
-            **{
-                **d,
-                "trained_run_date": dt.date.fromisoformat(d["trained_run_date"]),
-                "cutoff": dt.date.fromisoformat(d["cutoff"]),
-            }
-        )
 
 
 def churn_version(day: dt.date) -> str:
@@ -70,18 +54,7 @@ def save(model: Any, record: ChurnRecord, folder: Path) -> Path:
 
 def records(folder: Path) -> list[ChurnRecord]:
     """Every saved classifier, oldest first."""
-    if not folder.is_dir():
-        return []
-    found = []
-    for d in folder.iterdir():
-        if d.is_dir() and not d.name.startswith(".") and (d / META).is_file():
-            try:
-                found.append(ChurnRecord.from_json(json.loads((d / META).read_text())))
-            except (ValueError, TypeError, KeyError) as exc:
-                raise BadInput(
-                    f"churn model record {d / META} is unreadable ({exc}); delete {d} and "
-                    "rerun predict_customers for its date"
-                ) from None
+    found = side_records.read_records(folder, ChurnRecord.from_json, "predict_customers")
     return sorted(found, key=lambda r: r.trained_run_date)
 
 

@@ -51,16 +51,22 @@ def read(files: Sequence[Path], cfg: Config, first: dt.date, last: dt.date) -> I
     try:
         _register(con, files, cfg, first, last)
         kind = _kind(con, cfg)
-        # one scan of the lake: each row's codes, its weight and what it is
-        _codes(con, kind)
         purchase, refund = purchase_and_refund(cfg)
+        # one scan of the lake: what each row is, its item and weight
         con.execute(
-            f"""CREATE TEMP TABLE ev AS
-            SELECT c.customer, i.code AS item, w.order_id, w.event_date,
+            f"""CREATE TEMP TABLE rows_read AS
+            SELECT customer_id, {kind} AS item, order_id, event_date,
                    ({purchase}) AS is_purchase, ({refund}) AS is_refund,
                    {_weight_sql(cfg)} AS weight
-            FROM window_rows w JOIN customer_codes c USING (customer_id)
-            JOIN item_codes i ON i.item = w.{kind}"""
+            FROM window_rows"""
+        )
+        _codes(con)
+        con.execute(
+            """CREATE TEMP TABLE ev AS
+            SELECT c.customer, i.code AS item, r.order_id, r.event_date, r.is_purchase,
+                   r.is_refund, r.weight
+            FROM rows_read r JOIN customer_codes c USING (customer_id)
+            JOIN item_codes i USING (item)"""
         )
         customers = con.execute("SELECT customer_id FROM customer_codes ORDER BY customer")
         customer_ids = np.asarray(customers.fetchnumpy()["customer_id"], dtype=str)
@@ -69,7 +75,7 @@ def read(files: Sequence[Path], cfg: Config, first: dt.date, last: dt.date) -> I
         weights, bought = _pairs(con, len(customer_ids), len(item_ids))
         baskets = _baskets(con)
         (without,) = con.execute(
-            f"SELECT count(*) FROM window_rows WHERE {purchase} AND {kind} IS NULL"
+            "SELECT count(*) FROM rows_read WHERE is_purchase AND item IS NULL"
         ).fetchone() or (0,)
     finally:
         con.close()
@@ -128,17 +134,17 @@ def _kind(con: duckdb.DuckDBPyConnection, cfg: Config) -> str:
     return "product_id" if found else "category"
 
 
-def _codes(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+def _codes(con: duckdb.DuckDBPyConnection) -> None:
     """Customer and item codes: their positions in the sorted ids of the window."""
     con.execute(
         "CREATE TEMP TABLE customer_codes AS SELECT customer_id, "
         "(row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS customer "
-        f"FROM (SELECT DISTINCT customer_id FROM window_rows WHERE {kind} IS NOT NULL)"
+        "FROM (SELECT DISTINCT customer_id FROM rows_read WHERE item IS NOT NULL)"
     )
     con.execute(
         "CREATE TEMP TABLE item_codes AS SELECT item, "
         "(row_number() OVER (ORDER BY item) - 1)::INTEGER AS code "
-        f"FROM (SELECT DISTINCT {kind} AS item FROM window_rows WHERE {kind} IS NOT NULL)"
+        "FROM (SELECT DISTINCT item FROM rows_read WHERE item IS NOT NULL)"
     )
 
 

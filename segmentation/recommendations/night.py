@@ -190,20 +190,22 @@ def _by_rules(
         return ids, score
     columns = bought.tocsc()
     found = []
-    for rule in rules.itertuples(index=False):  # a few dozen rules, each over all rows
-        have = np.ones(bought.shape[0], dtype=bool)
-        for item in positions(items, np.asarray(rule.antecedent, dtype=str)):
-            have &= (np.asarray(columns[:, item].todense()).ravel() > 0) if item >= 0 else False
+    for rule in rules.itertuples(index=False):  # a few hundred rules at most
+        antecedent = positions(items, np.asarray(rule.antecedent, dtype=str))
+        if (antecedent < 0).any():
+            continue  # an item not bought in the window: no customer has it
+        # the rows that bought every item of the antecedent: the columns' row lists
+        have = columns.indices[columns.indptr[antecedent[0]] : columns.indptr[antecedent[0] + 1]]
+        for item in antecedent[1:]:
+            have = np.intersect1d(
+                have, columns.indices[columns.indptr[item] : columns.indptr[item + 1]]
+            )
         segment_of_rule: Any = rule.segment_id
         if pd.notna(segment_of_rule):
-            have &= segment == int(segment_of_rule)
+            have = have[segment[have] == int(segment_of_rule)]
         for item in positions(items, np.asarray(rule.consequent, dtype=str)):
-            if item >= 0:
-                found.append(
-                    pd.DataFrame(
-                        {"row": np.flatnonzero(have), "item": item, "score": rule.confidence}
-                    )
-                )
+            if item >= 0 and len(have):
+                found.append(pd.DataFrame({"row": have, "item": item, "score": rule.confidence}))
     if not found:
         return ids, score
     offers = pd.concat(found).sort_values(["row", "score", "item"], ascending=[True, False, True])
@@ -218,6 +220,9 @@ def _by_rules(
     return ids, score
 
 
+CHUNK = 100_000  # rows deduplicated at once: rows x candidates^2 booleans stay ~100 MB
+
+
 def _first_unique(
     rows: np.ndarray,
     candidates: tuple[tuple[np.ndarray, np.ndarray, str], ...],
@@ -230,8 +235,11 @@ def _first_unique(
     source = np.concatenate([np.full(c[0].shape, i) for i, c in enumerate(candidates)], axis=1)
     # an item seen earlier in its row is a duplicate
     earlier = np.tril(np.ones((ids.shape[1], ids.shape[1]), dtype=bool), -1)
-    same = (ids[:, :, None] == ids[:, None, :]) & earlier[None, :, :]
-    keep = (ids >= 0) & ~same.any(axis=2)
+    keep = np.empty(ids.shape, dtype=bool)
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        same = (part[:, :, None] == part[:, None, :]) & earlier[None, :, :]
+        keep[start : start + CHUNK] = (part >= 0) & ~same.any(axis=2)
     order = np.argsort(~keep, axis=1, kind="stable")[:, :n]
     taken = np.take_along_axis(keep, order, axis=1)
     names = np.array([c[2] for c in candidates], dtype=object)

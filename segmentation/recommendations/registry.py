@@ -9,22 +9,21 @@ used then; it retrains when that model is ``recommendations.retrain_days`` old, 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import joblib
 import numpy as np
 
 from segmentation.errors import BadInput
+from segmentation.model import records as side_records
 from segmentation.model import registry as model_registry
 
 ARTIFACT, META = model_registry.ARTIFACT, model_registry.META
 
 
 @dataclass(frozen=True)
-class RecommenderRecord:
+class RecommenderRecord(side_records.DatedRecord):
     model_version: str
     trained_run_date: dt.date
     cutoff: dt.date
@@ -33,22 +32,6 @@ class RecommenderRecord:
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     serves: bool = False  # ALS beat segment popularity on NDCG@10: its lists are published
     reason: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["trained_run_date"] = self.trained_run_date.isoformat()
-        out["cutoff"] = self.cutoff.isoformat()
-        return out
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> RecommenderRecord:
-        return cls(
-            **{
-                **d,
-                "trained_run_date": dt.date.fromisoformat(d["trained_run_date"]),
-                "cutoff": dt.date.fromisoformat(d["cutoff"]),
-            }
-        )
 
 
 @dataclass(frozen=True)
@@ -85,16 +68,5 @@ def load(folder: Path, record: RecommenderRecord) -> ItemModel:
 
 
 def _records(folder: Path) -> list[RecommenderRecord]:
-    if not folder.is_dir():
-        return []
-    found = []
-    for d in folder.iterdir():
-        if d.is_dir() and not d.name.startswith(".") and (d / META).is_file():
-            try:
-                found.append(RecommenderRecord.from_json(json.loads((d / META).read_text())))
-            except (ValueError, TypeError, KeyError) as exc:
-                raise BadInput(
-                    f"recommendation model record {d / META} is unreadable ({exc}); delete "
-                    f"{d} and rerun recommend_items for its date"
-                ) from None
+    found = side_records.read_records(folder, RecommenderRecord.from_json, "recommend_items")
     return sorted(found, key=lambda r: r.trained_run_date)

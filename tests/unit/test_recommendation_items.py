@@ -101,3 +101,41 @@ def test_nothing_bought_is_offered_and_light_customers_get_their_segments_items(
     assert set(offered.loc[offered["c"] != "z", "src"]) == {"collaborative"}
     z = offered[offered["c"] == "z"]
     assert z["item"].tolist()[:3] == ["P1", "P2", "P3"] and set(z["src"]) == {"segment_popular"}
+
+
+def test_light_customers_get_what_the_rules_say_goes_with_what_they_bought_first(
+    tmp_path: Path,
+) -> None:
+    got = items.read(lake(tmp_path, ROWS), Config(), DAY, DAY)
+    customers = np.array(["a", "b"])
+    segment = np.array([0, 1])
+    rules = pd.DataFrame(
+        {
+            "segment_id": pd.array([0, 1, None], dtype="Int64"),
+            "antecedent": [["P2"], ["P2"], ["P1", "P3"]],
+            "consequent": [["P4"], ["P4"], ["P4"]],
+            "confidence": [0.4, 0.9, 0.2],
+        }
+    )
+    # a weighed 2 items (light): segment 0's rule P2 -> P4 applies (a bought P2);
+    # b weighed 3 but min_items is 4 here: the overall rule P1 + P3 -> P4 and segment 1's
+    # P2 -> P4 (b's returned line counts as bought) both offer P4, the most confident wins
+    cfg = RecommendationsConfig(top_n=2, min_items=4)
+    lists = night.serve(got, customers, segment, None, cfg, rules)
+    first = (
+        pd.DataFrame(
+            {
+                "c": customers[lists.row],
+                "rank": lists.rank,
+                "item": lists.item,
+                "src": lists.source,
+                "score": lists.score,
+            }
+        )
+        .query("rank == 1")
+        .set_index("c")
+    )
+    assert first.loc["a", ["item", "src"]].tolist() == ["P4", "rule"]
+    assert first.loc["a", "score"] == pytest.approx(0.4)
+    assert first.loc["b", ["item", "src"]].tolist() == ["P4", "rule"]
+    assert first.loc["b", "score"] == pytest.approx(0.9)
