@@ -3,7 +3,8 @@
 
 Extracts the day that just closed into the Parquet lake, validates it with Great Expectations,
 builds per-customer features, retrains the segmentation model, assigns every customer a
-segment, predicts who will buy again, what they are worth and who is about to leave, and
+segment, predicts who will buy again, what they are worth and who is about to leave,
+mines the items bought together and recommends what to offer each customer, and
 publishes the output tables (declared as Assets), then computes drift and sends
 a drift alert to the configured target (log, webhook or email).
 

@@ -1,5 +1,6 @@
-"""The pages behind the Segments view: runs, reports, validation results, segment tables and
-predictions (the latter's reading and HTML in ``segmentation_view_predictions.py``).
+"""The pages behind the Segments view: runs, reports, validation results, segment tables,
+predictions and recommendations (the reading and HTML of the last two in
+``segmentation_view_predictions.py`` and ``segmentation_view_recommendations.py``).
 
 ``build_app()`` makes the FastAPI app that ``segmentation_view.py`` mounts on the Airflow API
 server under ``/segmentation``. Every route of it requires Airflow's own authentication (the
@@ -84,6 +85,7 @@ def build_app() -> FastAPI:
 @router.get("/", response_class=HTMLResponse)
 def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
     import segmentation_view_predictions  # the plugins folder is on sys.path
+    import segmentation_view_recommendations
 
     from segmentation.report.cells import validation_label
 
@@ -111,6 +113,12 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
             if churn
             else '<span class="muted">no predictions</span>'
         )
+        served = segmentation_view_recommendations.recommendation_status(home, day)
+        recommendations = (
+            f'<a href="{_url(f"{root}/recommendations", {"run_date": d})}">{_esc(served)}</a>'
+            if served
+            else '<span class="muted">no recommendations</span>'
+        )
         badge = ' <span class="badge">current</span>' if day == current else ""
         rows.append(
             "<tr>"
@@ -120,6 +128,7 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
             f"<td>{report}</td>"
             f'<td><a href="{_url(f"{root}/segments", {"run_date": d})}">segments</a></td>'
             f"<td>{predictions}</td>"
+            f"<td>{recommendations}</td>"
             "</tr>"
         )
     if runs:
@@ -128,7 +137,7 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
             "table, newest first.</p>"
             '<table class="runs"><thead><tr><th>Run date</th><th>Customers</th>'
             "<th>Validation</th><th>Report</th><th>Segment table</th>"
-            "<th>Churn classifier</th></tr></thead>"
+            "<th>Churn classifier</th><th>Recommendations</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>" + _pager(f"{root}/", {}, page, pages)
         )
     else:
@@ -390,6 +399,59 @@ def predictions_page(
     return _html_page(request, title, body)
 
 
+@router.get("/recommendations", response_class=HTMLResponse)
+def recommendations_page(
+    request: Request,
+    run_date: dt.date | None = None,
+    customer_id: str = "",
+    source: str = "",
+    page: int = Query(1, ge=1),
+) -> HTMLResponse:
+    """``customer_recommendations`` (current, or a run's), 100 rows a page in the file's order
+    (a customer's items best first), found by customer and filtered by source; above it what
+    the run serves and why, the models' held-out figures (``recommendation_quality``) and the
+    strongest rules of each segment (``association_rules``)."""
+    import segmentation_view_recommendations as recommendations  # the plugins folder
+
+    from segmentation.catalog import RECOMMENDATION_SOURCES
+
+    home = _home()
+    table = recommendations.RECOMMENDATIONS
+    path = home.partition(table, run_date) if run_date else home.current_table(table)
+    if not path.is_file():
+        what = f"run {run_date.isoformat()}" if run_date else "current run"
+        raise HTTPException(404, f"no recommendations ({table}) for the {what}: not published")
+    if source not in ("", *RECOMMENDATION_SOURCES):
+        choices = ", ".join(RECOMMENDATION_SOURCES)
+        raise HTTPException(400, f"source must be one of {choices}, got {source!r}")
+    customer_id = customer_id.strip()
+    total, columns, rows, page = recommendations.read_page(
+        path, customer_id, source, page, PAGE_SIZE
+    )
+    shown_run = run_date or _current_run_date(home, table)
+    root = _root(request)
+    params = {"run_date": run_date.isoformat()} if run_date else {}
+    params |= {"customer_id": customer_id} if customer_id else {}
+    params |= {"source": source} if source else {}
+    first, last = ((page - 1) * PAGE_SIZE + 1 if total else 0), min(page * PAGE_SIZE, total)
+    title = f"Recommendations of {run_date.isoformat()}" if run_date else "Current recommendations"
+    models = recommendations.recommendation_models(home, shown_run) if shown_run else []
+    body = (
+        f"<h2>{_esc(title)}</h2>"
+        f'<p class="run">Published by run {shown_run.isoformat() if shown_run else "unknown"}.</p>'
+        "<h3>What is served, and the held-out figures</h3>"
+        + recommendations.models_table(models)
+        + "<h3>Bought together: each segment's strongest rules</h3>"
+        + (recommendations.rules_table(home, shown_run) if shown_run else "")
+        + "<h3>Each customer's items, best first</h3>"
+        + recommendations.source_form(f"{root}/recommendations", run_date, customer_id, source)
+        + f'<p class="count">Recommendations {first:,}–{last:,} of {total:,}.</p>'
+        + _pager(f"{root}/recommendations", params, page, max(1, math.ceil(total / PAGE_SIZE)))
+        + _rows_table(columns, rows, "recommendations")
+    )
+    return _html_page(request, title, body)
+
+
 # ---------------------------------------------------------------- data
 
 
@@ -562,6 +624,7 @@ def _html_page(request: Request, title: str, body: str, status_code: int = 200) 
         "</head><body><h1>Customer segmentation</h1>"
         f'<nav><a href="{root}/">Runs</a><a href="{root}/segments">Current segment table</a>'
         f'<a href="{root}/predictions">Current predictions</a>'
+        f'<a href="{root}/recommendations">Current recommendations</a>'
         f"</nav><main>{body}</main></body></html>"
     )
     return HTMLResponse(

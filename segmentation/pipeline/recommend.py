@@ -100,9 +100,11 @@ def _segment_ids(coded: pd.Series, segment_ids: Any) -> pd.Series:
 
 
 def _segment_of(ids: np.ndarray, customers: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """The segment code of each of ``ids`` (-1: not among tonight's ``customers``)."""
-    at = night.positions(customers, ids)
-    return np.where(at >= 0, codes[at.clip(0)], -1)
+    """The segment code of each of ``ids`` (-1: not among ``customers``, whose codes are
+    ``codes``; the tables list customers by id, but nothing here relies on it)."""
+    order = np.argsort(customers, kind="stable")
+    at = night.positions(customers[order], ids)
+    return np.where(at >= 0, codes[order][at.clip(0)], -1)
 
 
 def _model_of(

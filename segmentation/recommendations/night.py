@@ -130,8 +130,13 @@ def serve(
     most bought items for the others, after what tonight's ``rules`` (``segment_id`` as a
     segment code; null: everyone's) say goes with what they bought. With
     ``exclude_purchased``, nothing bought in the window."""
+    if len(tonight.items) == 0:  # nothing bought, carted or viewed in the window
+        return _lists(
+            np.zeros(0, dtype=int), np.full((0, 1), -1), np.zeros((0, 1)), tonight.items, ""
+        )
     at = positions(tonight.customers, customers)  # each customer's row of tonight, or -1
-    weighed = np.where(at >= 0, tonight.weights.getnnz(axis=1)[at.clip(0)], 0)
+    counts = np.append(tonight.weights.getnnz(axis=1), 0)  # and 0 for the absent (-1)
+    weighed = counts[at]
     heavy = (weighed >= cfg.min_items) & (model is not None)
     # a last, empty row for the customers without interactions in the window
     bought = sp.vstack([tonight.bought, sp.csr_matrix((1, len(tonight.items)))]).tocsr()

@@ -40,6 +40,10 @@ COLUMN_LABELS = {
     "churn_risk": "Churn risk",
     "churn_decile": "Churn decile (10 = most likely to leave)",
     "btyd_version": "BG/NBD version",
+    # customer_recommendations
+    "rank": "Rank (1 = best)",
+    "item": "Item offered",
+    "source": "Where it comes from",
 }
 # customer_predictions' columns per horizon (expected_purchases_30d, ...): label by prefix
 HORIZON_LABELS = {

@@ -34,6 +34,11 @@ class ReportData:
     # customers per segment_id (index) and churn_risk (columns CHURN_RISKS, "none": not scored)
     risk: pd.DataFrame | None = None
     churn_days: int | None = None  # the churn window of today's classifier, when known
+    recommendation_quality: pd.DataFrame | None = None  # today's recommendation_quality
+    association_rules: pd.DataFrame | None = None  # today's; empty when none was found
+    # today's recommended items per segment_id (null: not in customer_segments) and source:
+    # items, customers (with an item from it), leading (customers whose first item it gives)
+    recommendation_sources: pd.DataFrame | None = None
 
     @property
     def drift_today(self) -> pd.DataFrame | None:
@@ -73,6 +78,9 @@ def load_data(home: Home, day: dt.date) -> ReportData:
         quality=quality,
         risk=_risk_by_segment(home, day),
         churn_days=_churn_days(quality),
+        recommendation_quality=_partition(home, "recommendation_quality", day),
+        association_rules=_table(home, "association_rules", day),
+        recommendation_sources=_sources(home, day),
     )
 
 
@@ -113,6 +121,12 @@ def _partition(home: Home, table: str, day: dt.date) -> pd.DataFrame | None:
     return frame if len(frame) else None
 
 
+def _table(home: Home, table: str, day: dt.date) -> pd.DataFrame | None:
+    """Today's partition of ``table``, even when it has no row (None only when missing)."""
+    path = home.partition(table, day)
+    return lake.read_file(path) if path.is_file() else None
+
+
 def _history(home: Home, table: str, day: dt.date) -> pd.DataFrame | None:
     frames = []
     for d in lake.partition_days(home.table_root(table), RUN_KEY):
@@ -141,6 +155,38 @@ def _risk_by_segment(home: Home, day: dt.date) -> pd.DataFrame | None:
     risk = joined["churn_risk"].astype("object").where(joined["churn_risk"].notna(), "none")
     counts = pd.crosstab(joined["segment_id"].astype("int64"), risk)
     return counts.reindex(columns=[*CHURN_RISKS, "none"], fill_value=0).astype("int64")
+
+
+def _sources(home: Home, day: dt.date) -> pd.DataFrame | None:
+    """Today's recommended items per segment and source, counted by DuckDB from the columns
+    it needs only (``customer_recommendations`` has ``top_n`` rows per customer: 10 million
+    at a million customers, never read whole); None without the table."""
+    import duckdb
+
+    path = home.partition("customer_recommendations", day)
+    if not path.is_file():
+        return None
+    segments = home.partition("customer_segments", day)
+    scan = "read_parquet(?, hive_partitioning = false)"
+    if segments.is_file():
+        source = f"{scan} r LEFT JOIN {scan} s USING (customer_id)"
+        args = [str(path), str(segments)]
+    else:
+        source, args = f"{scan} r CROSS JOIN (SELECT NULL::BIGINT AS segment_id) s", [str(path)]
+    query = (
+        "SELECT s.segment_id, r.source, count(*) AS items, "
+        "count(DISTINCT r.customer_id) AS customers, "
+        "count(*) FILTER (WHERE r.rank = 1) AS leading "
+        f"FROM {source} GROUP BY ALL ORDER BY s.segment_id NULLS FIRST, r.source"
+    )
+    con = duckdb.connect()
+    try:
+        rows = con.execute(query, args).fetchall()
+    finally:
+        con.close()
+    counts = pd.DataFrame(rows, columns=["segment_id", "source", "items", "customers", "leading"])
+    whole = dict.fromkeys(("items", "customers", "leading"), "int64")
+    return counts.astype({"segment_id": "Int64", "source": "object", **whole})
 
 
 def _churn_days(quality: pd.DataFrame | None) -> int | None:

@@ -28,6 +28,7 @@ from segmentation.report.sections import (
 )
 from segmentation.report.sections_drift import decision_section, drift_section
 from segmentation.report.sections_predictions import predictions_section
+from segmentation.report.sections_recommendations import recommendations_section
 from segmentation.report.strings import words_for
 
 # the run date a page shows, read back to keep ``current`` from moving backwards
@@ -53,6 +54,7 @@ def build_report(
             profiles_section(data, words),
             migrations_section(data, words),
             predictions_section(data, words),
+            recommendations_section(data, words),
             drift_section(data, words, warn),
             model_section(data, words),
             validation_section(data, words),
@@ -114,6 +116,8 @@ min-width:0;overflow-wrap:anywhere}
 .card dl{margin:0;display:grid;grid-template-columns:9em minmax(0,1fr);gap:3px 10px;
 font-size:.92em}
 .card dt{color:#57606a}.card dd{margin:0}
+.card ol{margin:0;padding-left:1.4em;font-size:.92em}.card ol li{margin:.25em 0}
+.card small{color:#57606a;white-space:nowrap}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;font-size:.88em;margin:.3em 0}
 th,td{border:1px solid #d0d7de;padding:4px 6px;vertical-align:top}

@@ -47,6 +47,7 @@ SECTIONS = (
     "profiles",
     "migrations",
     "predictions",
+    "recommendations",
     "drift",
     "model",
     "validation",

@@ -1,12 +1,14 @@
 """The report's words in English and Chinese, and the one lookup of a language's words.
 
-Every sentence the page shows is here, keyed the same in each language; a value from the data
+Every sentence the page shows is here (the recommendations section's in
+``strings_recommendations``), keyed the same in each language; a value from the data
 is filled in with ``str.format`` where a sentence has a placeholder.
 """
 
 from __future__ import annotations
 
 from segmentation.languages import in_language
+from segmentation.report.strings_recommendations import RECOMMENDATION_STRINGS
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
@@ -391,6 +393,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "footer": "由分群流水线为运行日期 {day} 生成。",
     },
 }
+
+
+for _language, _words in RECOMMENDATION_STRINGS.items():  # the recommendations section's
+    STRINGS[_language].update(_words)
 
 
 def words_for(language: str) -> dict[str, str]:

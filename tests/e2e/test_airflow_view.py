@@ -57,6 +57,7 @@ PAGES = [  # every route of the plugin app, with its parameters filled in
     f"/segmentation/runs/{DAY2}/report",
     f"/segmentation/runs/{DAY2}/validation",
     f"/segmentation/predictions?run_date={DAY1}&churn_risk=high&sort=p_alive",
+    f"/segmentation/recommendations?run_date={DAY1}&source=collaborative&page=2",
 ]
 # the segment table's headers, in the file's column order, as a person should read them
 HEADERS = [
@@ -462,6 +463,7 @@ print(json.dumps({
         "/runs/{run_date}/validation",
         "/segments",
         "/predictions",
+        "/recommendations",
     }  # no /docs or /openapi.json, which would sit outside the dependencies
     for path, route in result["routes"].items():
         assert route == {"api_route": True, "get_user": True, "dag_access": True}, path
@@ -800,6 +802,7 @@ def test_the_view_reads_well_in_the_ui(server: Server) -> None:
             "segments_day1": (f"/segmentation/segments?run_date={DAY1}&page=2", "table.segments"),
             "validation": (f"/segmentation/runs/{DAY2}/validation", "table.summary"),
             "predictions": ("/segmentation/predictions", "table.predictions"),
+            "recommendations": ("/segmentation/recommendations", "table.recommendations"),
             "report": (f"/segmentation/runs/{DAY2}/report", "section#profiles"),
         }
         for name, (path, ready) in pages.items():

@@ -139,3 +139,10 @@ def test_light_customers_get_what_the_rules_say_goes_with_what_they_bought_first
     assert first.loc["a", "score"] == pytest.approx(0.4)
     assert first.loc["b", ["item", "src"]].tolist() == ["P4", "rule"]
     assert first.loc["b", "score"] == pytest.approx(0.9)
+
+
+def test_a_window_without_events_recommends_nothing_and_does_not_fail(tmp_path: Path) -> None:
+    empty = items.read(lake(tmp_path, ROWS), Config(), DAY + dt.timedelta(days=1), DAY)
+    assert empty.weights.shape == (0, 0) and empty.baskets.empty
+    lists = night.serve(empty, np.array(["a"]), np.array([0]), None, RecommendationsConfig())
+    assert len(lists.item) == 0
