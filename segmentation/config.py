@@ -254,7 +254,7 @@ class RecommendationsConfig:
     item: Literal["product", "category", "auto"] = "auto"
     event_weights: dict[str, float] = field(default_factory=_event_weights)
     # the interactions and baskets the models learn from: the last window_days
-    window_days: int = 365
+    window_days: int = 90  # 26.8M rows a year at 1M customers: a quarter reads 4x faster
     top_n: int = 10
     exclude_purchased: bool = True
     retrain_days: int = 7
@@ -388,7 +388,7 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
     config_checks.check_validation(cfg.validation, origin)
     config_checks.check_events(cfg.events, origin)
     config_checks.check_predictions(cfg.predictions, origin)
-    config_checks.check_recommendations(cfg.recommendations, origin)
+    config_checks.check_recommendations(cfg.recommendations, cfg.events, origin)
     return _resolve_paths(cfg, base_dir)
 
 

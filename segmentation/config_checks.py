@@ -156,15 +156,28 @@ def check_predictions(p: PredictionsConfig, origin: str) -> None:
             raise ConfigError(f"{origin}: predictions.{key} must be a positive number of customers")
 
 
-def check_recommendations(r: RecommendationsConfig, origin: str) -> None:
-    """Event weights, the windows and the rules' bounds."""
+def purchase_weight(weights: dict[str, float], purchase_type: str) -> float:
+    """A purchase's weight: its own event type's, else the ``purchase`` key's."""
+    return float(weights.get(purchase_type, weights.get("purchase", 0.0)))
+
+
+def check_recommendations(r: RecommendationsConfig, events: EventsConfig, origin: str) -> None:
+    """Event weights (by event type; ``purchase`` stands for ``events.purchase_type``), the
+    windows and the rules' bounds."""
     where = f"{origin}: recommendations"
+    known = {*events.types, "purchase"}
     for event_type, weight in r.event_weights.items():
+        if event_type not in known:
+            raise ConfigError(
+                f"{where}.event_weights: {event_type!r} is no event type"
+                f"{suggest(event_type, known)}; the types are {', '.join(sorted(known))}"
+            )
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
             raise ConfigError(f"{where}.event_weights.{event_type} must be a weight of 0 or more")
-    if r.event_weights.get("purchase", 0) <= 0:
+    if purchase_weight(r.event_weights, events.purchase_type) <= 0:
         raise ConfigError(
-            f"{where}.event_weights.purchase must be positive: purchases are the signal"
+            f"{where}.event_weights.{events.purchase_type} must be positive: purchases are the "
+            "signal"
         )
     for key in ("window_days", "top_n", "retrain_days", "holdout_days", "min_items"):
         if getattr(r, key) < 1:

@@ -122,28 +122,36 @@ def _model_of(
         due = True
     if not due:
         return record, None
-    new, skipped = retrain_model(cfg, day)
+    new, skipped = retrain_model(cfg, day, kind)
     if new is None and record is not None and record.item_kind == kind:
         return record, skipped  # the older model keeps serving
     return new, skipped
 
 
 def retrain_model(
-    cfg: Config, day: dt.date
+    cfg: Config, day: dt.date, kind: str | None = None
 ) -> tuple[registry.RecommenderRecord | None, str | None]:
     """Fit ALS on the window ending ``holdout_days`` before ``day`` (lake partitions up to
     then only), evaluate it and the baselines on the purchases since, and save it as
-    ``r<day>``; None and the reason when it cannot be fitted."""
+    ``r<day>``; None and the reason when it cannot be fitted. Its items are of ``kind``
+    (tonight's: product or category), else as ``recommendations.item`` finds them."""
     home, r = Home(cfg.home), cfg.recommendations
     cutoff = day - dt.timedelta(days=r.holdout_days)
     first = cutoff - dt.timedelta(days=r.window_days - 1)
-    before = items.read(_files(home, first, cutoff), cfg, first, cutoff)
+    before = items.read(_files(home, first, cutoff), cfg, first, cutoff, kind)
     after = cutoff + dt.timedelta(days=1)
-    holdout = items.read(_files(home, after, day), cfg, after, day)
-    at_cutoff = _segments_at(home, cutoff, day)
-    codes, _ = pd.factorize(at_cutoff["segment_id"], sort=True)
-    segment = _segment_of(before.customers, at_cutoff["customer_id"].astype(str).to_numpy(), codes)
-    segment = np.where(segment >= 0, segment, int(codes.max(initial=-1)) + 1)
+    holdout = items.read(_files(home, after, day), cfg, after, day, before.kind)
+    # the baseline's segments as known at the cutoff; before any was published, one group:
+    # tonight's segments would carry the holdout's purchases into the baseline
+    at_cutoff = store.previous_segments(home, after)
+    segment = np.zeros(len(before.customers), dtype=int)
+    note = " (no segments published by the cutoff: segment popularity is everyone's)"
+    if at_cutoff is not None:
+        codes, _ = pd.factorize(at_cutoff["segment_id"], sort=True)
+        ids = at_cutoff["customer_id"].astype(str).to_numpy()
+        segment = _segment_of(before.customers, ids, codes)
+        segment = np.where(segment >= 0, segment, int(codes.max(initial=-1)) + 1)
+        note = ""
     trained = night.train(before, holdout, segment, r)
     if trained.model is None:
         return None, trained.reason
@@ -154,23 +162,8 @@ def retrain_model(
         item_kind=before.kind,
         metrics=trained.metrics,
         serves=trained.serves,
-        reason=trained.reason,
+        reason=trained.reason + note,
     )
     with locks.shared(home):
         registry.save(trained.model, new, home.recommendation_models)
     return new, None
-
-
-def _segments_at(home: Home, cutoff: dt.date, day: dt.date) -> pd.DataFrame:
-    """The segments published on or before ``cutoff`` (the baseline's segments as known
-    then); in the first nights, tonight's (staged, or published) stand in."""
-    found = store.previous_segments(home, cutoff + dt.timedelta(days=1))
-    if found is not None:
-        return found
-    staged = home.staged_table("customer_segments", day)
-    if staged.is_file():
-        return pd.read_parquet(staged, columns=["customer_id", "segment_id"])
-    tonight = store.previous_segments(home, day + dt.timedelta(days=1))
-    if tonight is None:
-        raise SegmentationError(f"no segments of {day} or before; run assign_segments first")
-    return tonight

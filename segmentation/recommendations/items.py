@@ -29,6 +29,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from segmentation.config import Config
+from segmentation.config_checks import purchase_weight
+from segmentation.errors import BadInput
 from segmentation.features.activity import purchase_and_refund, sql_literal
 
 
@@ -45,12 +47,15 @@ class Interactions:
     purchases_without_item: int  # purchase rows in the window that name no item
 
 
-def read(files: Sequence[Path], cfg: Config, first: dt.date, last: dt.date) -> Interactions:
-    """The interactions of local event dates ``first`` .. ``last`` in the lake ``files``."""
+def read(
+    files: Sequence[Path], cfg: Config, first: dt.date, last: dt.date, kind: str | None = None
+) -> Interactions:
+    """The interactions of local event dates ``first`` .. ``last`` in the lake ``files``, of
+    items of ``kind`` (product or category; None: as ``recommendations.item`` says)."""
     con = duckdb.connect()
     try:
         _register(con, files, cfg, first, last)
-        kind = _kind(con, cfg)
+        kind = _kind(con, cfg) if kind is None else f"{kind}_id".replace("category_id", "category")
         purchase, refund = purchase_and_refund(cfg)
         # one scan of the lake: what each row is, its item and weight
         con.execute(
@@ -125,13 +130,19 @@ def _register(
 def _kind(con: duckdb.DuckDBPyConnection, cfg: Config) -> str:
     """The item column: ``product_id`` or ``category``, as configured or found."""
     choice = cfg.recommendations.item
-    if choice != "auto":
-        return "product_id" if choice == "product" else "category"
+    if choice == "category":
+        return "category"
     purchase, _ = purchase_and_refund(cfg)
-    found = con.execute(
-        f"SELECT 1 FROM window_rows WHERE {purchase} AND product_id IS NOT NULL LIMIT 1"
-    ).fetchone()
-    return "product_id" if found else "category"
+    named, bought = con.execute(
+        f"SELECT count(product_id), count(*) FROM window_rows WHERE {purchase}"
+    ).fetchone() or (0, 0)
+    if choice == "product" and bought and not named:
+        raise BadInput(
+            f"recommendations.item is product, but none of the {bought} purchases in the window "
+            "names a product_id: map the product column (source.columns.product_id), or set "
+            "recommendations.item to category or auto"
+        )
+    return "product_id" if choice == "product" or named else "category"
 
 
 def _codes(con: duckdb.DuckDBPyConnection) -> None:
@@ -155,9 +166,9 @@ def _weight_sql(cfg: Config) -> str:
     others = " ".join(
         f"WHEN event_type = '{sql_literal(t)}' THEN {float(w)!r}"
         for t, w in sorted(weights.items())
-        if t != cfg.events.purchase_type
+        if t not in (cfg.events.purchase_type, "purchase")
     )
-    bought = float(weights.get(cfg.events.purchase_type, 0.0))
+    bought = purchase_weight(weights, cfg.events.purchase_type)
     return f"CASE WHEN {purchase} THEN {bought!r} WHEN {refund} THEN 0.0 {others} ELSE 0.0 END"
 
 

@@ -6,6 +6,7 @@ Pure: interactions and segments in, the model, its figures and tonight's lists o
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -36,13 +37,23 @@ class Trained:
 
 @dataclass(frozen=True)
 class Lists:
-    """Tonight's recommendations, one row per (customer, rank)."""
+    """Tonight's recommendations, one row per (customer, rank), as codes: at 1M customers,
+    10M rows of item and source names cost seconds to build and join."""
 
     row: np.ndarray  # the customer's position in the night's customers
     rank: np.ndarray
-    item: np.ndarray  # item ids
+    item_code: np.ndarray  # into ``items``
     score: np.ndarray
-    source: np.ndarray  # one of SOURCES
+    source_code: np.ndarray  # into SOURCES
+    items: np.ndarray  # item ids
+
+    @property
+    def item(self) -> np.ndarray:
+        return self.items[self.item_code]
+
+    @property
+    def source(self) -> np.ndarray:
+        return np.asarray(SOURCES, dtype=object)[self.source_code]
 
 
 def train(
@@ -131,20 +142,30 @@ def serve(
     segment code; null: everyone's) say goes with what they bought. With
     ``exclude_purchased``, nothing bought in the window."""
     if len(tonight.items) == 0:  # nothing bought, carted or viewed in the window
-        return _lists(
-            np.zeros(0, dtype=int), np.full((0, 1), -1), np.zeros((0, 1)), tonight.items, ""
-        )
+        return _lists(np.zeros(0, dtype=int), np.full((0, 1), -1), np.zeros((0, 1)), 0)
     at = positions(tonight.customers, customers)  # each customer's row of tonight, or -1
-    counts = np.append(tonight.weights.getnnz(axis=1), 0)  # and 0 for the absent (-1)
-    weighed = counts[at]
-    heavy = (weighed >= cfg.min_items) & (model is not None)
+    # items weighed that the model knows (a customer of new items only has no taste vector)
+    known = tonight.weights
+    if model is not None:
+        known = tonight.weights[:, np.flatnonzero(positions(model.items, tonight.items) >= 0)]
+    counts = np.append(known.getnnz(axis=1), 0)  # and 0 for the absent (-1)
+    heavy = (counts[at] >= cfg.min_items) & (model is not None)
     # a last, empty row for the customers without interactions in the window
     bought = sp.vstack([tonight.bought, sp.csr_matrix((1, len(tonight.items)))]).tocsr()
     row_of = np.where(at >= 0, at, bought.shape[0] - 1)
+    names = tonight.items if model is None else np.union1d(tonight.items, model.items)
     parts = [_popular(tonight, bought, row_of, segment, np.flatnonzero(~heavy), cfg, rules)]
+    recode = [positions(names, tonight.items)]  # each part's item codes into ``names``
     if model is not None and heavy.any():
         parts.append(_collaborative(tonight, bought, row_of, np.flatnonzero(heavy), model, cfg))
-    return Lists(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Lists)))
+        recode.append(positions(names, model.items))
+    joined = {
+        f.name: np.concatenate([getattr(p, f.name) for p in parts])
+        for f in fields(Lists)
+        if f.name not in ("item_code", "items")
+    }
+    codes = np.concatenate([to[p.item_code] for p, to in zip(parts, recode, strict=True)])
+    return Lists(**joined, item_code=codes, items=names)
 
 
 def _popular(
@@ -247,11 +268,12 @@ def _first_unique(
         keep[start : start + CHUNK] = (part >= 0) & ~same.any(axis=2)
     order = np.argsort(~keep, axis=1, kind="stable")[:, :n]
     taken = np.take_along_axis(keep, order, axis=1)
-    names = np.array([c[2] for c in candidates], dtype=object)
+    codes = np.array([SOURCES.index(c[2]) for c in candidates], dtype=np.int8)
     chosen = np.where(taken, np.take_along_axis(ids, order, axis=1), -1)
-    lists = _lists(rows, chosen, np.take_along_axis(score, order, axis=1), items, "")
-    lists.source[:] = names[np.take_along_axis(source, order, axis=1)[taken]]
-    return lists
+    lists = _lists(rows, chosen, np.take_along_axis(score, order, axis=1), 0)
+    return dataclasses.replace(
+        lists, source_code=codes[np.take_along_axis(source, order, axis=1)[taken]]
+    )
 
 
 def _collaborative(
@@ -271,7 +293,7 @@ def _collaborative(
         exclude = _in_model_items(bought[row_of[rows]], to_model, len(model.items))
     users = collaborative.user_factors(model.item_factors, weights, cfg.als, cfg.random_state)
     ids, score = collaborative.top_items(model.item_factors, users, cfg.top_n, exclude)
-    return _lists(rows, ids, score, model.items, "collaborative")
+    return _lists(rows, ids, score, SOURCES.index("collaborative"))
 
 
 def _in_model_items(matrix: sp.csr_matrix, to_model: np.ndarray, items: int) -> sp.csr_matrix:
@@ -284,16 +306,16 @@ def _in_model_items(matrix: sp.csr_matrix, to_model: np.ndarray, items: int) -> 
     )
 
 
-def _lists(
-    rows: np.ndarray, ids: np.ndarray, score: np.ndarray, items: np.ndarray, source: str
-) -> Lists:
-    """Rows x ranks of item codes (-1: none) as one row per recommendation."""
+def _lists(rows: np.ndarray, ids: np.ndarray, score: np.ndarray, source: int) -> Lists:
+    """Rows x ranks of item codes (-1: none) as one row per recommendation (``items`` and,
+    for a mix of sources, ``source_code`` set by the caller)."""
     valid = ids >= 0
     ranks = np.broadcast_to(np.arange(1, ids.shape[1] + 1), ids.shape)
     return Lists(
         row=np.broadcast_to(rows[:, None], ids.shape)[valid],
         rank=ranks[valid],
-        item=np.asarray(items)[ids[valid]],
+        item_code=ids[valid],
         score=np.asarray(score, dtype=np.float64)[valid],
-        source=np.full(int(valid.sum()), source, dtype=object),
+        source_code=np.full(int(valid.sum()), source, dtype=np.int8),
+        items=np.zeros(0, dtype=str),
     )

@@ -114,12 +114,16 @@ def frequent_itemsets(baskets: pd.DataFrame, cfg: RulesMiningConfig) -> tuple[pd
     if n_multi == 0 or least > n_multi:
         return singles, total
     onehot = _one_hot(multi)
-    found = fpgrowth(onehot, min_support=least / n_multi, max_len=cfg.max_items, use_colnames=True)
-    found = found[found["itemsets"].map(len) >= 2]
+    # half a basket below the count: mlxtend turns the share back into a count with ceil(),
+    # which float rounding can push one above (least / n_multi * n_multi > least)
+    share = (least - 0.5) / n_multi
+    found = fpgrowth(onehot, min_support=share, max_len=cfg.max_items, use_colnames=True)
+    counts = np.rint(found["support"].to_numpy() * n_multi)
+    keep = (found["itemsets"].map(len).to_numpy() >= 2) & (counts >= least)
     larger = pd.DataFrame(
         {
-            "support": np.rint(found["support"].to_numpy() * n_multi) / total,
-            "itemsets": [frozenset(int(i) for i in s) for s in found["itemsets"]],
+            "support": counts[keep] / total,
+            "itemsets": [frozenset(int(i) for i in s) for s in found["itemsets"][keep]],
         }
     )
     return pd.concat([singles, larger], ignore_index=True), total

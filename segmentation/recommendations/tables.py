@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from segmentation.catalog import RECOMMENDATION_SOURCES
 from segmentation.languages import in_language
 from segmentation.recommendations.night import Lists
 from segmentation.recommendations.registry import RecommenderRecord
@@ -16,22 +18,30 @@ MODELS = ("als", "popular", "segment_popular")
 def customer_recommendations(
     lists: Lists, customers: np.ndarray, model_version: str | None
 ) -> pd.DataFrame:
-    """One row per customer and rank, by customer (the segments' order) then rank."""
-    order = np.lexsort((lists.rank, lists.row))
-    source = lists.source[order]
-    version = pd.Series(model_version, index=range(len(order)), dtype="string").where(
-        source == "collaborative"
-    )
+    """One row per customer and rank, by customer (the segments' order) then rank: each
+    list's rows are in rank order already, so a stable sort by customer is enough."""
+    order = np.argsort(lists.row, kind="stable")
+    source = lists.source_code[order]
+    collaborative = source == RECOMMENDATION_SOURCES.index("collaborative")
     return pd.DataFrame(
         {
-            "customer_id": pd.Series(np.asarray(customers)[lists.row[order]], dtype="string"),
+            "customer_id": _text(lists.row[order], customers),
             "rank": lists.rank[order].astype("int64"),
-            "item": pd.Series(lists.item[order], dtype="string"),
+            "item": _text(lists.item_code[order], lists.items),
             "score": lists.score[order].astype("float64"),
-            "source": pd.Series(source, dtype="string"),
-            "model_version": version,
+            "source": _text(source, np.asarray(RECOMMENDATION_SOURCES)),
+            "model_version": _text(np.where(collaborative, 0, -1), np.array([model_version or ""])),
         }
     )
+
+
+def _text(codes: np.ndarray, names: np.ndarray) -> pd.Series:
+    """``names[codes]`` (-1: null) as an Arrow-backed text column, decoded by Arrow: building
+    10M Python strings took 2 s at 1M customers, this 0.05 s."""
+    dictionary = pa.array(np.asarray(names, dtype=str), type=pa.large_string())
+    indices = pa.array(np.asarray(codes, dtype=np.int32), mask=np.asarray(codes) < 0)
+    decoded = pa.DictionaryArray.from_arrays(indices, dictionary).dictionary_decode()
+    return pd.Series(pd.arrays.ArrowStringArray(decoded))
 
 
 def quality_table(record: RecommenderRecord | None, skipped: str | None) -> pd.DataFrame:
@@ -57,15 +67,15 @@ def quality_table(record: RecommenderRecord | None, skipped: str | None) -> pd.D
 
 # a rule in words, per personas.language
 RULE_TEXT = {
-    "en": "who buy {a} also buy {c} ({lift:.1f}x as often as others)",
-    "zh": "买 {a} 的顾客也买 {c}（是其他顾客的 {lift:.1f} 倍）",
+    "en": "who buy {a} also buy {c} ({lift:.1f}x the usual rate)",
+    "zh": "买 {a} 的顾客也买 {c}（是平常的 {lift:.1f} 倍）",
 }
 SEPARATOR = {"en": "; ", "zh": "；"}
 
 
 def bought_together(rules: pd.DataFrame, language: str, per_segment: int = 3) -> pd.Series:
     """Each segment's strongest rules in words, by segment id: "who buy P00012 also buy
-    P00013 (4.1x as often as others); ..."."""
+    P00013 (4.1x the usual rate); ..."."""
     pattern = in_language(RULE_TEXT, language, "the rules' text")
     ranked = rules[rules["segment_id"].notna() & (rules["rank"] <= per_segment)]
     text = [

@@ -61,9 +61,8 @@ RECOMMENDATION_STRINGS: dict[str, dict[str, str]] = {
         "clearly more often than by chance, to meet the thresholds.",
         "rules_none_here": "No rule met the thresholds in this group.",
         "rules_all": "All customers",
-        "rule_segment": "Customers in {segment} who buy {a} also buy {c}: {lift}× as often as "
-        "others",
-        "rule_all": "Customers who buy {a} also buy {c}: {lift}× as often as others",
+        "rule_segment": "Customers in {segment} who buy {a} also buy {c}: {lift}× the usual rate",
+        "rule_all": "Customers who buy {a} also buy {c}: {lift}× the usual rate",
         "rule_figures": "confidence {confidence}, {baskets} baskets",
         "sources_title": "Where tonight's recommendations come from",
         "sources_how": "Each bar is a segment's recommended items by where they come from: the "
@@ -131,8 +130,8 @@ RECOMMENDATION_STRINGS: dict[str, dict[str, str]] = {
         "rules_none": "今晚没有规则：没有商品被足够频繁、且明显高于随机地一起购买，未达到阈值。",
         "rules_none_here": "该组没有达到阈值的规则。",
         "rules_all": "全部客户",
-        "rule_segment": "{segment} 分群中买 {a} 的客户也买 {c}：是其他客户的 {lift} 倍",
-        "rule_all": "买 {a} 的客户也买 {c}：是其他客户的 {lift} 倍",
+        "rule_segment": "{segment} 分群中买 {a} 的客户也买 {c}：是平常的 {lift} 倍",
+        "rule_all": "买 {a} 的客户也买 {c}：是平常的 {lift} 倍",
         "rule_figures": "置信度 {confidence}，{baskets} 个购物篮",
         "sources_title": "今晚的推荐从何而来",
         "sources_how": "每个条形是一个分群的推荐商品按来源的构成：模型、"

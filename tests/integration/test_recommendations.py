@@ -22,6 +22,9 @@ pytestmark = pytest.mark.integration
 
 START, DAYS = dt.date(2024, 1, 1), 200
 NIGHTS = (START + dt.timedelta(days=DAYS - 2), START + dt.timedelta(days=DAYS - 1))
+CUTOFF = NIGHTS[0] - dt.timedelta(days=14)  # recommendations.holdout_days before
+WINDOW = DAYS  # recommendations.window_days: the whole history, for baskets enough to find
+FIRST = NIGHTS[1] - dt.timedelta(days=WINDOW - 1)  # the second night's window's first day
 TABLES = ("association_rules", "customer_recommendations", "recommendation_quality")
 
 
@@ -34,15 +37,19 @@ def planted() -> synthetic.GeneratedData:
 
 @pytest.fixture(scope="module")
 def nights(tmp_path_factory: pytest.TempPathFactory, planted: synthetic.GeneratedData) -> Config:
-    """Two nights: the first retrains the collaborative model, the second scores with it.
-    Up to 100 rules a segment, so that every planted pair can be looked for."""
+    """The night of the retrain's cutoff (``CUTOFF``: its segments are the baseline's), the
+    days to the first night ingested, then two nights: the first retrains the collaborative
+    model (the one of ``CUTOFF`` is 14 days old), the second scores with it. A window of the
+    whole history and up to 100 rules a segment, so that every planted pair can be looked for."""
     cfg = generated_home(
         tmp_path_factory.mktemp("recommendations"),
         planted,
-        NIGHTS[0],
-        recommendations={"rules": {"max_rules_per_segment": 100}},
+        CUTOFF,
+        recommendations={"window_days": WINDOW, "rules": {"max_rules_per_segment": 100}},
         predictions={"enabled": False},
     )
+    pipeline.run(cfg, CUTOFF)
+    pipeline.ingest(cfg, CUTOFF + dt.timedelta(days=1), NIGHTS[0] - dt.timedelta(days=1))
     for night in NIGHTS:
         pipeline.run(cfg, night)
     return cfg
@@ -87,7 +94,8 @@ def _baskets_with(cfg: Config, a: str, b: str) -> int:
     return duckdb.sql(
         f"""SELECT count(*) FROM (
             SELECT customer_id, CAST(event_time AS DATE) FROM read_parquet('{lake}')
-            WHERE event_type = 'purchase' GROUP BY ALL
+            WHERE event_type = 'purchase' AND CAST(event_time AS DATE) >= DATE '{FIRST}'
+            GROUP BY ALL
             HAVING bool_or(product_id = '{a}') AND bool_or(product_id = '{b}'))"""
     ).fetchall()[0][0]
 
@@ -115,7 +123,7 @@ def test_every_customer_gets_top_n_and_nothing_already_bought(nights: Config) ->
     lake = Home(nights.home).lake / "*" / "*.parquet"
     bought = duckdb.sql(
         f"SELECT DISTINCT customer_id, product_id AS item FROM read_parquet('{lake}') "
-        "WHERE event_type IN ('purchase', 'refund')"
+        f"WHERE event_type IN ('purchase', 'refund') AND CAST(event_time AS DATE) >= '{FIRST}'"
     ).df()
     assert offered.merge(bought, on=["customer_id", "item"]).empty
     assert set(offered["source"]) <= {"collaborative", "rule", "segment_popular", "popular"}
@@ -123,24 +131,28 @@ def test_every_customer_gets_top_n_and_nothing_already_bought(nights: Config) ->
 
 
 def test_the_fit_reads_nothing_after_its_cutoff(nights: Config, tmp_path: Path) -> None:
-    """Rows added to the lake after the retrain's cutoff (views of a new product, the day
-    after it) leave the model's bytes as they were: the fit never read them."""
+    """Rows of days up to the cutoff that arrived after it (late, in the next night's
+    partition) leave the model and its held-out figures as they were: the fit reads only the
+    partitions known by the cutoff, and the baseline the segments published by then."""
     shutil.copytree(Path(nights.home), tmp_path / "home")
     cfg = dataclasses.replace(nights, home=tmp_path / "home")
     home = Home(cfg.home)
-    model = home.recommendation_models / f"r{NIGHTS[0]:%Y%m%d}" / "model.joblib"
-    before = model.read_bytes()
-    cutoff = NIGHTS[0] - dt.timedelta(days=14)
-    after = home.lake / f"event_date={cutoff + dt.timedelta(days=1)}" / "part-0.parquet"
+    folder = home.recommendation_models / f"r{NIGHTS[0]:%Y%m%d}"
+    before = {f: (folder / f).read_bytes() for f in ("model.joblib", "meta.json")}
+    assert "segment popularity is everyone's" not in (folder / "meta.json").read_text()
+    after = home.lake / f"event_date={CUTOFF + dt.timedelta(days=1)}" / "part-0.parquet"
     rows = pd.read_parquet(after)
-    extra = rows.head(50).assign(event_type="view", product_id="P99999")
-    extra["event_id"] = "X" + extra["event_id"]
-    pd.concat([rows, extra]).to_parquet(after, index=False)
+    late = rows.head(300).copy()
+    late["event_time"] = late["event_time"] - pd.Timedelta(days=3)  # dated before the cutoff
+    late["event_type"] = "purchase"
+    late["product_id"] = "P00001"
+    late["event_id"] = "X" + late["event_id"]
+    pd.concat([rows, late]).to_parquet(after, index=False)
     shutil.rmtree(home.recommendation_models)
     pipeline.assign_segments(cfg, NIGHTS[0])
     result = pipeline.recommend_items(cfg, NIGHTS[0])
     assert result["model"] == f"r{NIGHTS[0]:%Y%m%d}"  # retrained
-    assert model.read_bytes() == before
+    assert {f: (folder / f).read_bytes() for f in before} == before
 
 
 def test_a_rerun_retrains_to_the_same_bytes(nights: Config, tmp_path: Path) -> None:

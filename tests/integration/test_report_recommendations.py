@@ -290,7 +290,7 @@ def test_rules_read_as_sentences_with_the_segment_name(with_rules: Path) -> None
 
     everyone = by_title["All customers"]
     assert (
-        "<li>Customers who buy P00012 also buy P00013: 4.1× as often as others "
+        "<li>Customers who buy P00012 also buy P00013: 4.1× the usual rate "
         "<small>(confidence 41.0%, 31 baskets)</small></li>"
     ) in everyone
     assert "Customers who buy P00100 + P00101 also buy A&amp;B: 2.5×" in everyone  # escaped
@@ -299,11 +299,11 @@ def test_rules_read_as_sentences_with_the_segment_name(with_rules: Path) -> None
     name = html.escape(names[ids[0]])
     lines = re.findall(r"<li>(.*?)</li>", first)
     assert lines == [
-        f"Customers in {name} who buy P00200 also buy P00201: 6.3× as often as others "
+        f"Customers in {name} who buy P00200 also buy P00201: 6.3× the usual rate "
         "<small>(confidence 62.0%, 40 baskets)</small>",
-        f"Customers in {name} who buy P00300 also buy P00301 + P00302: 3.0× as often as "
-        "others <small>(confidence 30.0%, 25 baskets)</small>",
-        f"Customers in {name} who buy P00400 also buy P00401: 2.0× as often as others "
+        f"Customers in {name} who buy P00300 also buy P00301 + P00302: 3.0× the usual rate "
+        "<small>(confidence 30.0%, 25 baskets)</small>",
+        f"Customers in {name} who buy P00400 also buy P00401: 2.0× the usual rate "
         "<small>(confidence 25.0%, 21 baskets)</small>",
     ]  # the three strongest, by rank; the fourth is not shown
     assert "P00500" not in shown
@@ -398,10 +398,10 @@ def test_the_section_in_chinese(with_rules: Path) -> None:
     ndcg = figure(quality, "als", "ndcg_at_10")["value"]
     assert f"<li>所用推荐的 NDCG@10<b>{ndcg:.3f}</b>" in shown
     assert (
-        f"<li>{html.escape(names[sid])} 分群中买 P00200 的客户也买 P00201：是其他客户的 6.3 倍 "
+        f"<li>{html.escape(names[sid])} 分群中买 P00200 的客户也买 P00201：是平常的 6.3 倍 "
         "<small>(置信度 62.0%，40 个购物篮)</small></li>"
     ) in shown
-    assert "买 P00012 的客户也买 P00013：是其他客户的 4.1 倍" in shown
+    assert "买 P00012 的客户也买 P00013：是平常的 4.1 倍" in shown
     assert "Customers who buy" not in shown
 
 

@@ -123,10 +123,21 @@ def test_the_profiles_say_a_segments_strongest_rules_in_words() -> None:
     )
     said = tables.bought_together(found, "en")
     assert said.to_dict() == {
-        2: "who buy P00012 also buy P00013 (4.1x as often as others); "
-        "who buy A + B also buy C (3.0x as often as others); "
-        "who buy C also buy D (2.0x as often as others)"
+        2: "who buy P00012 also buy P00013 (4.1x the usual rate); "
+        "who buy A + B also buy C (3.0x the usual rate); "
+        "who buy C also buy D (2.0x the usual rate)"
     }
     assert tables.bought_together(found, "zh")[2].startswith(
-        "买 P00012 的顾客也买 P00013（是其他顾客的 4.1 倍）；"
+        "买 P00012 的顾客也买 P00013（是平常的 4.1 倍）；"
     )
+
+
+def test_an_itemset_in_exactly_min_count_baskets_is_kept_whatever_the_float_rounding() -> None:
+    # 20 baskets {A, B} and 127 {A, C}: 147 multi-item baskets, where 20 / 147 * 147 rounds
+    # above 20 in floating point; the pair AB rests on exactly min_count baskets
+    spec = [(0, "AB")] * 20 + [(0, "AC")] * 127
+    cfg = RulesMiningConfig(min_support=0.001, min_confidence=0.01, min_lift=0.1, min_count=20)
+    found = rules.mine(baskets(spec), np.array([-1]), ITEMS, cfg)
+    pairs = set(zip(found["antecedent"].map(tuple), found["consequent"].map(tuple), strict=True))
+    assert (("B",), ("A",)) in pairs
+    assert found.loc[found["antecedent"].map(tuple) == ("B",), "baskets"].tolist() == [20]
