@@ -137,7 +137,7 @@ def serve(
 ) -> Lists:
     """Top ``top_n`` items for each of ``customers`` (sorted ids; ``segment``: each one's
     segment code from 0): the collaborative model's (``model``; None when it does not serve)
-    for customers with at least ``min_items`` items weighed in the window, their segment's
+    for customers with at least ``min_items`` items it knows weighed in the window, their segment's
     most bought items for the others, after what tonight's ``rules`` (``segment_id`` as a
     segment code; null: everyone's) say goes with what they bought. With
     ``exclude_purchased``, nothing bought in the window."""
@@ -198,7 +198,7 @@ def _popular(
         (ids, score, "segment_popular"),
         (fill, share[np.zeros_like(fill), fill.clip(0)], "popular"),
     )
-    return _first_unique(rows, candidates, cfg.top_n, tonight.items)
+    return _first_unique(rows, candidates, cfg.top_n)
 
 
 def _by_rules(
@@ -253,7 +253,6 @@ def _first_unique(
     rows: np.ndarray,
     candidates: tuple[tuple[np.ndarray, np.ndarray, str], ...],
     n: int,
-    items: np.ndarray,
 ) -> Lists:
     """Each row's first ``n`` distinct items of its candidate lists, taken in order."""
     ids = np.concatenate([c[0] for c in candidates], axis=1)
