@@ -111,10 +111,14 @@ def partition_days(root: Path, key: str) -> list[dt.date]:
     return sorted(days)
 
 
-def partition_files(root: Path, key: str, upto: dt.date) -> list[Path]:
-    """Partition files of days <= ``upto``; later ones are never opened."""
+def partition_files(
+    root: Path, key: str, upto: dt.date, since: dt.date | None = None
+) -> list[Path]:
+    """Partition files of days <= ``upto`` (and >= ``since``); others are never opened."""
     return [
-        partition_dir(root, key, day) / PART for day in partition_days(root, key) if day <= upto
+        partition_dir(root, key, day) / PART
+        for day in partition_days(root, key)
+        if day <= upto and (since is None or day >= since)
     ]
 
 

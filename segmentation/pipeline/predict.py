@@ -133,8 +133,6 @@ def _restage_profiles(
     home: Home, day: dt.date, predictions: pd.DataFrame, horizons: tuple[int, ...]
 ) -> None:
     """Fill tonight's staged ``segment_profiles`` with the segments' prediction means."""
-    path = home.staged_table("segment_profiles", day)
-    profiles = pd.read_parquet(path).drop(columns=["run_date"])
     segments = pd.read_parquet(
         home.staged_table("customer_segments", day), columns=["customer_id", "segment_id"]
     )
@@ -145,6 +143,4 @@ def _restage_profiles(
         segment_id = by_id.reindex(predictions["customer_id"].astype("string"))
     clv = "predicted_clv_365d" if 365 in horizons else None
     means = tables.profile_columns(segment_id, predictions, clv)
-    for column in tables.PROFILE_COLUMNS:
-        profiles[column] = profiles["segment_id"].map(means[column]).astype("float64")
-    stage_table(profiles, "segment_profiles", day, path)
+    store.restage_profiles(home, day, means[list(tables.PROFILE_COLUMNS)].astype("float64"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,7 +56,8 @@ def recommend_items(cfg: Config, day: dt.date) -> dict[str, Any]:
     recommended = tables.customer_recommendations(lists, customers, version)
     seconds["score"] = time.perf_counter() - clock - sum(seconds.values())
     quality = tables.quality_table(record, skipped)
-    _restage_profiles(home, day, tables.bought_together(found, cfg.personas.language))
+    said = tables.bought_together(found, cfg.personas.language)
+    store.restage_profiles(home, day, said.astype("string").to_frame(RULES_PROFILE_COLUMN))
     for name, frame in (
         ("association_rules", found),
         ("recommendation_quality", quality),
@@ -75,22 +77,10 @@ def recommend_items(cfg: Config, day: dt.date) -> dict[str, Any]:
     }
 
 
-def _restage_profiles(home: Home, day: dt.date, said: pd.Series) -> None:
-    """Tonight's staged ``segment_profiles`` with each segment's rules in words."""
-    path = home.staged_table("segment_profiles", day)
-    profiles = pd.read_parquet(path).drop(columns=["run_date"])
-    profiles[RULES_PROFILE_COLUMN] = profiles["segment_id"].map(said).astype("string")
-    stage_table(profiles, "segment_profiles", day, path)
-
-
-def _files(home: Home, first: dt.date, last: dt.date) -> list:
+def _files(home: Home, first: dt.date, last: dt.date) -> list[Path]:
     """The lake partitions that can hold rows of local dates ``first`` .. ``last`` known by
     ``last``: a row is ingested on its day's night or later, never before."""
-    return [f for f in lake.partition_files(home.lake, EVENT_KEY, upto=last) if _day(f) >= first]
-
-
-def _day(file: Any) -> dt.date:
-    return dt.date.fromisoformat(file.parent.name.split("=", 1)[1])
+    return lake.partition_files(home.lake, EVENT_KEY, upto=last, since=first)
 
 
 def _segment_ids(coded: pd.Series, segment_ids: Any) -> pd.Series:

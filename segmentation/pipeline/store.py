@@ -12,7 +12,7 @@ import pandas as pd
 
 from segmentation.errors import SegmentationError
 from segmentation.io import lake, locks
-from segmentation.io.parquet import read_published
+from segmentation.io.parquet import read_published, stage_table
 from segmentation.layout import RUN_KEY, Home
 from segmentation.model import registry
 from segmentation.model.segmenter import Segmenter
@@ -53,3 +53,14 @@ def refuse_second_lineage(home: Home, day: dt.date) -> None:
     """``registry.refuse_second_lineage``: a new night older than the first model is refused."""
     with locks.shared(home):
         registry.refuse_second_lineage(home.models, day)
+
+
+def restage_profiles(home: Home, day: dt.date, by_segment: pd.DataFrame) -> None:
+    """Tonight's staged ``segment_profiles`` with the columns a later step fills: each of
+    ``by_segment``'s columns (indexed by segment id), set whole (null where a segment has none)."""
+    path = home.staged_table("segment_profiles", day)
+    profiles = pd.read_parquet(path).drop(columns=["run_date"])
+    for column in by_segment.columns:
+        values = profiles["segment_id"].map(by_segment[column])
+        profiles[column] = values.astype(by_segment[column].dtype)
+    stage_table(profiles, "segment_profiles", day, path)

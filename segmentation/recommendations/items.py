@@ -33,6 +33,8 @@ from segmentation.config_checks import purchase_weight
 from segmentation.errors import BadInput
 from segmentation.features.activity import purchase_and_refund, sql_literal
 
+COLUMNS = {"product": "product_id", "category": "category"}  # an item kind's lake column
+
 
 @dataclass(frozen=True)
 class Interactions:
@@ -55,22 +57,25 @@ def read(
     con = duckdb.connect()
     try:
         _register(con, files, cfg, first, last)
-        kind = _kind(con, cfg) if kind is None else f"{kind}_id".replace("category_id", "category")
         purchase, refund = purchase_and_refund(cfg)
-        # one scan of the lake: what each row is, its item and weight
+        # one scan of the lake: what each row is, its items and weight
         con.execute(
             f"""CREATE TEMP TABLE rows_read AS
-            SELECT customer_id, {kind} AS item, order_id, event_date,
+            SELECT customer_id, product_id, category, order_id, event_date,
                    ({purchase}) AS is_purchase, ({refund}) AS is_refund,
                    {_weight_sql(cfg)} AS weight
             FROM window_rows"""
+        )
+        kind = kind or _kind(con, cfg)
+        con.execute(
+            f"CREATE TEMP VIEW rows_items AS SELECT *, {COLUMNS[kind]} AS item FROM rows_read"
         )
         _codes(con)
         con.execute(
             """CREATE TEMP TABLE ev AS
             SELECT c.customer, i.code AS item, r.order_id, r.event_date, r.is_purchase,
                    r.is_refund, r.weight
-            FROM rows_read r JOIN customer_codes c USING (customer_id)
+            FROM rows_items r JOIN customer_codes c USING (customer_id)
             JOIN item_codes i USING (item)"""
         )
         customers = con.execute("SELECT customer_id FROM customer_codes ORDER BY customer")
@@ -80,12 +85,12 @@ def read(
         weights, bought = _pairs(con, len(customer_ids), len(item_ids))
         baskets = _baskets(con)
         (without,) = con.execute(
-            "SELECT count(*) FROM rows_read WHERE is_purchase AND item IS NULL"
+            "SELECT count(*) FROM rows_items WHERE is_purchase AND item IS NULL"
         ).fetchone() or (0,)
     finally:
         con.close()
     return Interactions(
-        kind=kind.removesuffix("_id"),
+        kind=kind,
         customers=customer_ids,
         items=item_ids,
         weights=weights,
@@ -128,13 +133,12 @@ def _register(
 
 
 def _kind(con: duckdb.DuckDBPyConnection, cfg: Config) -> str:
-    """The item column: ``product_id`` or ``category``, as configured or found."""
+    """What an item is, product or category: as configured, or found in the rows read."""
     choice = cfg.recommendations.item
     if choice == "category":
         return "category"
-    purchase, _ = purchase_and_refund(cfg)
     named, bought = con.execute(
-        f"SELECT count(product_id), count(*) FROM window_rows WHERE {purchase}"
+        "SELECT count(product_id), count(*) FROM rows_read WHERE is_purchase"
     ).fetchone() or (0, 0)
     if choice == "product" and bought and not named:
         raise BadInput(
@@ -142,7 +146,7 @@ def _kind(con: duckdb.DuckDBPyConnection, cfg: Config) -> str:
             "names a product_id: map the product column (source.columns.product_id), or set "
             "recommendations.item to category or auto"
         )
-    return "product_id" if choice == "product" or named else "category"
+    return "product" if choice == "product" or named else "category"
 
 
 def _codes(con: duckdb.DuckDBPyConnection) -> None:
@@ -150,12 +154,12 @@ def _codes(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "CREATE TEMP TABLE customer_codes AS SELECT customer_id, "
         "(row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS customer "
-        "FROM (SELECT DISTINCT customer_id FROM rows_read WHERE item IS NOT NULL)"
+        "FROM (SELECT DISTINCT customer_id FROM rows_items WHERE item IS NOT NULL)"
     )
     con.execute(
         "CREATE TEMP TABLE item_codes AS SELECT item, "
         "(row_number() OVER (ORDER BY item) - 1)::INTEGER AS code "
-        "FROM (SELECT DISTINCT item FROM rows_read WHERE item IS NOT NULL)"
+        "FROM (SELECT DISTINCT item FROM rows_items WHERE item IS NOT NULL)"
     )
 
 
