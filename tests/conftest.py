@@ -28,7 +28,7 @@ from segmentation.io.sources import (
     PROBLEM,
     SOURCE_ROW,
 )
-from segmentation.layout import EVENT_KEY, Home
+from segmentation.layout import EVENT_KEY, RUN_KEY, Home
 from segmentation.pipeline import intake
 
 START = dt.date(2024, 1, 1)
@@ -193,6 +193,25 @@ def generated_home(
     cfg = load_config(write_config(folder, folder / "landing", **overrides))
     write_lake(cfg, data.events, data.start, first_night - dt.timedelta(days=1))
     return cfg
+
+
+def published_in(home: Home, table: str, day: dt.date) -> pd.DataFrame:
+    """Night ``day``'s partition of a published table."""
+    return lake.read_partition(home.table_root(table), RUN_KEY, day)
+
+
+def figure(quality: pd.DataFrame, model: str, metric: str) -> pd.Series:
+    """The one row of a quality table (prediction_quality, recommendation_quality) of a model
+    and metric."""
+    rows = quality[(quality["model"] == model) & (quality["metric"] == metric)]
+    assert len(rows) == 1, (model, metric)
+    return rows.iloc[0]
+
+
+def section_html(page: str, sid: str) -> str:
+    """The report's ``<section>`` ``sid`` of a page."""
+    start = page.index(f'<section id="{sid}"')
+    return page[start : page.index("</section>", start)]
 
 
 # two real nights with predictions: 1,500 customers who drop out at persona rates (seed 11),

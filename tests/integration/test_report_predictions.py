@@ -19,11 +19,10 @@ import pytest
 
 from segmentation import report
 from segmentation.config import Config
-from segmentation.io import lake
-from segmentation.layout import RUN_KEY, Home
+from segmentation.layout import Home
 from segmentation.report.data import load_data
 from segmentation.report.sections_predictions import predictions_section
-from tests.conftest import LAST, PREDICTED_NIGHTS
+from tests.conftest import LAST, PREDICTED_NIGHTS, figure, published_in, section_html
 from tests.integration.test_report import parse, section_ids
 
 pytestmark = pytest.mark.integration
@@ -38,22 +37,6 @@ def nights(predicted_nights: Config) -> Config:
     return predicted_nights
 
 
-def published(home: Home, table: str, day: dt.date) -> pd.DataFrame:
-    return lake.read_partition(home.table_root(table), RUN_KEY, day)
-
-
-def figure(quality: pd.DataFrame, model: str, metric: str) -> pd.Series:
-    rows = quality[(quality["model"] == model) & (quality["metric"] == metric)]
-    assert len(rows) == 1, (model, metric)
-    return rows.iloc[0]
-
-
-def predictions_html(page: str) -> str:
-    """The predictions ``<section>`` of a page."""
-    start = page.index('<section id="predictions"')
-    return page[start : page.index("</section>", start)]
-
-
 def measurement(value: float) -> str:
     """How the report writes a measurement between 0.01 and 100 (holdout days, lift)."""
     return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
@@ -61,12 +44,12 @@ def measurement(value: float) -> str:
 
 def test_the_section_shows_the_published_figures(nights: Config) -> None:
     home = Home(nights.home)
-    quality = published(home, "prediction_quality", NIGHT2)
+    quality = published_in(home, "prediction_quality", NIGHT2)
     page = report.build_report(home, NIGHT2)
     parsed = parse(page)
     assert parsed.errors == [] and parsed.stack == []
     assert section_ids(parsed) == list(report.SECTIONS)
-    shown = predictions_html(page)
+    shown = section_html(page, "predictions")
 
     # the headline figures, each beside BG/NBD's baseline on the same customers
     for metric, label in (
@@ -96,7 +79,7 @@ def test_the_section_shows_the_published_figures(nights: Config) -> None:
         f"{champion['value']:.3f}."
     ) in shown
     scorer = version if status == "champion" else champion["model_version"]
-    assert set(published(home, "customer_predictions", NIGHT2)["model_version"].dropna()) == {
+    assert set(published_in(home, "customer_predictions", NIGHT2)["model_version"].dropna()) == {
         scorer
     }
     assert f"Customers are scored by the classifier {scorer}." in shown
@@ -104,8 +87,8 @@ def test_the_section_shows_the_published_figures(nights: Config) -> None:
 
 def test_lift_and_calibration_charts_draw_the_published_tables(nights: Config) -> None:
     home = Home(nights.home)
-    quality = published(home, "prediction_quality", NIGHT2)
-    shown = predictions_html(report.build_report(home, NIGHT2))
+    quality = published_in(home, "prediction_quality", NIGHT2)
+    shown = section_html(report.build_report(home, NIGHT2), "predictions")
     assert shown.count("<svg") == 5  # risk, value, lift, calibration, holdout
     for k in range(1, 11):
         for label, prefix in (("Churn classifier", ""), ("BG/NBD baseline", "baseline_")):
@@ -128,8 +111,8 @@ def test_lift_and_calibration_charts_draw_the_published_tables(nights: Config) -
 
 def test_the_holdout_table_is_the_published_one(nights: Config) -> None:
     home = Home(nights.home)
-    quality = published(home, "prediction_quality", NIGHT2)
-    shown = predictions_html(report.build_report(home, NIGHT2))
+    quality = published_in(home, "prediction_quality", NIGHT2)
+    shown = section_html(report.build_report(home, NIGHT2), "predictions")
     days = nights.predictions.churn_days
     assert f"BG/NBD fitted {days} days ago, against what its customers did since" in shown
     for group in HOLDOUT:
@@ -147,12 +130,12 @@ def test_the_holdout_table_is_the_published_one(nights: Config) -> None:
 
 def test_risk_and_value_per_segment_are_the_published_ones(nights: Config) -> None:
     home = Home(nights.home)
-    segments = published(home, "customer_segments", NIGHT2)[["customer_id", "segment_id"]]
-    risks = published(home, "customer_predictions", NIGHT2)[["customer_id", "churn_risk"]]
+    segments = published_in(home, "customer_segments", NIGHT2)[["customer_id", "segment_id"]]
+    risks = published_in(home, "customer_predictions", NIGHT2)[["customer_id", "churn_risk"]]
     joined = segments.merge(risks, on="customer_id", how="left")
-    profiles = published(home, "segment_profiles", NIGHT2).set_index("segment_id")
+    profiles = published_in(home, "segment_profiles", NIGHT2).set_index("segment_id")
     page = report.build_report(home, NIGHT2)
-    shown = predictions_html(page)
+    shown = section_html(page, "predictions")
     for sid, group in joined.groupby("segment_id"):
         scored = group["churn_risk"].notna()
         label = html.escape(f"{profiles.loc[sid, 'segment_name']} ({sid})")
@@ -189,9 +172,9 @@ def test_risk_and_value_per_segment_are_the_published_ones(nights: Config) -> No
 def test_skipped_models_say_why_instead_of_charts(tmp_path: Path, published_home: Path) -> None:
     """39 days of lake: BG/NBD, Gamma-Gamma and the classifier are all skipped."""
     home = Home(published_home / "home")
-    quality = published(home, "prediction_quality", SKIPPED_NIGHT)
+    quality = published_in(home, "prediction_quality", SKIPPED_NIGHT)
     assert set(quality["status"]) == {"skipped"}
-    shown = predictions_html(report.build_report(home, SKIPPED_NIGHT))
+    shown = section_html(report.build_report(home, SKIPPED_NIGHT), "predictions")
     assert "No customer has a prediction in this run" in shown
     for model, label in (
         ("bgnbd", "BG/NBD"),
@@ -212,7 +195,7 @@ def test_skipped_models_say_why_instead_of_charts(tmp_path: Path, published_home
     for table in ("prediction_quality", "customer_predictions"):
         home_table = bare.table_root(table)
         shutil.rmtree(home_table)
-    shown = predictions_html(report.build_report(bare, SKIPPED_NIGHT))
+    shown = section_html(report.build_report(bare, SKIPPED_NIGHT), "predictions")
     assert (
         "not available: no prediction tables for this run (predictions are switched off, or "
         "the run is older than them)"
@@ -240,9 +223,9 @@ def test_a_rejected_challenger_leaves_the_champion_scoring(nights: Config) -> No
 
 def test_the_section_in_chinese(nights: Config) -> None:
     home = Home(nights.home)
-    quality = published(home, "prediction_quality", NIGHT2)
+    quality = published_in(home, "prediction_quality", NIGHT2)
     page = report.build_report(home, NIGHT2, language="zh")
-    shown = predictions_html(page)
+    shown = section_html(page, "predictions")
     zh, en = report.STRINGS["zh"], report.STRINGS["en"]
     for key in ("predictions", "risk_title", "value_title", "trust_title", "models_title"):
         assert zh[key] in shown, key
@@ -259,8 +242,8 @@ def test_the_section_in_chinese(nights: Config) -> None:
 
 def test_the_skipped_section_in_chinese(published_home: Path) -> None:
     home = Home(published_home / "home")
-    quality = published(home, "prediction_quality", SKIPPED_NIGHT)
-    shown = predictions_html(report.build_report(home, SKIPPED_NIGHT, language="zh"))
+    quality = published_in(home, "prediction_quality", SKIPPED_NIGHT)
+    shown = section_html(report.build_report(home, SKIPPED_NIGHT, language="zh"), "predictions")
     assert "本次运行没有客户获得预测" in shown
     assert "skipped — 今晚未计算" in shown
     reason = figure(quality, "churn", "skipped")["reason"]

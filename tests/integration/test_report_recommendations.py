@@ -34,11 +34,18 @@ import pytest
 from segmentation import report
 from segmentation.config import Config
 from segmentation.io import lake
-from segmentation.layout import RUN_KEY, Home
+from segmentation.layout import Home
 from segmentation.report.data import load_data
 from segmentation.report.sections_recommendations import recommendations_section
 from segmentation.report.strings_recommendations import RECOMMENDATION_STRINGS
-from tests.conftest import LAST, PREDICTED_NIGHTS, write_config
+from tests.conftest import (
+    LAST,
+    PREDICTED_NIGHTS,
+    figure,
+    published_in,
+    section_html,
+    write_config,
+)
 from tests.integration.test_report import parse, section_ids
 
 pytestmark = pytest.mark.integration
@@ -70,24 +77,8 @@ def nights(predicted_nights: Config) -> Config:
     return predicted_nights
 
 
-def published(home: Home, table: str, day: dt.date) -> pd.DataFrame:
-    return lake.read_partition(home.table_root(table), RUN_KEY, day)
-
-
-def figure(quality: pd.DataFrame, model: str, metric: str) -> pd.Series:
-    rows = quality[(quality["model"] == model) & (quality["metric"] == metric)]
-    assert len(rows) == 1, (model, metric)
-    return rows.iloc[0]
-
-
-def recommendations_html(page: str) -> str:
-    """The recommendations ``<section>`` of a page."""
-    start = page.index('<section id="recommendations"')
-    return page[start : page.index("</section>", start)]
-
-
 def names_of(home: Home, day: dt.date) -> dict[int, str]:
-    profiles = published(home, "segment_profiles", day)
+    profiles = published_in(home, "segment_profiles", day)
     pairs = zip(profiles["segment_id"], profiles["segment_name"], strict=True)
     return {int(s): str(n) for s, n in pairs}
 
@@ -148,7 +139,7 @@ def rules_home(config: Path) -> Home:
 
 def test_the_section_follows_predictions_and_says_what_is_served_and_why(nights: Config) -> None:
     home = Home(nights.home)
-    quality = published(home, "recommendation_quality", NIGHT2)
+    quality = published_in(home, "recommendation_quality", NIGHT2)
     page = report.build_report(home, NIGHT2)
     parsed = parse(page)
     assert parsed.errors == [] and parsed.stack == []
@@ -156,7 +147,7 @@ def test_the_section_follows_predictions_and_says_what_is_served_and_why(nights:
     assert ids == list(report.SECTIONS)
     assert ids.index("recommendations") == ids.index("predictions") + 1
     assert '<a href="#recommendations">Recommendations: what to offer each customer</a>' in page
-    shown = recommendations_html(page)
+    shown = section_html(page, "recommendations")
 
     served = quality.loc[quality["status"] == "served", "model"].unique()
     assert list(served) == ["als"]  # the model beat segment popularity at its retrain
@@ -180,8 +171,8 @@ def test_the_section_follows_predictions_and_says_what_is_served_and_why(nights:
 
 def test_the_three_models_held_out_figures_are_the_published_ones(nights: Config) -> None:
     home = Home(nights.home)
-    quality = published(home, "recommendation_quality", NIGHT2)
-    shown = recommendations_html(report.build_report(home, NIGHT2))
+    quality = published_in(home, "recommendation_quality", NIGHT2)
+    shown = section_html(report.build_report(home, NIGHT2), "recommendations")
     chart = shown[shown.index('aria-label="Held-out figures per model"') :]
     chart = chart[: chart.index("</svg>")]
     assert chart.count("<rect") == len(MODELS) * len(FIGURES)
@@ -222,8 +213,8 @@ def test_where_the_lists_come_from_is_counted_from_the_published_tables(
     with_rules: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = rules_home(with_rules)
-    lists = published(home, "customer_recommendations", NIGHT2)
-    segments = published(home, "customer_segments", NIGHT2)[["customer_id", "segment_id"]]
+    lists = published_in(home, "customer_recommendations", NIGHT2)
+    segments = published_in(home, "customer_segments", NIGHT2)[["customer_id", "segment_id"]]
     joined = lists.merge(segments, on="customer_id", how="left")
     assert joined["segment_id"].notna().all()
     names = names_of(home, NIGHT2)
@@ -237,7 +228,7 @@ def test_where_the_lists_come_from_is_counted_from_the_published_tables(
         return original(path, columns)
 
     monkeypatch.setattr(lake, "read_file", recording)
-    shown = recommendations_html(report.build_report(home, NIGHT2))
+    shown = section_html(report.build_report(home, NIGHT2), "recommendations")
     assert read and home.partition("customer_recommendations", NIGHT2) not in read
 
     customers = lists["customer_id"].nunique()
@@ -266,8 +257,8 @@ def test_where_the_lists_come_from_is_counted_from_the_published_tables(
 
 def test_a_night_without_rules_says_so_plainly(nights: Config) -> None:
     home = Home(nights.home)
-    assert published(home, "association_rules", NIGHT2).empty
-    shown = recommendations_html(report.build_report(home, NIGHT2))
+    assert published_in(home, "association_rules", NIGHT2).empty
+    shown = section_html(report.build_report(home, NIGHT2), "recommendations")
     assert (
         "<p><b>No rule tonight: no items were bought together often enough, and clearly more "
         "often than by chance, to meet the thresholds.</b></p>"
@@ -281,7 +272,7 @@ def test_rules_read_as_sentences_with_the_segment_name(with_rules: Path) -> None
     ids = sorted(names)
     page = report.build_report(home, NIGHT2)
     assert parse(page).errors == []
-    shown = recommendations_html(page)
+    shown = section_html(page, "recommendations")
     cards = re.findall(r'<article class="card rules"[^>]*><h3>(.*?)</h3>(.*?)</article>', shown)
     # all customers first, then every segment of the night in id order
     titles = [html.unescape(t) for t, _ in cards]
@@ -373,7 +364,7 @@ def test_a_skipped_model_shows_the_reason_instead_of_figures(nights: Config) -> 
 def test_without_the_tables_the_section_reads_not_available(tmp_path: Path) -> None:
     page = report.build_report(Home(tmp_path / "nothing"), NIGHT2)
     assert section_ids(parse(page)) == list(report.SECTIONS)
-    shown = html.unescape(recommendations_html(page))
+    shown = html.unescape(section_html(page, "recommendations"))
     assert (
         "not available: no recommendation tables for this run (recommendations are switched "
         "off, or the run is older than them)"
@@ -385,9 +376,9 @@ def test_the_section_in_chinese(with_rules: Path) -> None:
     home = rules_home(with_rules)
     names = names_of(home, NIGHT2)
     sid = min(names)
-    quality = published(home, "recommendation_quality", NIGHT2)
+    quality = published_in(home, "recommendation_quality", NIGHT2)
     page = report.build_report(home, NIGHT2, language="zh")
-    shown = recommendations_html(page)
+    shown = section_html(page, "recommendations")
     zh, en = report.STRINGS["zh"], report.STRINGS["en"]
     for key in ("recommendations", "served_title", "comparison_title", "rules_title"):
         assert zh[key] in shown, key
@@ -421,7 +412,7 @@ def test_the_same_inputs_give_the_same_bytes(with_rules: Path) -> None:
     home = rules_home(with_rules)
     first = report.build_report(home, NIGHT2)
     assert report.build_report(home, NIGHT2) == first
-    assert recommendations_html(first).count("<svg") == 2  # the comparison, the sources
+    assert section_html(first, "recommendations").count("<svg") == 2  # the comparison, the sources
 
 
 # ------------------------------------------------------------------------------ the view
@@ -461,8 +452,8 @@ def test_the_view_shows_the_models_rules_and_each_customers_list(
     view: tuple[Any, Home],
 ) -> None:
     client, home = view
-    quality = published(home, "recommendation_quality", NIGHT2)
-    lists = published(home, "customer_recommendations", NIGHT2)
+    quality = published_in(home, "recommendation_quality", NIGHT2)
+    lists = published_in(home, "customer_recommendations", NIGHT2)
     names = names_of(home, NIGHT2)
     page = client.get(f"/recommendations?run_date={NIGHT2}").text
     assert f"Published by run {NIGHT2}." in page
@@ -509,7 +500,7 @@ def test_the_view_shows_the_models_rules_and_each_customers_list(
 
 def test_the_view_finds_a_customer_and_filters_by_source(view: tuple[Any, Home]) -> None:
     client, home = view
-    lists = published(home, "customer_recommendations", NIGHT2)
+    lists = published_in(home, "customer_recommendations", NIGHT2)
     customer = lists["customer_id"].iloc[-1]
     mine = lists[lists["customer_id"] == customer].sort_values("rank")
     page = client.get(f"/recommendations?run_date={NIGHT2}&customer_id={customer}").text
@@ -526,7 +517,7 @@ def test_the_view_finds_a_customer_and_filters_by_source(view: tuple[Any, Home])
     assert "Current recommendations" in current and f"Published by run {NIGHT2}." in current
 
     runs = client.get("/").text  # the run list links each run's recommendations
-    quality = published(home, "recommendation_quality", NIGHT2)
+    quality = published_in(home, "recommendation_quality", NIGHT2)
     ndcg = figure(quality, "als", "ndcg_at_10")["value"]
     link = f'<a href="/recommendations?run_date={NIGHT2}">ALS model served, NDCG@10 {ndcg:.3f}</a>'
     assert link in runs
