@@ -43,7 +43,9 @@ demo-data: $(STAMP)
 	@if [ ! -f $(DEMO_DATA)/landing/ground_truth.csv ]; then \
 	  echo "== generating sample data into $(DEMO_DATA)/landing"; \
 	  $(BIN)/segmentation generate --out $(DEMO_DATA)/landing --customers 2000 \
-	    --start $(DEMO_START) --days 366 --seed 42 --bundle-rate 0.5 > /dev/null; fi
+	    --start $(DEMO_START) --days 366 --seed 42 --bundle-rate 0.5 \
+	    --campaign-persona loyal --campaign-start 2025-12-30 --campaign-days 2 \
+	    --campaign-uplift 0.1 > /dev/null; fi
 	@# the history is ingested once; a rerun of the demo goes straight to the DAG runs
 	@if [ ! -f $(DEMO_DATA)/lake/events/event_date=$(DEMO_HISTORY_END)/part-0.parquet ]; then \
 	  echo "== ingesting $(DEMO_START) .. $(DEMO_HISTORY_END) into $(DEMO_DATA)/lake (about 2 minutes)"; \

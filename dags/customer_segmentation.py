@@ -5,8 +5,10 @@ Extracts the day that just closed into the Parquet lake, validates it with Great
 builds per-customer features, retrains the segmentation model, assigns every customer a
 segment, predicts who will buy again, what they are worth and who is about to leave,
 mines the items bought together and recommends what to offer each customer, and
-publishes the output tables (declared as Assets), then computes drift and sends
-a drift alert to the configured target (log, webhook or email).
+publishes the output tables (declared as Assets); then exports the configured audiences
+(tables and CSV files for marketing tools), measures every running campaign against its
+control group, computes drift and sends a drift alert to the configured target (log,
+webhook or email).
 
 * **Nightly**: the run triggered just after midnight (UTC) processes the previous day.
 * **Manual**: trigger with `{"run_date": "YYYY-MM-DD"}` to (re)process one day.
@@ -155,12 +157,21 @@ def customer_segmentation() -> None:
     def publish_tables(recommended: dict) -> dict:
         return _step("publish_tables", recommended)
 
+    @task(outlets=_outlets("export_audiences"))
+    def export_audiences(published: dict) -> dict:
+        return _step("export_audiences", published)
+
+    @task(outlets=_outlets("measure_campaigns"))
+    def measure_campaigns(exported: dict) -> dict:
+        return _step("measure_campaigns", exported)
+
     @task(outlets=_outlets("compute_drift"), on_success_callback=DriftNotifier())
-    def compute_drift(published: dict) -> dict:
-        return _step("compute_drift", published)
+    def compute_drift(measured: dict) -> dict:
+        return _step("compute_drift", measured)
 
     assigned = assign_segments(train_model(build_features(validate_events(extract_events()))))
-    compute_drift(publish_tables(recommend_items(predict_customers(assigned))))
+    published = publish_tables(recommend_items(predict_customers(assigned)))
+    compute_drift(measure_campaigns(export_audiences(published)))
 
 
 dag = customer_segmentation()

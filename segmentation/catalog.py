@@ -15,71 +15,12 @@ per category, named by the data (``mean_<feature>``).
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from segmentation.catalog_campaigns import CAMPAIGN_TABLES
+from segmentation.catalog_types import RUN_DATE, TYPES, Column, Table, col
 
-# contract type -> (Parquet/Arrow type, PostgreSQL type)
-TYPES: dict[str, tuple[str, str]] = {
-    "date": ("date32", "date"),
-    "string": ("large_string", "text"),
-    "int64": ("int64", "bigint"),
-    "int8": ("int8", "bigint"),
-    "double": ("double", "double precision"),
-    "bool": ("bool", "boolean"),
-    "timestamp": ("timestamp_utc", "timestamptz"),
-    "list": ("list_string", "text[]"),  # a list of text values
-}
-RUN_DATE = "run_date"
+__all__ = ["RUN_DATE", "TYPES", "Column", "Table"]
 
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    description: str
-    nullable: bool = False
-
-    @property
-    def family(self) -> re.Pattern[str] | None:
-        """For ``mean_<feature>``, the pattern its columns match; None for one column."""
-        if "<" not in self.name:
-            return None
-        return re.compile(re.sub(r"<[a-z]+>", ".+", re.escape(self.name)))
-
-
-@dataclass(frozen=True)
-class Table:
-    """One output table of the contract (DESIGN.md, "The output contract")."""
-
-    name: str
-    row: str  # what one row is
-    per_run: bool  # True: one partition per run date; False: one whole table as of a run
-    step: str  # the pipeline step that publishes it (and whose Asset it is)
-    columns: tuple[Column, ...] = ()  # without run_date: per-run tables get it first
-    key: tuple[str, ...] = ()  # what makes a row unique within one run
-    description: str = ""
-    staged: bool = False  # built into work/ by ``stager``, published by publish_tables
-    stager: str = "assign_segments"
-    sinks: tuple[str, ...] = ("parquet", "warehouse")
-
-    def published_columns(self) -> tuple[Column, ...]:
-        """The columns of ``current/<table>.parquet`` and of the warehouse table."""
-        if not self.per_run:
-            return self.columns
-        return (Column(RUN_DATE, "date", "the run (night) the row belongs to"), *self.columns)
-
-    def column(self, name: str) -> Column | None:
-        """The declaration ``name`` falls under (itself, or its family); None if undeclared."""
-        for c in self.published_columns():
-            if c.name == name or (c.family is not None and c.family.fullmatch(name)):
-                return c
-        return None
-
-
-def _c(name: str, type_: str, description: str, nullable: bool = False) -> Column:
-    return Column(name, type_, description, nullable)
-
-
+_c = col
 _SEGMENT = _c("segment_id", "int64", "the segment's stable id (kept across retrains)")
 _SEGMENT_NAME = _c("segment_name", "string", "the segment's persona name")
 _MODEL = _c("model_version", "string", "the model that produced the row (mYYYYMMDD)")
@@ -436,6 +377,7 @@ TABLES: tuple[Table, ...] = (
         staged=True,
         stager="recommend_items",
     ),
+    *CAMPAIGN_TABLES,
     Table(
         "drift_metrics",
         "metric and run",

@@ -107,7 +107,25 @@ def _parser() -> argparse.ArgumentParser:
         "--config", type=Path, help="YAML config: with --format dbt, its warehouse.schema"
     )
     c.set_defaults(func=_schema)
+
+    _plan_parser(sub, common)
     return p
+
+
+def _plan_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    pc = sub.add_parser(
+        "plan-campaign",
+        parents=[common],
+        help="before a launch: audience and control sizes, baseline, detectable effect",
+    )
+    _config_arg(pc)
+    pc.add_argument("--audience", required=True, help="an audience of the config")
+    pc.add_argument(
+        "--mde", required=True, type=float, help="the absolute uplift to detect, e.g. 0.01"
+    )
+    pc.add_argument("--attribution-days", type=int, default=7, help="the baseline's days")
+    pc.add_argument("--date", type=_date, help="the night to size on (default: the newest)")
+    pc.set_defaults(func=_plan_campaign)
 
 
 def _generate_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -136,6 +154,7 @@ def _generate_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "1 (champions 0.2 ... at_risk 2); ground_truth.csv gains dropout_day; default: 0",
     )
     _product_options(g)
+    _campaign_options(g)
     g.add_argument(
         "--order-lines",
         action="store_true",
@@ -190,6 +209,39 @@ def _product_options(g: argparse.ArgumentParser) -> None:
     )
 
 
+def _campaign_options(g: argparse.ArgumentParser) -> None:
+    """``generate``'s options of a planted campaign with a known effect."""
+    g.add_argument(
+        "--campaign-persona",
+        choices=list(PERSONA_NAMES),
+        metavar="NAME",
+        help="plant a campaign on this persona's customers (one of: "
+        f"{', '.join(PERSONA_NAMES)}): on each campaign day a treated customer (of the persona "
+        "that day, arrived on --campaign-start or before, not in the pipeline's default "
+        "control group) buys with probability p + U instead of p, p their chance of a purchase "
+        "that day without it; ground_truth.csv gains campaign_treated; added purchases have "
+        "event ids K000000001...; default: no campaign",
+    )
+    g.add_argument(
+        "--campaign-start", type=_date, metavar="YYYY-MM-DD", help="the campaign's first day"
+    )
+    g.add_argument(
+        "--campaign-days",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="the campaign's days, from --campaign-start; default: 1",
+    )
+    g.add_argument(
+        "--campaign-uplift",
+        type=_probability,
+        default=0.0,
+        metavar="U",
+        help="the probability of a purchase the campaign adds per treated customer and day, in "
+        "[0, 1), e.g. 0.05 (0: an A/A test, the treated marked, no purchase added); default: 0",
+    )
+
+
 def _config_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="YAML config (default: $SEGMENTATION_CONFIG)")
 
@@ -221,6 +273,16 @@ def _share(value: str) -> float:
         number = -1.0
     if not 0.0 <= number <= 1.0:
         raise argparse.ArgumentTypeError(f"{value!r} is not a share between 0 and 1")
+    return number
+
+
+def _probability(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number < 1.0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a probability in [0, 1)")
     return number
 
 
@@ -258,6 +320,7 @@ def _date(value: str) -> dt.date:
 def _generate(args: argparse.Namespace) -> dict[str, Any]:
     from segmentation import synthetic
 
+    campaign = _campaign(args)
     data = synthetic.generate(
         customers=args.customers,
         start=args.start,
@@ -270,9 +333,18 @@ def _generate(args: argparse.Namespace) -> dict[str, Any]:
         dropout=args.dropout,
         products=args.products,
         bundle_rate=args.bundle_rate,
+        **campaign,
     )
     truth = data.ground_truth
     dropped = int(truth["dropout_day"].notna().sum()) if "dropout_day" in truth else 0
+    if "campaign_treated" in truth:
+        added = int(data.events["event_id"].str.startswith("K").sum())
+        planted = {
+            "campaign_treated": int(truth["campaign_treated"].sum()),
+            "campaign_events": added,
+        }
+    else:
+        planted = {}
     if args.order_lines:
         import dataclasses
 
@@ -286,7 +358,20 @@ def _generate(args: argparse.Namespace) -> dict[str, Any]:
     data, arrivals = _arrivals(args, data)
     files = synthetic.write(data, args.out, args.format)
     summary = {"events_files": len(files), "events": made, "out": str(args.out)}
-    return {**summary, "dropped_out_customers": dropped, **arrivals}
+    return {**summary, "dropped_out_customers": dropped, **planted, **arrivals}
+
+
+def _campaign(args: argparse.Namespace) -> dict[str, Any]:
+    """``generate``'s campaign arguments, checked against each other and the data's days."""
+    from segmentation import synthetic_campaign
+
+    names = ("campaign_persona", "campaign_start", "campaign_days", "campaign_uplift")
+    campaign = {name: getattr(args, name) for name in names}
+    try:
+        synthetic_campaign.plan(**campaign, start=args.start, days=args.days)
+    except ValueError as exc:  # plan only checks: the message is for the user
+        raise SegmentationError(f"{exc} (--campaign-* options)") from None
+    return campaign
 
 
 def _arrivals(args: argparse.Namespace, data: Any) -> tuple[Any, dict[str, Any]]:
@@ -358,6 +443,14 @@ def _schema(args: argparse.Namespace) -> str:
         warehouse = load_config(args.config).warehouse
         schema = warehouse.schema if warehouse is not None else schema
     return catalog_formats.as_dbt(schema)
+
+
+def _plan_campaign(args: argparse.Namespace) -> dict[str, Any]:
+    from segmentation.config import load_config
+    from segmentation.pipeline.plan import plan_campaign
+
+    cfg = load_config(args.config)
+    return plan_campaign(cfg, args.audience, args.mde, args.attribution_days, args.date)
 
 
 def _backfill(args: argparse.Namespace) -> dict[str, Any]:

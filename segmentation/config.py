@@ -20,6 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from segmentation import config_checks
+from segmentation.config_campaigns import (
+    AudiencesConfig,
+    CampaignsConfig,
+    check_audiences,
+    check_campaigns,
+    normalize,
+)
 from segmentation.config_coerce import build
 from segmentation.config_sources import (
     check_numbers,
@@ -174,6 +181,8 @@ class ControlConfig:
     share: float = 0.10
     shares: dict[int, float] = field(default_factory=dict)
     salt: str = "segmentation-control"
+    # share of all customers held out of every audience and campaign (a global control)
+    global_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -308,6 +317,8 @@ class Config:
     drift: DriftConfig = field(default_factory=DriftConfig)
     predictions: PredictionsConfig = field(default_factory=PredictionsConfig)
     recommendations: RecommendationsConfig = field(default_factory=RecommendationsConfig)
+    audiences: AudiencesConfig = field(default_factory=AudiencesConfig)
+    campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     warehouse: WarehouseConfig | None = None
 
@@ -371,7 +382,7 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
     Each section is checked by its own function, in the order of the file's sections; the
     first problem found is raised, naming the key.
     """
-    cfg = build(Config, raw, f"{origin}:")
+    cfg = build(Config, normalize(raw), f"{origin}:")
     _check_timezone(cfg.timezone, origin)
     check_source(cfg.source, "source", origin, CANONICAL_EVENT_COLUMNS)
     check_source_kind(cfg.source, raw.get("source") or {}, "source", origin)
@@ -389,6 +400,9 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
     config_checks.check_events(cfg.events, origin)
     config_checks.check_predictions(cfg.predictions, origin)
     config_checks.check_recommendations(cfg.recommendations, cfg.events, origin)
+    p = cfg.predictions
+    check_audiences(cfg.audiences, p.horizon_days if p.enabled else None, origin)
+    check_campaigns(cfg.campaigns.list, cfg.audiences, f"{origin}:")
     return _resolve_paths(cfg, base_dir)
 
 
@@ -431,8 +445,12 @@ def _resolve_paths(cfg: Config, base_dir: Path) -> Config:
     if customers is not None:
         path = str(_resolve_path(customers.path, base_dir))
         customers = dataclasses.replace(customers, path=path)
+    campaigns = cfg.campaigns
+    if campaigns.path is not None:
+        campaigns = dataclasses.replace(campaigns, path=_resolve_path(campaigns.path, base_dir))
     return dataclasses.replace(
         cfg,
+        campaigns=campaigns,
         home=_resolve_path(cfg.home, base_dir),
         source=dataclasses.replace(cfg.source, path=str(_resolve_path(cfg.source.path, base_dir))),
         customers=customers,

@@ -70,7 +70,7 @@ def check_rules(rules: RulesConfig, origin: str) -> None:
 
 
 def check_control(control: ControlConfig, origin: str) -> None:
-    checked = {"control.share": control.share}
+    checked = {"control.share": control.share, "control.global_share": control.global_share}
     checked |= {f"control.shares.{sid}": share for sid, share in control.shares.items()}
     for name, share in checked.items():
         if not 0 <= share < 1:

@@ -8,6 +8,7 @@ default. The checks of what values mean are the config's; this module only knows
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import difflib
 import types
 import typing
@@ -31,6 +32,15 @@ def build(cls: type[Any], raw: Any, where: str) -> Any:
                 f"valid keys are {', '.join(fields)}"
             )
         kwargs[key] = _coerce(hints[key], value, _join(where, str(key)))
+    missing = [
+        f.name
+        for f in fields.values()
+        if f.name not in kwargs
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(f"{where.rstrip(':')}: missing key(s) {', '.join(missing)}")
     return cls(**kwargs)
 
 
@@ -85,6 +95,8 @@ def _coerce_dict(args: tuple[Any, ...], value: Any, where: str) -> dict[Any, Any
 def _coerce_scalar(hint: Any, value: Any, where: str) -> Any:
     if hint is Path:
         return Path(_coerce_scalar(str, value, where))
+    if hint is dt.date:
+        return _coerce_date(value, where)
     if hint is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: expected true or false, got {value!r}")
@@ -102,3 +114,13 @@ def _coerce_scalar(hint: Any, value: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected text, got {value!r}")
         return value
     return value
+
+
+def _coerce_date(value: Any, where: str) -> dt.date:
+    """A date: YAML's own (2025-06-01 unquoted), or text in ISO form (a CSV's cell)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{where}: expected a date as YYYY-MM-DD, got {value!r}") from None

@@ -21,6 +21,7 @@ Layout under ``home``::
     output/<table>/run_date=D/         the published partitions of per-run tables
     output/current/<table>.parquet     the newest run of each table (and report.html)
     output/reports/run_date=D/         each run's HTML report
+    output/audiences/<a>/run_date=D/   an audience's members.csv and changes.csv of run D
     locks/                             one lock per run date, one for writes all dates share
 """
 
@@ -156,6 +157,10 @@ class Home:
         """Where table ``name`` lives as a whole, as its Asset's ``file://`` URI names it: the
         folder of its ``run_date=D`` partitions, or the one current file of a whole table."""
         return self.table_root(name) if table(name).per_run else self.current_table(name)
+
+    def audience_export(self, audience: str, day: dt.date) -> Path:
+        """The folder of one night's files of an audience (members.csv, changes.csv)."""
+        return partition_dir(self.output / "audiences" / audience, RUN_KEY, day)
 
     @property
     def reports(self) -> Path:

@@ -7,7 +7,8 @@ generator, so the same arguments always give byte-identical files. An opt-in dro
 a stream of its own (``[seed, 15]``) and only removes events, so every other draw stays as it
 is. Products come from a catalogue with planted tastes and bundles (``synthetic_products``,
 streams ``[seed, 16]`` and ``[seed, 17]``): only ``product_id`` depends on them, and the
-bundles' extra purchases.
+bundles' extra purchases. A planted campaign (``synthetic_campaign``, stream ``[seed, 18]``)
+only adds purchases.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from segmentation import synthetic_campaign as sc
 from segmentation import synthetic_products as sp
 
 CATEGORIES = ("electronics", "fashion", "grocery", "home", "beauty", "sports")
@@ -113,6 +115,10 @@ def generate(
     dropout: float = 0.0,
     products: int = 2000,
     bundle_rate: float = 0.0,
+    campaign_persona: str | None = None,
+    campaign_start: dt.date | None = None,
+    campaign_days: int = 1,
+    campaign_uplift: float = 0.0,
 ) -> GeneratedData:
     """Generate events for ``days`` days from ``start`` (UTC) for ``customers`` customers.
 
@@ -133,8 +139,12 @@ def generate(
 
     Products come from a catalogue of ``products`` products with taste groups (the ground
     truth's ``taste``) and bundles bought at ``bundle_rate``: see ``synthetic_products``.
+
+    ``campaign_*`` plant a campaign: on each of its days a treated customer buys with chance p +
+    ``campaign_uplift`` instead of p; ground truth ``campaign_treated``. See ``synthetic_campaign``.
     """
-    _check_arguments(drift_persona, dropout, products)
+    _check_arguments(drift_persona, dropout, products, campaign_persona)
+    plan = sc.plan(campaign_persona, campaign_start, campaign_days, campaign_uplift, start, days)
     rng = np.random.default_rng(seed)  # one stream, drawn from in a fixed order
     arrivals = None if emerging_from is None else (emerging_from, emerging_share)
     persona_idx, a, b = _population(rng, customers, start, days, anchor, arrivals)
@@ -143,21 +153,13 @@ def generate(
     until = _dropout_times(seed, spans, len(a), dropout)  # None without dropout
     shop = _open_shop(seed, products, final_persona, bundle_rate)
     events = _draw_events(rng, *spans, start, shop, until)
-    seen = np.zeros(len(persona_idx), dtype=bool)
-    seen[events.pop("_cust").to_numpy()] = True
-    if bad_rows:
-        events = _inject_bad_rows(rng, events, bad_rows)
+    events, treated = sc.plant(plan, seed, spans, until, events, shop, _ALL, _event_attributes)
+    seen = np.bincount(events.pop("_cust").to_numpy(), minlength=len(persona_idx)) > 0
+    events = _inject_bad_rows(rng, events, bad_rows) if bad_rows else events
     customers_df = _customer_attributes(rng, persona_idx, a, start)
-    truth = _ground_truth(customers_df, final_persona, shop.taste, seen, start, until)
-    return GeneratedData(
-        events=events,
-        customers=customers_df,
-        ground_truth=truth,
-        start=start,
-        days=days,
-        products=sp.products_frame(shop.catalogue),
-        bundles=sp.bundles_frame(shop.catalogue),
-    )
+    truth = _ground_truth(customers_df, final_persona, shop.taste, seen, start, until, treated)
+    frames = sp.products_frame(shop.catalogue), sp.bundles_frame(shop.catalogue)
+    return GeneratedData(events, customers_df, truth, start, days, None, *frames)
 
 
 def catalogue(seed: int, products: int = 2000) -> sp.Catalogue:
@@ -196,11 +198,12 @@ def _open_shop(seed: int, products: int, persona: np.ndarray, bundle_rate: float
     return sp.open_shop(catalogue(seed, products), seed, persona, bundle_rate, medians)
 
 
-def _check_arguments(drift_persona: str, dropout: float, products: int) -> None:
-    if drift_persona not in PERSONA_BY_NAME:
-        raise ValueError(
-            f"unknown persona {drift_persona!r}; choose one of {list(PERSONA_BY_NAME)}"
-        )
+def _check_arguments(
+    drift_persona: str, dropout: float, products: int, campaign_persona: str | None
+) -> None:
+    for persona in [p for p in (drift_persona, campaign_persona) if p is not None]:
+        if persona not in PERSONA_BY_NAME:
+            raise ValueError(f"unknown persona {persona!r}; choose one of {list(PERSONA_BY_NAME)}")
     if not 0 <= dropout < np.inf:
         raise ValueError(f"dropout must be a rate of 0 or more, not {dropout}")
     if products < MIN_PRODUCTS:
@@ -224,9 +227,10 @@ def _ground_truth(
     seen: np.ndarray,
     start: dt.date,
     until: np.ndarray | None,
+    treated: np.ndarray | None,
 ) -> pd.DataFrame:
     """The ``seen`` customers' planted personas and taste groups and, with dropout, the day
-    they dropped out."""
+    they dropped out, with a campaign, whether it treated them."""
     truth = pd.DataFrame(
         {
             "customer_id": customers["customer_id"].to_numpy(),
@@ -237,6 +241,8 @@ def _ground_truth(
     if until is not None:
         day = np.floor(np.where(np.isfinite(until), until, np.nan))
         truth["dropout_day"] = pd.Timestamp(start) + pd.to_timedelta(day, unit="D")
+    if treated is not None:
+        truth["campaign_treated"] = treated
     return truth[seen].reset_index(drop=True)
 
 

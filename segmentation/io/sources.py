@@ -116,14 +116,18 @@ def day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, end
 
 
-def read_customers(src: SourceConfig) -> pd.DataFrame:
-    """Customer attributes keyed by ``customer_id``: one row per customer (the last wins)."""
+def read_customers(src: SourceConfig, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Customer attributes keyed by ``customer_id``: one row per customer (the last wins).
+
+    ``extra`` names more columns the files must have (audiences.export_columns), kept as read.
+    """
     from segmentation.io.files import read_raw, source_files  # files import this module
 
     frames = []
+    wanted, required = (*CUSTOMER_COLUMNS, *extra), ("customer_id", *extra)
     for path in source_files(src):
         raw = read_raw(path, src.format, None)
-        frames.append(map_columns(raw, path, src, CUSTOMER_COLUMNS, ("customer_id",), "customers"))
+        frames.append(map_columns(raw, path, src, wanted, required, "customers"))
     customers = pd.concat(frames, ignore_index=True)
     customers["customer_id"] = text_ids(customers["customer_id"])
     for col in ("signup_date", "birth_date"):

@@ -10,6 +10,8 @@ replaces exactly that date's output. One module per step; ``store`` holds the sh
 from __future__ import annotations
 
 from segmentation.pipeline.assign import assign_segments
+from segmentation.pipeline.audiences import export_audiences
+from segmentation.pipeline.campaigns import measure_campaigns
 from segmentation.pipeline.dates import parse_date, resolve_run_date
 from segmentation.pipeline.drift import compute_drift
 from segmentation.pipeline.extract import extract_events, extract_range, ingest, validate_events
@@ -26,9 +28,11 @@ __all__ = [
     "assign_segments",
     "build_features",
     "compute_drift",
+    "export_audiences",
     "extract_events",
     "extract_range",
     "ingest",
+    "measure_campaigns",
     "output_locations",
     "parse_date",
     "predict_customers",

@@ -11,6 +11,8 @@ from segmentation.config import Config
 from segmentation.io import locks
 from segmentation.layout import Home
 from segmentation.pipeline.assign import assign_segments
+from segmentation.pipeline.audiences import export_audiences
+from segmentation.pipeline.campaigns import measure_campaigns
 from segmentation.pipeline.drift import compute_drift
 from segmentation.pipeline.extract import extract_events, validate_events
 from segmentation.pipeline.features import build_features
@@ -30,6 +32,8 @@ STEPS = (
     predict_customers,
     recommend_items,
     publish_tables,
+    export_audiences,
+    measure_campaigns,
     compute_drift,
 )
 

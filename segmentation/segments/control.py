@@ -14,6 +14,9 @@ same ``u`` in PostgreSQL::
 
 and in DuckDB ``('0x' || md5(salt || ':' || customer_id)[1:8])::UBIGINT / 4294967296``.
 
+The global control group (``control.global_share``, held out of every audience and campaign)
+is ``u' < global_share``, ``u'`` as ``u`` from the salt ``f"{salt}:global"``.
+
 ``u`` depends on the salt and the customer only, not on the segment: a customer stays in
 control while their segment's share does not change, also when they move between segments with
 equal shares, and raising a share only adds customers. A new salt draws a new control group.
@@ -82,3 +85,11 @@ def control_numbers(customer_ids: pd.Series, salt: str) -> np.ndarray:
     u = np.empty(len(ids), dtype="float64")
     u[np.asarray(i)] = np.asarray(n, dtype="float64") / 2.0**32
     return u
+
+
+def global_control_flags(customer_ids: pd.Series, share: float, salt: str) -> np.ndarray:
+    """In the global control group (held out of every audience): ``u' < share``, with ``u'``
+    as above from the salt ``f"{salt}:global"``, so it is drawn apart from ``is_control``."""
+    if share <= 0 or len(customer_ids) == 0:
+        return np.zeros(len(customer_ids), dtype=bool)
+    return np.asarray(control_numbers(customer_ids, f"{salt}:global") < share)

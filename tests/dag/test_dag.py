@@ -24,6 +24,8 @@ ORDER = [
     "predict_customers",
     "recommend_items",
     "publish_tables",
+    "export_audiences",
+    "measure_campaigns",
     "compute_drift",
 ]
 
@@ -131,7 +133,10 @@ print(json.dumps({{"opened": opened, "heavy": heavy, "ours": ours, "third_party"
     assert result["ours"] == [
         "segmentation",
         "segmentation.catalog",
+        "segmentation.catalog_campaigns",
+        "segmentation.catalog_types",
         "segmentation.config",
+        "segmentation.config_campaigns",
         "segmentation.config_checks",
         "segmentation.config_coerce",
         "segmentation.config_sources",

@@ -26,6 +26,9 @@ WAREHOUSE_TABLES = {
     "association_rules",
     "customer_recommendations",
     "recommendation_quality",
+    "audience_members",
+    "audience_changes",
+    "campaign_results",
     "drift_metrics",
 }
 

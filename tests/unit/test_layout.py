@@ -55,8 +55,13 @@ def test_home_spells_the_documented_layout() -> None:
 
 
 def test_the_catalog_names_each_table_once_with_its_step() -> None:
-    assert len(set(layout.TABLE_NAMES)) == len(layout.TABLES) == 13
+    assert len(set(layout.TABLE_NAMES)) == len(layout.TABLES) == 16
     assert [t.name for t in layout.tables_of("compute_drift")] == ["drift_metrics"]
+    assert [t.name for t in layout.tables_of("export_audiences")] == [
+        "audience_members",
+        "audience_changes",
+    ]
+    assert [t.name for t in layout.tables_of("measure_campaigns")] == ["campaign_results"]
     assert [t.name for t in layout.TABLES if not t.per_run] == ["segment_history"]
     assert [t.name for t in layout.staged_tables("assign_segments")] == [
         "customer_segments",
