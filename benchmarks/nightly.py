@@ -19,6 +19,8 @@ And ``recommend_items`` (the recommendations issue): the measured night scores w
 the previous night trained (<= 15 s, the rules <= 10 s of it), and a retrain of the
 collaborative model on the run date is measured on its own (<= 60 s), in a child that sets
 the registry aside. The generator's catalogue (2,000 products) has bundles bought at 0.5.
+The night also exports three audiences and measures a campaign on one of them (the
+campaigns issue sets no budget; their step times are in the table).
 The measured run and floor each start in a fresh process;
 wall time is taken around the child and peak RSS from that child's own ``wait4`` rusage.
 """
@@ -176,6 +178,21 @@ def write_config() -> None:
             "path": str(LANDING / "events" / "{ds}.parquet"),
             "format": "parquet",
         },
+        # the campaigns issue's steps, measured in the night: three audiences, and a campaign
+        # whose groups are frozen on the previous night
+        "audiences": {
+            "win_back": {"rfm_segments": ["At Risk", "Can't Lose Them", "Hibernating"]},
+            "regulars": {"rfm_segments": ["Champions", "Loyal Customers"]},
+            "high_value_at_risk": {"churn_risk": ["high"], "min_predicted_clv_365d": 100},
+        },
+        "campaigns": [
+            {
+                "id": "bench",
+                "audience": "win_back",
+                "start": str(RUN_DATE),
+                "end": str(RUN_DATE + dt.timedelta(days=6)),
+            }
+        ],
     }
     BENCH.mkdir(parents=True, exist_ok=True)
     CONFIG.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -3,8 +3,9 @@
 It lists the pipeline's runs (the run dates with a published ``customer_segments`` partition)
 and opens, per run, the HTML report, the validation result, the segment table (the current
 one, or that run's partition), 100 customers a page, filtered by segment, the customers'
-predictions with the prediction models' status, and their recommendations with what is served,
-the held-out figures and the strongest rules of each segment.
+predictions with the prediction models' status, their recommendations with what is served,
+the held-out figures and the strongest rules of each segment, and the campaigns (whether each
+one works) and audiences.
 
 * ``fastapi_apps``: the pages, a FastAPI app mounted on the API server at ``/segmentation``
   (``segmentation_view_app.py``). Airflow does not protect plugin apps by itself: every route

@@ -1,6 +1,7 @@
 """The pages behind the Segments view: runs, reports, validation results, segment tables,
-predictions and recommendations (the reading and HTML of the last two in
-``segmentation_view_predictions.py`` and ``segmentation_view_recommendations.py``).
+predictions, recommendations, and campaigns and audiences (the reading and HTML of the last
+three in ``segmentation_view_predictions.py``, ``segmentation_view_recommendations.py`` and
+``segmentation_view_campaigns.py``).
 
 ``build_app()`` makes the FastAPI app that ``segmentation_view.py`` mounts on the Airflow API
 server under ``/segmentation``. Every route of it requires Airflow's own authentication (the
@@ -84,7 +85,8 @@ def build_app() -> FastAPI:
 
 @router.get("/", response_class=HTMLResponse)
 def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
-    import segmentation_view_predictions  # the plugins folder is on sys.path
+    import segmentation_view_campaigns  # the plugins folder is on sys.path
+    import segmentation_view_predictions
     import segmentation_view_recommendations
 
     from segmentation.report.cells import validation_label
@@ -119,6 +121,12 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
             if served
             else '<span class="muted">no recommendations</span>'
         )
+        measured = segmentation_view_campaigns.campaign_status(home, day)
+        campaigns = (
+            f'<a href="{_url(f"{root}/campaigns", {"run_date": d})}">{_esc(measured)}</a>'
+            if measured
+            else '<span class="muted">no campaigns</span>'
+        )
         badge = ' <span class="badge">current</span>' if day == current else ""
         rows.append(
             "<tr>"
@@ -129,6 +137,7 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
             f'<td><a href="{_url(f"{root}/segments", {"run_date": d})}">segments</a></td>'
             f"<td>{predictions}</td>"
             f"<td>{recommendations}</td>"
+            f"<td>{campaigns}</td>"
             "</tr>"
         )
     if runs:
@@ -137,7 +146,7 @@ def runs_page(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
             "table, newest first.</p>"
             '<table class="runs"><thead><tr><th>Run date</th><th>Customers</th>'
             "<th>Validation</th><th>Report</th><th>Segment table</th>"
-            "<th>Churn classifier</th><th>Recommendations</th></tr></thead>"
+            "<th>Churn classifier</th><th>Recommendations</th><th>Campaigns</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>" + _pager(f"{root}/", {}, page, pages)
         )
     else:
@@ -452,6 +461,64 @@ def recommendations_page(
     return _html_page(request, title, body)
 
 
+@router.get("/campaigns", response_class=HTMLResponse)
+def campaigns_page(
+    request: Request,
+    run_date: dt.date | None = None,
+    audience: str = "",
+    page: int = Query(1, ge=1),
+) -> HTMLResponse:
+    """The campaigns of a run (current: the newest) from ``campaign_results``: each one's
+    result and its rows per segment; tonight's audiences (``audience_members``,
+    ``audience_changes``); and 100 members a page, of one audience or all."""
+    import segmentation_view_campaigns as campaigns  # the plugins folder is on sys.path
+
+    home = _home()
+    table = campaigns.MEMBERS
+    path = home.partition(table, run_date) if run_date else home.current_table(table)
+    shown_run = run_date or _current_run_date(home, table)
+    if not path.is_file() or shown_run is None:
+        what = f"run {run_date.isoformat()}" if run_date else "current run"
+        raise HTTPException(404, f"no audiences ({table}) for the {what}: not published")
+    groups = campaigns.audiences(home, shown_run)
+    names = [str(g["audience"]) for g in groups]
+    audience = audience.strip()
+    if audience and audience not in names:
+        raise HTTPException(400, f"audience must be one of {', '.join(names)}, got {audience!r}")
+    changes = home.partition(campaigns.CHANGES, shown_run)
+    total, columns, rows, page = campaigns.read_members(
+        path, changes if changes.is_file() else None, audience, page, PAGE_SIZE
+    )
+    results = campaigns.campaign_rows(home, shown_run)
+    root = _root(request)
+    params = {"run_date": run_date.isoformat()} if run_date else {}
+    params |= {"audience": audience} if audience else {}
+    first, last = ((page - 1) * PAGE_SIZE + 1 if total else 0), min(page * PAGE_SIZE, total)
+    title = (
+        f"Campaigns and audiences of {run_date.isoformat()}"
+        if run_date
+        else "Current campaigns and audiences"
+    )
+    head = f'<h2>{_esc(title)}</h2><p class="run">Published by run {shown_run.isoformat()}.</p>'
+    if not results and not groups:  # nothing configured: say how, as the report does
+        return _html_page(request, title, head + campaigns.how_to_define())
+    body = (
+        head
+        + "<h3>Does each campaign work?</h3>"
+        + campaigns.campaigns_table(results)
+        + "<h3>By segment at the start</h3>"
+        + campaigns.segments_table(results)
+        + "<h3>Audiences tonight</h3>"
+        + campaigns.audiences_table(groups)
+        + "<h3>Each audience's members</h3>"
+        + campaigns.audience_form(f"{root}/campaigns", run_date, names, audience)
+        + f'<p class="count">Members {first:,}–{last:,} of {total:,}.</p>'
+        + _pager(f"{root}/campaigns", params, page, max(1, math.ceil(total / PAGE_SIZE)))
+        + _rows_table(columns, rows, "members")
+    )
+    return _html_page(request, title, body)
+
+
 # ---------------------------------------------------------------- data
 
 
@@ -625,6 +692,7 @@ def _html_page(request: Request, title: str, body: str, status_code: int = 200) 
         f'<nav><a href="{root}/">Runs</a><a href="{root}/segments">Current segment table</a>'
         f'<a href="{root}/predictions">Current predictions</a>'
         f'<a href="{root}/recommendations">Current recommendations</a>'
+        f'<a href="{root}/campaigns">Campaigns and audiences</a>'
         f"</nav><main>{body}</main></body></html>"
     )
     return HTMLResponse(

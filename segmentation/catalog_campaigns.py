@@ -65,8 +65,14 @@ _RESULT_FIGURES = (
 )
 _CAMPAIGN_RESULTS = (
     col("campaign", "string", "the campaign's id"),
+    col("audience", "string", "the audience it targets; null: it targets segments", True),
     col("segment_id", "int64", "the segment at the start; null: the whole campaign", True),
-    col("status", "string", "running (until end), attributing (attribution_days after), final"),
+    col(
+        "status",
+        "string",
+        "running (to end), attributing (after end, before the last day of attribution_days), "
+        "final (every day of the window counted)",
+    ),
     col("start", "date", "the campaign's first day"),
     col("end", "date", "the campaign's last day"),
     col("frozen_on", "date", "the night whose members are the groups (the last before start)"),

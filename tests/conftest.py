@@ -66,9 +66,17 @@ def write_config(folder: Path, landing: Path, **overrides: Any) -> Path:
             "format": "csv",
         },
         "model": {"k_min": 3, "k_max": 5},
+        # every table of the contract has rows: an audience of everyone, and a campaign on it
+        # from the last night (its groups frozen on the night before)
+        "audiences": {"everyone": {}},
+        "campaigns": [
+            {"id": "last_day", "audience": "everyone", "start": str(LAST), "end": str(LAST)}
+        ],
     }
     for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(raw.get(key), dict):
+        if value is None:  # None: leave the key out (no audiences, no campaigns)
+            raw.pop(key, None)
+        elif isinstance(value, dict) and isinstance(raw.get(key), dict):
             raw[key] = {**raw[key], **value}
         else:
             raw[key] = value

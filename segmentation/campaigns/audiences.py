@@ -85,12 +85,12 @@ def changes(previous: np.ndarray | None, tonight: np.ndarray) -> pd.DataFrame:
     ``previous`` is the exported customers of the audience's previous night (None: it has
     none, and everyone enters).
     """
-    before = np.unique(np.asarray(previous if previous is not None else [], dtype=str))
-    now = np.unique(np.asarray(tonight, dtype=str))
-    entered, left = np.setdiff1d(now, before), np.setdiff1d(before, now)
+    before = pd.Index(previous if previous is not None else [], dtype=object).unique()
+    now = pd.Index(tonight, dtype=object).unique()
+    entered, left = now[~now.isin(before)], before[~before.isin(now)]  # hashed, not sorted
     out = pd.DataFrame(
         {
-            "customer_id": np.concatenate([entered, left]),
+            "customer_id": np.concatenate([entered.to_numpy(), left.to_numpy()]),
             "change": np.repeat(list(AUDIENCE_CHANGES), [len(entered), len(left)]),
         }
     )

@@ -43,6 +43,7 @@ def rows(
     when they cannot be formed, and ``reason`` says why); ``outcomes``: :mod:`outcomes`'."""
     head = {
         "campaign": c.id,
+        "audience": c.audience,
         "status": status(c, day),
         "start": c.start,
         "end": c.end,
@@ -57,8 +58,10 @@ def rows(
     joined["revenue"] = joined["revenue"].fillna(0.0).astype("float64")
     out = [{**head, "segment_id": None, **figures(joined, c.cost)}]
     for segment, part in joined.groupby("segment_id", sort=True):
-        out.append({**head, "segment_id": int(str(segment)), **figures(part, None)})
-        out[-1]["cost"] = None  # the cost is the whole campaign's
+        row = {**head, "segment_id": int(str(segment)), **figures(part, None), "cost": None}
+        if row["control"] == 0 and out[0]["control"] > 0:  # the campaign has a control group
+            row["reason"] = "no control customer in this segment: too few customers in it"
+        out.append(row)  # the cost is the whole campaign's
     return out
 
 

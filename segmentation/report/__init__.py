@@ -9,10 +9,10 @@ available" instead of failing.
 Modules: ``strings`` (the words, English and Chinese), ``formatting`` (values as shown),
 ``charts`` (the SVG chart kit and heatmap tables) and ``charts_xy`` (charts over categories
 and plain numbers: stacked shares, grouped columns, calibration), ``data`` (what a report
-reads), ``sections``, ``sections_drift``, ``sections_predictions`` and
-``sections_recommendations`` (the sections; the last one's words in
-``strings_recommendations``), ``page`` (the page, building and writing it). Paths come
-from ``segmentation.layout.Home``.
+reads), ``sections``, ``sections_drift``, ``sections_predictions``,
+``sections_recommendations`` and ``sections_campaigns`` (the sections; the last two's words
+in ``strings_recommendations`` and ``strings_campaigns``), ``page`` (the page, building and
+writing it). Paths come from ``segmentation.layout.Home``.
 """
 
 from segmentation.report.data import ReportData, load_data

@@ -44,6 +44,10 @@ COLUMN_LABELS = {
     "rank": "Rank (1 = best)",
     "item": "Item offered",
     "source": "Where it comes from",
+    # audience_members, audience_changes
+    "audience": "Audience",
+    "exported": "Exported (targeted)",
+    "change": "Change tonight",
 }
 # customer_predictions' columns per horizon (expected_purchases_30d, ...): label by prefix
 HORIZON_LABELS = {

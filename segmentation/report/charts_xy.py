@@ -2,7 +2,8 @@
 
 ``stacked_bars``: one horizontal bar of shares per row (churn risk by segment);
 ``column_chart``: grouped vertical bars per category (lift per decile);
-``xy_chart``: lines through points on a square from 0 to 1, with the diagonal (calibration).
+``xy_chart``: lines through points on a square from 0 to 1, with the diagonal (calibration);
+``interval_chart``: a bar per row from 0 to an estimate, with whiskers for its interval (uplift).
 Like ``charts``, nothing here reads data or words, the same values give the same bytes, and
 an empty chart is an empty string.
 """
@@ -237,3 +238,64 @@ def _xy_grid(
             f'<text x="{_f(px(t))}" y="{_f(py(0) + 16)}" text-anchor="middle">{esc(fmt(t))}</text>'
         )
     return "".join(out)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """One row of an interval chart: an estimate and its interval (low, high), all finite."""
+
+    label: str
+    value: float
+    low: float
+    high: float
+    colour: str
+
+
+def interval_chart(
+    rows: Sequence[Interval], title: str, fmt: Formatter, x_title: str = "", width: int = 720
+) -> str:
+    """One horizontal bar per row from 0 to its value, with whiskers (capped) from its low to
+    its high, over a value axis that includes 0 (drawn solid); ticks under the rows."""
+    kept = [r for r in rows if all(math.isfinite(v) for v in (r.value, r.low, r.high))]
+    if not kept:
+        return ""
+    ticks = nice_ticks(min(0.0, *(r.low for r in kept)), max(0.0, *(r.high for r in kept)))
+    low, high = ticks[0], ticks[-1] if ticks[-1] > ticks[0] else ticks[0] + 1
+    row, left, right, top = 32, 160, 24, 6
+    bottom = 42 if x_title else 24
+    height = top + row * len(kept) + bottom
+    base = top + row * len(kept)
+
+    def x(v: float) -> float:
+        return left + (v - low) / (high - low) * (width - left - right)
+
+    out = [
+        f'<line class="grid" x1="{_f(x(t))}" x2="{_f(x(t))}" y1="{top}" y2="{base}"/>'
+        f'<text class="tick" x="{_f(x(t))}" y="{base + 16}" text-anchor="middle">'
+        f"{esc(fmt(t))}</text>"
+        for t in ticks
+    ]
+    for i, r in enumerate(kept):
+        mid = top + (i + 0.5) * row
+        start, end = sorted((x(0.0), x(r.value)))
+        note = f"{r.label}: {fmt(r.value)} ({fmt(r.low)} … {fmt(r.high)})"
+        out.append(
+            f'<text class="label" x="{left - 8}" y="{_f(mid)}" text-anchor="end" '
+            f'dominant-baseline="middle">{esc(r.label)}</text>'
+            f'<rect class="estimate" x="{_f(start)}" y="{_f(mid - 8)}" width="{_f(end - start)}" '
+            f'height="16" fill="{r.colour}"><title>{esc(note)}</title></rect>'
+            f'<line class="whisker" x1="{_f(x(r.low))}" x2="{_f(x(r.high))}" y1="{_f(mid)}" '
+            f'y2="{_f(mid)}" stroke="#1f2328" stroke-width="1.5"/>'
+        )
+        out += [
+            f'<line class="cap" x1="{_f(x(v))}" x2="{_f(x(v))}" y1="{_f(mid - 6)}" '
+            f'y2="{_f(mid + 6)}" stroke="#1f2328" stroke-width="1.5"/>'
+            for v in (r.low, r.high)
+        ]
+    out.append(f'<line class="axis" x1="{_f(x(0.0))}" x2="{_f(x(0.0))}" y1="{top}" y2="{base}"/>')
+    if x_title:
+        out.append(
+            f'<text x="{_f(x((low + high) / 2))}" y="{height - 4}" text-anchor="middle">'
+            f"{esc(x_title)}</text>"
+        )
+    return _svg(width, height, title, "".join(out))

@@ -39,6 +39,9 @@ class ReportData:
     # today's recommended items per segment_id (null: not in customer_segments) and source:
     # items, customers (with an item from it), leading (customers whose first item it gives)
     recommendation_sources: pd.DataFrame | None = None
+    campaign_results: pd.DataFrame | None = None  # today's; empty when no campaign has started
+    # today's audiences: audience, exported, control, control_exported, entered, left (counts)
+    audiences: pd.DataFrame | None = None
 
     @property
     def drift_today(self) -> pd.DataFrame | None:
@@ -81,6 +84,8 @@ def load_data(home: Home, day: dt.date) -> ReportData:
         recommendation_quality=_partition(home, "recommendation_quality", day),
         association_rules=_table(home, "association_rules", day),
         recommendation_sources=_sources(home, day),
+        campaign_results=_table(home, "campaign_results", day),
+        audiences=audience_counts(home, day),
     )
 
 
@@ -187,6 +192,43 @@ def _sources(home: Home, day: dt.date) -> pd.DataFrame | None:
     counts = pd.DataFrame(rows, columns=["segment_id", "source", "items", "customers", "leading"])
     whole = dict.fromkeys(("items", "customers", "leading"), "int64")
     return counts.astype({"segment_id": "Int64", "source": "object", **whole})
+
+
+def audience_counts(home: Home, day: dt.date) -> pd.DataFrame | None:
+    """Today's customers per audience, counted by DuckDB from ``audience_members`` (one row
+    per member: never read whole) and ``audience_changes``: exported, control (members in the
+    control group), control_exported (of them, exported too: include_control), entered and
+    left tonight. None without ``audience_members``; no row when no audience has a member."""
+    import duckdb
+
+    members, changes = (home.partition(t, day) for t in ("audience_members", "audience_changes"))
+    if not members.is_file():
+        return None
+    scan = "read_parquet(?, hive_partitioning = false)"
+    if changes.is_file():
+        moves, args = scan, [str(members), str(changes)]
+    else:  # counted as none
+        moves, args = "(SELECT NULL::VARCHAR AS audience, NULL::VARCHAR AS change)", [str(members)]
+    query = (
+        "WITH m AS (SELECT audience, count(*) FILTER (WHERE exported) AS exported, "
+        "count(*) FILTER (WHERE is_control) AS control, "
+        "count(*) FILTER (WHERE is_control AND exported) AS control_exported "
+        f"FROM {scan} GROUP BY audience), "
+        "c AS (SELECT audience, count(*) FILTER (WHERE change = 'entered') AS entered, "
+        "count(*) FILTER (WHERE change = 'left') AS gone "
+        f"FROM {moves} WHERE audience IS NOT NULL GROUP BY audience) "
+        "SELECT audience, coalesce(exported, 0), coalesce(control, 0), "
+        "coalesce(control_exported, 0), coalesce(entered, 0), coalesce(gone, 0) "
+        "FROM m FULL JOIN c USING (audience) ORDER BY audience"
+    )
+    con = duckdb.connect()
+    try:
+        rows = con.execute(query, args).fetchall()
+    finally:
+        con.close()
+    counts = ("exported", "control", "control_exported", "entered", "left")
+    frame = pd.DataFrame(rows, columns=["audience", *counts])
+    return frame.astype({"audience": "object", **dict.fromkeys(counts, "int64")})
 
 
 def _churn_days(quality: pd.DataFrame | None) -> int | None:

@@ -26,6 +26,7 @@ from segmentation.report.sections import (
     sizes_section,
     validation_section,
 )
+from segmentation.report.sections_campaigns import campaigns_section
 from segmentation.report.sections_drift import decision_section, drift_section
 from segmentation.report.sections_predictions import predictions_section
 from segmentation.report.sections_recommendations import recommendations_section
@@ -55,6 +56,7 @@ def build_report(
             migrations_section(data, words),
             predictions_section(data, words),
             recommendations_section(data, words),
+            campaigns_section(data, words),
             drift_section(data, words, warn),
             model_section(data, words),
             validation_section(data, words),
@@ -119,6 +121,8 @@ font-size:.92em}
 .card ol{margin:0;padding-left:1.4em;font-size:.92em}.card ol li{margin:.25em 0}
 .card small{color:#57606a;white-space:nowrap}
 .scroll{overflow-x:auto}
+.campaign{border-left:6px solid;padding:2px 0 6px 14px;margin:14px 0}
+.campaign h3{margin-top:0}.campaign h4{margin:.8em 0 .2em}
 table{border-collapse:collapse;font-size:.88em;margin:.3em 0}
 th,td{border:1px solid #d0d7de;padding:4px 6px;vertical-align:top}
 thead th{background:#f6f8fa;min-width:5em}

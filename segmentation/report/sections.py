@@ -48,6 +48,7 @@ SECTIONS = (
     "migrations",
     "predictions",
     "recommendations",
+    "campaigns",
     "drift",
     "model",
     "validation",

@@ -1,13 +1,15 @@
 """The report's words in English and Chinese, and the one lookup of a language's words.
 
 Every sentence the page shows is here (the recommendations section's in
-``strings_recommendations``), keyed the same in each language; a value from the data
-is filled in with ``str.format`` where a sentence has a placeholder.
+``strings_recommendations``, the campaigns section's in ``strings_campaigns``), keyed the
+same in each language; a value from the data is filled in with ``str.format`` where a
+sentence has a placeholder.
 """
 
 from __future__ import annotations
 
 from segmentation.languages import in_language
+from segmentation.report.strings_campaigns import CAMPAIGN_STRINGS
 from segmentation.report.strings_recommendations import RECOMMENDATION_STRINGS
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -396,6 +398,8 @@ STRINGS: dict[str, dict[str, str]] = {
 
 
 for _language, _words in RECOMMENDATION_STRINGS.items():  # the recommendations section's
+    STRINGS[_language].update(_words)
+for _language, _words in CAMPAIGN_STRINGS.items():  # the campaigns section's
     STRINGS[_language].update(_words)
 
 

@@ -58,6 +58,7 @@ PAGES = [  # every route of the plugin app, with its parameters filled in
     f"/segmentation/runs/{DAY2}/validation",
     f"/segmentation/predictions?run_date={DAY1}&churn_risk=high&sort=p_alive",
     f"/segmentation/recommendations?run_date={DAY1}&source=collaborative&page=2",
+    f"/segmentation/campaigns?run_date={DAY1}&page=2",
 ]
 # the segment table's headers, in the file's column order, as a person should read them
 HEADERS = [
@@ -464,6 +465,7 @@ print(json.dumps({
         "/segments",
         "/predictions",
         "/recommendations",
+        "/campaigns",
     }  # no /docs or /openapi.json, which would sit outside the dependencies
     for path, route in result["routes"].items():
         assert route == {"api_route": True, "get_user": True, "dag_access": True}, path
@@ -803,6 +805,7 @@ def test_the_view_reads_well_in_the_ui(server: Server) -> None:
             "validation": (f"/segmentation/runs/{DAY2}/validation", "table.summary"),
             "predictions": ("/segmentation/predictions", "table.predictions"),
             "recommendations": ("/segmentation/recommendations", "table.recommendations"),
+            "campaigns": ("/segmentation/campaigns", "table.audiences"),
             "report": (f"/segmentation/runs/{DAY2}/report", "section#profiles"),
         }
         for name, (path, ready) in pages.items():
