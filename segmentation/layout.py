@@ -158,9 +158,14 @@ class Home:
         folder of its ``run_date=D`` partitions, or the one current file of a whole table."""
         return self.table_root(name) if table(name).per_run else self.current_table(name)
 
+    @property
+    def audiences(self) -> Path:
+        """The audiences' exported files, a folder per audience."""
+        return self.output / "audiences"
+
     def audience_export(self, audience: str, day: dt.date) -> Path:
         """The folder of one night's files of an audience (members.csv, changes.csv)."""
-        return partition_dir(self.output / "audiences" / audience, RUN_KEY, day)
+        return partition_dir(self.audiences / audience, RUN_KEY, day)
 
     @property
     def reports(self) -> Path:

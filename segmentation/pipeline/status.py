@@ -19,6 +19,7 @@ def output_locations(cfg: Config) -> dict[str, str]:
     return {
         "tables": str(home.output),
         "current": str(home.current),
+        "audiences": str(home.audiences),
         "validation": str(home.validation),
         "quarantine": str(home.quarantine),
     }

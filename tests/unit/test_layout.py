@@ -35,6 +35,7 @@ def test_home_spells_the_documented_layout() -> None:
         "whole table": home.table_location("segment_history"),
         "report": home.report(D1),
         "current report": home.current_report,
+        "audience export": home.audience_export("win_back", D1),
         "run lock": home.run_lock(D1),
     } == {
         "lake": Path("/h/lake/events/event_date=2024-02-08/part-0.parquet"),
@@ -50,6 +51,7 @@ def test_home_spells_the_documented_layout() -> None:
         "whole table": Path("/h/output/current/segment_history.parquet"),
         "report": Path("/h/output/reports/run_date=2024-02-08/report.html"),
         "current report": Path("/h/output/current/report.html"),
+        "audience export": Path("/h/output/audiences/win_back/run_date=2024-02-08"),
         "run lock": Path("/h/locks/run_date=2024-02-08.lock"),
     }
 
