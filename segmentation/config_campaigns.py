@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,8 +134,8 @@ def check_campaigns(
             raise ConfigError(f"{at}: attribution_days must be 0 or more")
         for key in ("min_amount", "cost"):
             value = getattr(c, key)
-            if value is not None and value < 0:
-                raise ConfigError(f"{at}: {key} must not be negative")
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise ConfigError(f"{at}: {key} must be a number, 0 or more")
 
 
 def read_campaign_file(path: Path) -> tuple[CampaignConfig, ...]:
@@ -151,9 +152,11 @@ def read_campaign_file(path: Path) -> tuple[CampaignConfig, ...]:
             if key in cells:
                 cells[key] = _number(cells[key], f"{path}: line {line}, {key}")
         if "attribution_days" in cells:
-            cells["attribution_days"] = int(
-                _number(cells["attribution_days"], f"{path}: line {line}, attribution_days")
-            )
+            where = f"{path}: line {line}, attribution_days"
+            days = _number(cells["attribution_days"], where)
+            if not days.is_integer():
+                raise ConfigError(f"{where}: expected a whole number of days, got {days!r}")
+            cells["attribution_days"] = int(days)
         if "segments" in cells:
             cells["segments"] = [_segment(s) for s in cells["segments"].split(";") if s.strip()]
         out.append(build(CampaignConfig, cells, f"{path}: line {line}:"))
@@ -162,9 +165,12 @@ def read_campaign_file(path: Path) -> tuple[CampaignConfig, ...]:
 
 def _number(text: str, where: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        raise ConfigError(f"{where}: expected a number, got {text!r}") from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise ConfigError(f"{where}: expected a number, got {text!r}")
+    return value
 
 
 def _segment(text: str) -> int | str:

@@ -37,7 +37,11 @@ def verdict(
     needed = stats.required_treated(baseline, wanted, ratio) if ratio else None
     out["treated_needed"] = None if needed is None else math.ceil(needed)
     if needed is None or detectable is None:
-        out["verdict"] = "no: the audience has no control group to compare with"
+        out["verdict"] = (
+            "no: the audience has no control group to compare with"
+            if not (treated and control)
+            else f"no: its baseline conversion is {100 * baseline:.0f}%, no uplift is left"
+        )
         return out
     nights = math.ceil((needed - treated) / entering) if entering > 0 else None
     out["nights_needed"] = nights

@@ -54,13 +54,15 @@ def rows(
     if groups is None:
         return [{**head, "segment_id": None, "treated": 0, "control": 0, "reason": reason}]
     joined = groups.merge(outcomes, on="customer_id", how="left", validate="one_to_one")
-    joined["converted"] = joined["converted"].fillna(False).astype(bool)
+    joined["converted"] = joined["converted"].eq(True)  # no purchase in the window: False
     joined["revenue"] = joined["revenue"].fillna(0.0).astype("float64")
     out = [{**head, "segment_id": None, **figures(joined, c.cost)}]
     for segment, part in joined.groupby("segment_id", sort=True):
         row = {**head, "segment_id": int(str(segment)), **figures(part, None), "cost": None}
         if row["control"] == 0 and out[0]["control"] > 0:  # the campaign has a control group
             row["reason"] = "no control customer in this segment: too few customers in it"
+        elif row["treated"] == 0 and out[0]["treated"] > 0:
+            row["reason"] = "nobody targeted in this segment: its customers were all held out"
         out.append(row)  # the cost is the whole campaign's
     return out
 
@@ -92,6 +94,8 @@ def figures(joined: pd.DataFrame, cost: float | None) -> dict[str, Any]:
 
 
 def _missing(n1: int, n0: int) -> str | None:
+    if n1 == n0 == 0:
+        return "nobody: no customer was in the audience or segments on the night before the start"
     if n0 == 0:
         return (
             "no control group: nobody who would have been targeted was held out (the audience "

@@ -50,7 +50,7 @@ def export_audiences(cfg: Config, day: dt.date) -> dict[str, Any]:
     held_out = global_control_flags(
         segments["customer_id"], cfg.control.global_share, cfg.control.salt
     )
-    previous = _previous_exported(home, day)
+    previous = _previous_exported(home, day, list(defined))
     members, changes = [], []
     for name, spec in defined.items():
         tonight = audiences.members(segments, predictions, spec, held_out)
@@ -84,15 +84,22 @@ def _staged(home: Home, day: dt.date, table: str, parts: list[pd.DataFrame]) -> 
     return stage_table(frame, table, day, home.staged_table(table, day))
 
 
-def _previous_exported(home: Home, day: dt.date) -> dict[str, np.ndarray]:
-    """Per audience, the customers exported on the newest night before ``day``."""
-    before = lake.latest_before(home.table_root("audience_members"), RUN_KEY, day)
-    if before is None:
-        return {}
-    rows = read_published(home, "audience_members", before, ["audience", "customer_id", "exported"])
-    assert rows is not None  # a complete partition
-    rows = rows[rows["exported"]]
-    return {str(a): g["customer_id"].to_numpy() for a, g in rows.groupby("audience")}
+def _previous_exported(home: Home, day: dt.date, names: list[str]) -> dict[str, np.ndarray]:
+    """Per audience of ``names``, the customers exported on its newest night before ``day``
+    (an audience left out of the config for a while: its night before that)."""
+    root = home.table_root("audience_members")
+    found: dict[str, np.ndarray] = {}
+    for night in reversed([d for d in lake.partition_days(root, RUN_KEY) if d < day]):
+        rows = read_published(
+            home, "audience_members", night, ["audience", "customer_id", "exported"]
+        )
+        assert rows is not None  # a complete partition
+        for audience, group in rows.groupby("audience"):
+            if str(audience) in names and str(audience) not in found:
+                found[str(audience)] = group.loc[group["exported"], "customer_id"].to_numpy()
+        if len(found) == len(names):
+            break
+    return found
 
 
 def _attributes(cfg: Config) -> pd.DataFrame | None:

@@ -70,9 +70,11 @@ def frozen_groups(
     frozen_on = lake.latest_before(root, RUN_KEY, c.start)
     if frozen_on is None:
         return None, None, f"no segments were published before the start {c.start}"
-    segments = read_published(home, "customer_segments", frozen_on, audiences.SEGMENT_COLUMNS)
-    assert segments is not None  # a complete partition
     if c.audience is None:
+        segments = read_published(home, "customer_segments", frozen_on, audiences.SEGMENT_COLUMNS)
+        assert segments is not None  # a complete partition
+        # the global control group as the config draws it now: changing control.global_share
+        # or control.salt during a campaign moves its customers (the README says so)
         chosen = segments[audiences.in_segments(segments, c.segments)]
         held_out = global_control_flags(
             chosen["customer_id"], cfg.control.global_share, cfg.control.salt
@@ -81,7 +83,10 @@ def frozen_groups(
         treated = ~chosen["is_control"].to_numpy(dtype=bool)
     else:
         members = read_published(
-            home, "audience_members", frozen_on, ["audience", "customer_id", "exported"]
+            home,
+            "audience_members",
+            frozen_on,
+            ["audience", "customer_id", "exported", "segment_id"],
         )
         if members is None or not (members["audience"] == c.audience).any():
             return (
@@ -92,8 +97,8 @@ def frozen_groups(
                     f"start (empty, or not exported then: run export_audiences for {frozen_on})"
                 ),
             )
-        mine = members[members["audience"] == c.audience]
-        chosen = segments.merge(mine[["customer_id", "exported"]], on="customer_id")
+        # the members as exported that night, with their segment then
+        chosen = members[members["audience"] == c.audience]
         treated = chosen["exported"].to_numpy(dtype=bool)
     groups = pd.DataFrame(
         {

@@ -23,6 +23,8 @@ def plan_campaign(
     if audience not in cfg.audiences.defined:
         known = ", ".join(cfg.audiences.defined) or "none defined"
         raise ConfigError(f"unknown audience {audience!r} (audiences in the config: {known})")
+    if attribution_days < 1:
+        raise ConfigError(f"--attribution-days {attribution_days} must be 1 or more")
     if not 0 < mde < 1:
         raise ConfigError(f"--mde {mde} must be an absolute uplift between 0 and 1, e.g. 0.01")
     home = Home(cfg.home)
@@ -40,8 +42,9 @@ def plan_campaign(
     baseline = _baseline(cfg, home, audience, nights, attribution_days)
     if baseline["baseline_conversion"] is None:
         raise SegmentationError(
-            f"only one night of audiences ({day}): the baseline conversion needs the purchases "
-            "after an earlier night's members; plan again after another night"
+            f"no baseline for {audience!r} on {day}: it needs the audience's members of an "
+            "earlier night (one night of audiences so far, the audience new in the config, or "
+            "empty then) and the purchases since; plan again after another night"
         )
     entering = _entering(home, audience, day)
     return {
@@ -70,10 +73,10 @@ def _baseline(
     first = base + dt.timedelta(days=1)
     files = lake.partition_files(home.lake, EVENT_KEY, upto=last, since=first)
     converted = None
-    if first <= last:
+    if first <= last and len(ids):
         found = outcomes.read(files, cfg, first, last, None)
         buyers = found.loc[found["converted"], "customer_id"]
-        converted = float(ids.isin(buyers).mean()) if len(ids) else 0.0
+        converted = float(ids.isin(buyers).mean())
     return {
         "baseline_members_of": base.isoformat(),
         "baseline_window": f"{first} .. {last}",

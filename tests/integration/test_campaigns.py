@@ -274,3 +274,28 @@ def test_an_export_column_the_customers_lack_is_named(shop: tuple, tmp_path: Pat
     # nothing of the night was half-written: the files are still the first run's
     folder = Home(copy.home).audience_export("everyone", NIGHTS[-1])
     assert pd.read_csv(folder / exports.MEMBERS).columns.tolist() == ["customer_id", "region"]
+
+
+def test_an_audience_back_in_the_config_changes_from_its_own_last_night(
+    shop: tuple, tmp_path: Path
+) -> None:
+    cfg, _ = shop
+    shutil.copytree(Path(cfg.home).parent, tmp_path / "copy")
+    config = tmp_path / "copy" / "config.yaml"
+    text = config.read_text()
+    assert "  vip:\n" in text
+    # the night of NIGHTS[3] runs without the vip audience, NIGHTS[4] with it again
+    config.write_text(text.replace("  vip:\n", "  vip_later:\n"))
+    pipeline.export_audiences(load_config(config), NIGHTS[3])
+    config.write_text(text)
+    copy = load_config(config)
+    pipeline.export_audiences(copy, NIGHTS[4])
+    home = Home(copy.home)
+    before = pd.read_csv(home.audience_export("vip", NIGHTS[2]) / exports.MEMBERS, dtype=str)
+    folder = home.audience_export("vip", NIGHTS[4])
+    members = pd.read_csv(folder / exports.MEMBERS, dtype=str)
+    changes = pd.read_csv(folder / exports.CHANGES, dtype=str)
+    entered = set(changes.loc[changes["change"] == "entered", "customer_id"])
+    left = set(changes.loc[changes["change"] == "left", "customer_id"])
+    assert (set(before["customer_id"]) | entered) - left == set(members["customer_id"])
+    assert len(entered) < len(members)  # not everyone enters again

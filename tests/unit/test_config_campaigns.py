@@ -136,6 +136,20 @@ def test_a_campaigns_file_is_read_every_night_beside_the_listed_ones(tmp_path: P
     )
     with pytest.raises(ConfigError, match=r"campaigns.csv: line 3: end: expected a date"):
         all_campaigns(cfg.campaigns, cfg.audiences)
+    for cell, message in (
+        ("nan", "min_amount: expected a number, got 'nan'"),
+        ("-5", "min_amount must be a number, 0 or more"),
+    ):
+        (tmp_path / "campaigns.csv").write_text(
+            f"id,segments,start,end,min_amount\nx,1,2025-05-01,2025-05-02,{cell}\n"
+        )
+        with pytest.raises(ConfigError, match=message):
+            all_campaigns(cfg.campaigns, cfg.audiences)
+    (tmp_path / "campaigns.csv").write_text(
+        "id,segments,start,end,attribution_days\nx,1,2025-05-01,2025-05-02,2.9\n"
+    )
+    with pytest.raises(ConfigError, match="line 2, attribution_days: expected a whole number"):
+        all_campaigns(cfg.campaigns, cfg.audiences)
     (tmp_path / "campaigns.csv").unlink()
     with pytest.raises(ConfigError, match=r"campaigns.path .* does not exist"):
         all_campaigns(cfg.campaigns, cfg.audiences)
