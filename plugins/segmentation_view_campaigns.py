@@ -37,13 +37,14 @@ def campaign_rows(home: Home, day: dt.date) -> list[dict[str, str]]:
     interval, verdict, incremental revenue, ROI, detectable uplift and reason; empty when
     the run published none."""
     from segmentation.io import lake
+    from segmentation.io.parquet import segment_names
     from segmentation.report.formatting import as_text
 
     path = home.partition(RESULTS, day)
     if not path.is_file():
         return []
     results = lake.read_file(path)
-    names = _segment_names(home, day)
+    names = segment_names(home, day)
     results["order"] = results["segment_id"].fillna(-1).astype("int64")
     out = []
     for row in results.sort_values(["order"], kind="stable").to_dict("records"):
@@ -81,19 +82,6 @@ def _said(row: dict[Any, Any]) -> dict[str, str]:
         "roi": na if roi is None else f"{roi * 100:+,.0f}%",
         "mde": na if mde is None else points(mde, signed=False),
         "reason": as_text(row.get("reason")),
-    }
-
-
-def _segment_names(home: Home, day: dt.date) -> dict[int, str]:
-    from segmentation.io import lake
-
-    path = home.partition("segment_profiles", day)
-    if not path.is_file():
-        return {}
-    profiles = lake.read_file(path, ["segment_id", "segment_name"])
-    return {
-        int(s): str(n)
-        for s, n in zip(profiles["segment_id"], profiles["segment_name"], strict=True)
     }
 
 

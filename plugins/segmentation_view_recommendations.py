@@ -159,6 +159,7 @@ def rules_table(home: Home, day: dt.date) -> str:
     """The ``TOP_RULES`` strongest rules of each segment of run ``day`` and of all customers,
     as an HTML table (segments by their name in that run's ``segment_profiles``)."""
     from segmentation.io import lake
+    from segmentation.io.parquet import segment_names
 
     path = home.partition(RULES, day)
     if not path.is_file():
@@ -166,7 +167,7 @@ def rules_table(home: Home, day: dt.date) -> str:
     rules = lake.read_file(path)
     if rules.empty:
         return '<p class="muted">No rule tonight: no items were bought together often enough.</p>'
-    names = _segment_names(home, day)
+    names = segment_names(home, day)
     rules = rules[rules["rank"] <= TOP_RULES].copy()
     rules["order"] = rules["segment_id"].fillna(-1).astype("int64")
     rows = []
@@ -187,19 +188,6 @@ def rules_table(home: Home, day: dt.date) -> str:
         "<th>also buy</th><th>Confidence</th><th>As often as others</th><th>Baskets</th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
-
-
-def _segment_names(home: Home, day: dt.date) -> dict[int, str]:
-    from segmentation.io import lake
-
-    path = home.partition("segment_profiles", day)
-    if not path.is_file():
-        return {}
-    profiles = lake.read_file(path, ["segment_id", "segment_name"])
-    return {
-        int(s): str(n)
-        for s, n in zip(profiles["segment_id"], profiles["segment_name"], strict=True)
-    }
 
 
 def source_form(action: str, run_date: dt.date | None, customer_id: str, source: str) -> str:

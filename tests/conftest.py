@@ -4,9 +4,11 @@ and lakes written straight from the generator."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -201,6 +203,24 @@ def generated_home(
     cfg = load_config(write_config(folder, folder / "landing", **overrides))
     write_lake(cfg, data.events, data.start, first_night - dt.timedelta(days=1))
     return cfg
+
+
+def view_client(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The Segments view's routes (plugins/segmentation_view_app.py) under FastAPI's
+    TestClient, without Airflow's access check (tests/e2e/test_airflow_view.py checks it on
+    every route). The config comes from SEGMENTATION_CONFIG, read on every request."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "plugins"))
+    with warnings.catch_warnings():  # starlette's TestClient prefers httpx2 (on import)
+        warnings.filterwarnings("ignore", message=".*httpx2", category=UserWarning)
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+    from starlette.exceptions import HTTPException
+
+    module = importlib.import_module("segmentation_view_app")
+    app = FastAPI()
+    app.include_router(module.router)
+    app.add_exception_handler(HTTPException, module._http_error)
+    return TestClient(app)
 
 
 def published_in(home: Home, table: str, day: dt.date) -> pd.DataFrame:

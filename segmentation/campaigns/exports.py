@@ -10,12 +10,14 @@ members of one night are those of the night before plus its entered, minus its l
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from segmentation.io import lake
+from segmentation.layout import RUN_KEY
 
 MEMBERS = "members.csv"
 CHANGES = "changes.csv"
@@ -44,3 +46,23 @@ def write(folder: Path, members: pd.DataFrame, changes: pd.DataFrame) -> list[Pa
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def last_members(root: Path, day: dt.date) -> pd.Series | None:
+    """The customer ids of an audience's newest ``members.csv`` before night ``day`` under
+    its folder ``root`` (what a tool that loaded every night's files holds); None if none."""
+    prefix = f"{RUN_KEY}="
+    nights = (
+        sorted(
+            dt.date.fromisoformat(child.name[len(prefix) :])
+            for child in root.iterdir()
+            if child.name.startswith(prefix) and (child / MEMBERS).is_file()
+        )
+        if root.is_dir()
+        else []
+    )
+    earlier = [night for night in nights if night < day]
+    if not earlier:
+        return None
+    path = root / f"{prefix}{earlier[-1].isoformat()}" / MEMBERS
+    return pd.read_csv(path, usecols=["customer_id"], dtype=str)["customer_id"]

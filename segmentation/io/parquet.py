@@ -118,3 +118,15 @@ def read_published(
     """The published ``run_date=day`` partition of ``table``, or None if there is none."""
     path = home.partition(table, day)
     return pq.read_table(path, columns=columns).to_pandas() if path.is_file() else None
+
+
+def segment_names(home: Home, day: dt.date) -> dict[int, str]:
+    """The published ``segment_profiles`` of run ``day`` as {segment_id: segment_name}
+    ({} when there is none)."""
+    profiles = read_published(home, "segment_profiles", day, ["segment_id", "segment_name"])
+    if profiles is None:
+        return {}
+    return {
+        int(s): str(n)
+        for s, n in zip(profiles["segment_id"], profiles["segment_name"], strict=True)
+    }

@@ -20,10 +20,10 @@ from segmentation import layout
 from segmentation.campaigns import audiences, exports
 from segmentation.config import Config
 from segmentation.errors import SegmentationError
-from segmentation.io import lake, locks, sinks
+from segmentation.io import locks, sinks
 from segmentation.io.parquet import read_published, stage_table
 from segmentation.io.sources import read_customers
-from segmentation.layout import RUN_KEY, Home
+from segmentation.layout import Home
 from segmentation.pipeline.publish import asset_facts
 from segmentation.segments.control import global_control_flags
 
@@ -85,20 +85,14 @@ def _staged(home: Home, day: dt.date, table: str, parts: list[pd.DataFrame]) -> 
 
 
 def _previous_exported(home: Home, day: dt.date, names: list[str]) -> dict[str, np.ndarray]:
-    """Per audience of ``names``, the customers exported on its newest night before ``day``
-    (an audience left out of the config for a while: its night before that)."""
-    root = home.table_root("audience_members")
-    found: dict[str, np.ndarray] = {}
-    for night in reversed([d for d in lake.partition_days(root, RUN_KEY) if d < day]):
-        rows = read_published(
-            home, "audience_members", night, ["audience", "customer_id", "exported"]
-        )
-        assert rows is not None  # a complete partition
-        for audience, group in rows.groupby("audience"):
-            if str(audience) in names and str(audience) not in found:
-                found[str(audience)] = group.loc[group["exported"], "customer_id"].to_numpy()
-        if len(found) == len(names):
-            break
+    """Per audience of ``names``, the customers its newest earlier night exported (also when
+    the audience was left out of the config for a while), so tonight's changes.csv chains to
+    the members a tool holds."""
+    found = {}
+    for name in names:
+        ids = exports.last_members(home.audiences / name, day)
+        if ids is not None:
+            found[name] = ids.to_numpy()
     return found
 
 

@@ -36,7 +36,10 @@ def measure_campaigns(cfg: Config, day: dt.date) -> dict[str, Any]:
     for c in started:
         frozen_on, groups, reason = frozen_groups(cfg, home, c)
         first, last = results.window(c, day)
-        files = lake.partition_files(home.lake, EVENT_KEY, upto=day, since=first)
+        # a row of a day up to ``last`` is ingested by last + late_days at the latest: a
+        # campaign that ended long ago reads its window's nights, not every night since
+        upto = min(day, last + dt.timedelta(days=cfg.events.late_days))
+        files = lake.partition_files(home.lake, EVENT_KEY, upto=upto, since=first)
         found = outcomes.read(files, cfg, first, last, c.min_amount)
         parts.append(results.rows(c, day, frozen_on, groups, found, reason))
     columns = [c.name for c in layout.table(TABLE).columns]

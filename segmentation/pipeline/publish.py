@@ -13,7 +13,7 @@ from segmentation import layout
 from segmentation.config import Config
 from segmentation.errors import SegmentationError
 from segmentation.io import lake, locks, sinks
-from segmentation.io.parquet import current_run_date, read_published, stage_table
+from segmentation.io.parquet import current_run_date, read_published, segment_names, stage_table
 from segmentation.layout import RUN_KEY, Home
 from segmentation.model import registry
 from segmentation.segments import history
@@ -99,7 +99,7 @@ def fold_history(home: Home, day: dt.date) -> tuple[dt.date, Path]:
     elif plan.base == "truncate":
         assert plan.previous is not None
         frame = history.truncate(
-            pd.read_parquet(current), plan.previous, _names_on(home, plan.previous)
+            pd.read_parquet(current), plan.previous, segment_names(home, plan.previous)
         )
     previous = plan.previous
     for run in plan.todo:
@@ -112,13 +112,6 @@ def fold_history(home: Home, day: dt.date) -> tuple[dt.date, Path]:
         previous = run
     assert frame is not None and previous is not None  # today's segments are published
     return previous, stage_table(frame, HISTORY, previous, home.staged_table(HISTORY, day))
-
-
-def _names_on(home: Home, day: dt.date) -> dict[int, str]:
-    profiles = read_published(home, "segment_profiles", day, ["segment_id", "segment_name"])
-    if profiles is None:
-        return {}
-    return dict(zip(profiles["segment_id"], profiles["segment_name"], strict=True))
 
 
 def asset_facts(home: Home, day: dt.date, moved: dict[str, bool]) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import importlib
 import json
 import os
 import re
@@ -27,7 +26,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +37,7 @@ import pytest
 
 from segmentation.config import load_config
 from segmentation.layout import Home
-from tests.conftest import LAST, write_config
+from tests.conftest import LAST, view_client, write_config
 from tests.e2e.readable import machine_names, overflowing, page_overflows
 
 pytestmark = pytest.mark.e2e
@@ -548,18 +546,7 @@ def view_app(
         }
     )
     quality.to_parquet(home.partition("prediction_quality", DAY1), index=False)
-    monkeypatch.syspath_prepend(str(ROOT / "plugins"))
-    with warnings.catch_warnings():  # starlette's TestClient prefers httpx2 (on import)
-        warnings.filterwarnings("ignore", message=".*httpx2", category=UserWarning)
-        from fastapi import FastAPI
-        from fastapi.testclient import TestClient
-    from starlette.exceptions import HTTPException
-
-    view = importlib.import_module("segmentation_view_app")
-    app = FastAPI()
-    app.include_router(view.router)
-    app.add_exception_handler(HTTPException, view._http_error)
-    return TestClient(app), pd.read_parquet(home.partition(PREDICTED, DAY1))
+    return view_client(monkeypatch), pd.read_parquet(home.partition(PREDICTED, DAY1))
 
 
 def predicted_rows(page: str) -> list[list[str]]:

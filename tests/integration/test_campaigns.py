@@ -287,6 +287,8 @@ def test_an_audience_back_in_the_config_changes_from_its_own_last_night(
     # the night of NIGHTS[3] runs without the vip audience, NIGHTS[4] with it again
     config.write_text(text.replace("  vip:\n", "  vip_later:\n"))
     pipeline.export_audiences(load_config(config), NIGHTS[3])
+    # as if that night had never had it: the copy still holds its files of the first run
+    shutil.rmtree(Home(load_config(config).home).audience_export("vip", NIGHTS[3]))
     config.write_text(text)
     copy = load_config(config)
     pipeline.export_audiences(copy, NIGHTS[4])

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import importlib
 import re
 import shutil
 import string
 import sys
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,10 +27,10 @@ import pytest
 
 from segmentation import layout, pipeline, report
 from segmentation.config import load_config
-from segmentation.io.parquet import ParquetSink, stage_table
+from segmentation.io.parquet import ParquetSink, segment_names, stage_table
 from segmentation.layout import Home
 from segmentation.report.strings_campaigns import CAMPAIGN_STRINGS
-from tests.conftest import published_in, section_html, write_config
+from tests.conftest import published_in, section_html, view_client, write_config
 from tests.integration.test_report import DAY1, parse, section_ids
 
 pytestmark = pytest.mark.integration
@@ -171,12 +169,6 @@ def members_frame(ids: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return members, changes
 
 
-def names_of(home: Home) -> dict[int, str]:
-    profiles = published_in(home, "segment_profiles", DAY1)
-    pairs = zip(profiles["segment_id"], profiles["segment_name"], strict=True)
-    return {int(s): str(n) for s, n in pairs}
-
-
 @pytest.fixture(scope="module")
 def campaigns_config(tmp_path_factory: pytest.TempPathFactory, published_home: Path) -> Path:
     """A copy of ``published_home`` whose DAY1 has the hand-made campaigns and audiences."""
@@ -184,7 +176,7 @@ def campaigns_config(tmp_path_factory: pytest.TempPathFactory, published_home: P
     shutil.copytree(published_home / "home", folder / "home")
     config = write_config(folder, folder / "landing")
     home = Home(folder / "home")
-    ids = sorted(names_of(home))
+    ids = sorted(segment_names(home, DAY1))
     publish(home, "campaign_results", results_frame(ids))
     members, changes = members_frame(ids)
     publish(home, "audience_members", members)
@@ -313,7 +305,7 @@ def test_the_whiskers_span_each_interval_on_the_charts_scale(page: str) -> None:
 
 
 def test_the_segments_of_a_campaign_are_a_small_table(home: Home, page: str) -> None:
-    names = names_of(home)
+    names = segment_names(home, DAY1)
     ids = sorted(names)
     mine = article(section_html(page, "campaigns"), "spring")
     assert "<h4>By segment at the start</h4>" in mine
@@ -440,18 +432,7 @@ def view(campaigns_config: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tu
     without Airflow's access check (tests/e2e/test_airflow_view.py checks it on every
     route); and that home."""
     monkeypatch.setenv("SEGMENTATION_CONFIG", str(campaigns_config))
-    monkeypatch.syspath_prepend(str(ROOT / "plugins"))
-    with warnings.catch_warnings():  # starlette's TestClient prefers httpx2 (on import)
-        warnings.filterwarnings("ignore", message=".*httpx2", category=UserWarning)
-        from fastapi import FastAPI
-        from fastapi.testclient import TestClient
-    from starlette.exceptions import HTTPException
-
-    module = importlib.import_module("segmentation_view_app")
-    app = FastAPI()
-    app.include_router(module.router)
-    app.add_exception_handler(HTTPException, module._http_error)
-    yield TestClient(app), Home(campaigns_config.parent / "home")
+    yield view_client(monkeypatch), Home(campaigns_config.parent / "home")
     for name in ("segmentation_view_app", "segmentation_view_campaigns"):
         sys.modules.pop(name, None)
 
@@ -486,7 +467,7 @@ def test_the_view_shows_each_campaign_its_segments_and_the_audiences(
     ]
     assert f'<p class="reason">lapsed: {html.escape(EMPTY_REASON)}</p>' in page
     parts = table_rows(page, "summary campaign-segments")
-    names = names_of(home)
+    names = segment_names(home, DAY1)
     ids = sorted(names)
     assert [(r[0], r[1]) for r in parts] == [
         ("spring", f"{names[ids[0]]} ({ids[0]})"),

@@ -15,12 +15,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
-import importlib
 import re
 import shutil
 import string
 import sys
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ import pytest
 from segmentation import report
 from segmentation.config import Config
 from segmentation.io import lake
+from segmentation.io.parquet import segment_names
 from segmentation.layout import Home
 from segmentation.report.data import load_data
 from segmentation.report.sections_recommendations import recommendations_section
@@ -44,6 +43,7 @@ from tests.conftest import (
     figure,
     published_in,
     section_html,
+    view_client,
     write_config,
 )
 from tests.integration.test_report import parse, section_ids
@@ -77,12 +77,6 @@ def nights(predicted_nights: Config) -> Config:
     return predicted_nights
 
 
-def names_of(home: Home, day: dt.date) -> dict[int, str]:
-    profiles = published_in(home, "segment_profiles", day)
-    pairs = zip(profiles["segment_id"], profiles["segment_name"], strict=True)
-    return {int(s): str(n) for s, n in pairs}
-
-
 # hand-made rules of NIGHT2: (segment position among the night's segments, or None: all
 # customers; antecedent, consequent, confidence, lift, baskets, rank)
 RULES = (
@@ -110,7 +104,7 @@ def with_rules(tmp_path_factory: pytest.TempPathFactory, nights: Config) -> Path
     path = home.partition("association_rules", NIGHT2)
     schema = pq.read_schema(path)
     assert pq.read_metadata(path).num_rows == 0  # the generated shop's baskets give no rule
-    ids = sorted(names_of(home, NIGHT2))
+    ids = sorted(segment_names(home, NIGHT2))
     rows = [
         (None if s is None else ids[s], a, c, 0.01, conf, lift, 0.005, baskets, rank)
         for s, a, c, conf, lift, baskets, rank in RULES
@@ -217,7 +211,7 @@ def test_where_the_lists_come_from_is_counted_from_the_published_tables(
     segments = published_in(home, "customer_segments", NIGHT2)[["customer_id", "segment_id"]]
     joined = lists.merge(segments, on="customer_id", how="left")
     assert joined["segment_id"].notna().all()
-    names = names_of(home, NIGHT2)
+    names = segment_names(home, NIGHT2)
 
     # the big table is counted by DuckDB, never read into pandas by the report
     read: list[Path] = []
@@ -268,7 +262,7 @@ def test_a_night_without_rules_says_so_plainly(nights: Config) -> None:
 
 def test_rules_read_as_sentences_with_the_segment_name(with_rules: Path) -> None:
     home = rules_home(with_rules)
-    names = names_of(home, NIGHT2)
+    names = segment_names(home, NIGHT2)
     ids = sorted(names)
     page = report.build_report(home, NIGHT2)
     assert parse(page).errors == []
@@ -374,7 +368,7 @@ def test_without_the_tables_the_section_reads_not_available(tmp_path: Path) -> N
 
 def test_the_section_in_chinese(with_rules: Path) -> None:
     home = rules_home(with_rules)
-    names = names_of(home, NIGHT2)
+    names = segment_names(home, NIGHT2)
     sid = min(names)
     quality = published_in(home, "recommendation_quality", NIGHT2)
     page = report.build_report(home, NIGHT2, language="zh")
@@ -424,18 +418,7 @@ def view(with_rules: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[An
     Airflow's access check (tests/e2e/test_airflow_view.py checks it on every route); and
     that home."""
     monkeypatch.setenv("SEGMENTATION_CONFIG", str(with_rules))
-    monkeypatch.syspath_prepend(str(ROOT / "plugins"))
-    with warnings.catch_warnings():  # starlette's TestClient prefers httpx2 (on import)
-        warnings.filterwarnings("ignore", message=".*httpx2", category=UserWarning)
-        from fastapi import FastAPI
-        from fastapi.testclient import TestClient
-    from starlette.exceptions import HTTPException
-
-    module = importlib.import_module("segmentation_view_app")
-    app = FastAPI()
-    app.include_router(module.router)
-    app.add_exception_handler(HTTPException, module._http_error)
-    yield TestClient(app), rules_home(with_rules)
+    yield view_client(monkeypatch), rules_home(with_rules)
     for name in ("segmentation_view_app", "segmentation_view_recommendations"):
         sys.modules.pop(name, None)
 
@@ -454,7 +437,7 @@ def test_the_view_shows_the_models_rules_and_each_customers_list(
     client, home = view
     quality = published_in(home, "recommendation_quality", NIGHT2)
     lists = published_in(home, "customer_recommendations", NIGHT2)
-    names = names_of(home, NIGHT2)
+    names = segment_names(home, NIGHT2)
     page = client.get(f"/recommendations?run_date={NIGHT2}").text
     assert f"Published by run {NIGHT2}." in page
 
