@@ -28,6 +28,12 @@ from segmentation.config_campaigns import (
     normalize,
 )
 from segmentation.config_coerce import build
+from segmentation.config_privacy import (
+    PrivacyConfig,
+    RetentionConfig,
+    check_privacy,
+    check_retention,
+)
 from segmentation.config_sources import (
     check_numbers,
     check_order_lines,
@@ -321,6 +327,8 @@ class Config:
     campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     warehouse: WarehouseConfig | None = None
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -336,6 +344,18 @@ def secret_from_env(name: str, what: str) -> str:
             "URL (postgresql://user:password@host:5432/db), or set a conn_id inside Airflow"
         )
     return value
+
+
+def pseudonym_key(privacy: PrivacyConfig) -> bytes:
+    """The secret key of the customers' pseudonyms (HMAC-SHA256), from ``privacy.key_env``."""
+    value = os.environ.get(privacy.key_env)
+    if not value:
+        raise ConfigError(
+            f"privacy: environment variable {privacy.key_env} is not set; export it with a "
+            "long random secret (e.g. openssl rand -hex 32), the same for every task and "
+            "every night: the pseudonyms (customer_key) and the erasure audit are keyed by it"
+        )
+    return value.encode("utf-8")
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
@@ -403,7 +423,10 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
     p = cfg.predictions
     check_audiences(cfg.audiences, p.horizon_days if p.enabled else None, origin)
     check_campaigns(cfg.campaigns.list, cfg.audiences, f"{origin}:")
-    return _resolve_paths(cfg, base_dir)
+    check_retention(cfg.retention, origin)
+    cfg = _resolve_paths(cfg, base_dir)
+    check_privacy(cfg.privacy, cfg.home, origin)
+    return cfg
 
 
 def _check_timezone(timezone: str, origin: str) -> None:
@@ -448,9 +471,14 @@ def _resolve_paths(cfg: Config, base_dir: Path) -> Config:
     campaigns = cfg.campaigns
     if campaigns.path is not None:
         campaigns = dataclasses.replace(campaigns, path=_resolve_path(campaigns.path, base_dir))
+    privacy = cfg.privacy
+    if privacy.erasure_list is not None:
+        erasures = _resolve_path(privacy.erasure_list, base_dir)
+        privacy = dataclasses.replace(privacy, erasure_list=erasures)
     return dataclasses.replace(
         cfg,
         campaigns=campaigns,
+        privacy=privacy,
         home=_resolve_path(cfg.home, base_dir),
         source=dataclasses.replace(cfg.source, path=str(_resolve_path(cfg.source.path, base_dir))),
         customers=customers,

@@ -1,0 +1,1 @@
+"""Privacy by design: pseudonyms, small groups suppressed, erasure, retention."""
