@@ -109,6 +109,15 @@ def _parser() -> argparse.ArgumentParser:
     c.set_defaults(func=_schema)
 
     _plan_parser(sub, common)
+    f = sub.add_parser(
+        "forget",
+        parents=[common],
+        help="erase customers from home and the warehouse, and keep them out of later nights",
+    )
+    _config_arg(f)
+    f.add_argument("--customer", action="append", default=[], help="a customer id (repeatable)")
+    f.add_argument("--file", type=Path, help="a text file of customer ids, one per line")
+    f.set_defaults(func=_forget)
     return p
 
 
@@ -451,6 +460,20 @@ def _plan_campaign(args: argparse.Namespace) -> dict[str, Any]:
 
     cfg = load_config(args.config)
     return plan_campaign(cfg, args.audience, args.mde, args.attribution_days, args.date)
+
+
+def _forget(args: argparse.Namespace) -> dict[str, Any]:
+    from segmentation.config import load_config
+    from segmentation.pipeline.forget import forget
+    from segmentation.privacy.erasure import read_erasure_list
+
+    ids = list(args.customer)
+    if args.file is not None:
+        if not args.file.is_file():
+            raise SegmentationError(f"--file {args.file} does not exist")
+        ids += sorted(read_erasure_list(args.file))
+    # the audit's clock: read here, at the edge, never inside the pipeline
+    return forget(load_config(args.config), ids, dt.datetime.now(dt.UTC))
 
 
 def _backfill(args: argparse.Namespace) -> dict[str, Any]:

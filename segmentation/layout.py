@@ -23,6 +23,7 @@ Layout under ``home``::
     output/reports/run_date=D/         each run's HTML report
     output/audiences/<a>/run_date=D/   an audience's members.csv and changes.csv of run D
     locks/                             one lock per run date, one for writes all dates share
+    privacy/erasures.jsonl             the erasure audit: when, how many customers (as HMACs)
 """
 
 from __future__ import annotations
@@ -177,6 +178,12 @@ class Home:
     @property
     def current_report(self) -> Path:
         return self.current / REPORT
+
+    # ---------------------------------------------------------------- privacy
+    @property
+    def erasure_audit(self) -> Path:
+        """The audit log of ``segmentation forget``, one JSON line per erasure."""
+        return self.root / "privacy" / "erasures.jsonl"
 
     # ---------------------------------------------------------------- locks
     @property

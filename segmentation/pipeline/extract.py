@@ -16,10 +16,12 @@ from segmentation.config import Config
 from segmentation.errors import SegmentationError, ValidationFailed
 from segmentation.io import lake, locks, sources
 from segmentation.layout import EVENT_KEY, Home
-from segmentation.pipeline import intake, store
+from segmentation.pipeline import forget, intake, store
+from segmentation.privacy import erasure
 from segmentation.quality import validation
 
 log = logging.getLogger(__name__)
+ROWS_ERASED = "rows_erased"  # staged partition metadata: erased rows the extract dropped
 
 
 @locks.locked
@@ -28,10 +30,22 @@ def extract_events(cfg: Config, day: dt.date) -> dict[str, Any]:
 
     The night's first step: a new night older than the home's first model (one that would
     start a second model lineage) is refused here, before anything is written for it.
-    ``ingest`` (history, no training) is not a night and is never refused.
+    ``ingest`` (history, no training) is not a night and is never refused. A rerun of a
+    night that customers were erased after says so: its tables lack them.
     """
-    store.refuse_second_lineage(Home(cfg.home), day)
-    return extract_range(cfg, day, day)[0]
+    home = Home(cfg.home)
+    store.refuse_second_lineage(home, day)
+    result = extract_range(cfg, day, day)[0]
+    erased = forget.erased_since(home, day)
+    if erased:
+        log.warning(
+            "%s was first run before %d customer(s) were erased (segmentation forget): "
+            "this rerun's tables lack them",
+            day,
+            erased,
+        )
+        result["erased_since_first_run"] = erased
+    return result
 
 
 def extract_range(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
@@ -49,6 +63,10 @@ def extract_range(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, 
     source = sources.event_source(cfg.source, cfg.tz)
     events = source.read_events(first, last, since=oldest, late_days=late_days)
     night = intake.nights_of(events, cfg.tz, first)
+    # the customers of the erasure list never come back: their rows are dropped, and counted
+    gone = events["customer_id"].isin(erasure.read_erasure_list(cfg.privacy.erasure_list))
+    erased = night[gone.to_numpy()].value_counts()
+    events, night = events[~gone.to_numpy()], night[~gone.to_numpy()]
     day = intake.local_days(events["event_time"], cfg.tz)
     known = pd.DatetimeIndex(sorted(ingested | set(nights))).as_unit("s")
     # an earlier day not in the lake yet (its night failed or never ran) keeps its rows for
@@ -68,14 +86,16 @@ def extract_range(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, 
     out = []
     for today in nights:
         tonight = (night == pd.Timestamp(today)).to_numpy()
-        out.append(_stage(home, today, mine[tonight & take], mine[tonight & duplicate]))
+        n_erased = int(erased.get(pd.Timestamp(today), 0))
+        out.append(_stage(home, today, mine[tonight & take], mine[tonight & duplicate], n_erased))
     return out
 
 
 def _stage(
-    home: Home, day: dt.date, rows: pd.DataFrame, duplicates: pd.DataFrame
+    home: Home, day: dt.date, rows: pd.DataFrame, duplicates: pd.DataFrame, erased: int
 ) -> dict[str, Any]:
-    """Stage night ``day``'s intake: the rows to validate, and the copies it drops."""
+    """Stage night ``day``'s intake: the rows to validate, and the copies it drops; the
+    count of erased customers' rows it dropped goes with them, for the night's accounting."""
     ingested = {sources.INGESTED: day}
     path = lake.write_partition(
         rows.assign(**ingested),
@@ -83,6 +103,7 @@ def _stage(
         EVENT_KEY,
         day,
         schema=sources.STAGED_SCHEMA,
+        metadata={ROWS_ERASED: str(erased)},
     )
     lake.write_file(
         pa.Table.from_pandas(
@@ -92,11 +113,18 @@ def _stage(
         ),
         home.staged_duplicates(day),
     )
-    log.info("extracted %d events for %s (%d re-sent copies)", len(rows), day, len(duplicates))
+    log.info(
+        "extracted %d events for %s (%d re-sent copies, %d rows of erased customers dropped)",
+        len(rows),
+        day,
+        len(duplicates),
+        erased,
+    )
     return {
         "run_date": day.isoformat(),
         "rows": len(rows),
         "duplicates": len(duplicates),
+        "rows_erased": erased,
         "staged": str(path),
     }
 
@@ -115,6 +143,7 @@ def validate_events(cfg: Config, day: dt.date) -> dict[str, Any]:
         return _recorded_outcome(home, day)
     frame = lake.read_partition(home.staging, EVENT_KEY, day)
     duplicates = _staged_duplicates(home, day)
+    erased = int(lake.file_metadata(staged / lake.PART).get(ROWS_ERASED, 0))
     report = validation.validate_frame(
         frame.drop(columns=[sources.INGESTED]),
         "events",
@@ -128,7 +157,7 @@ def validate_events(cfg: Config, day: dt.date) -> dict[str, Any]:
         "run_date": day.isoformat(),
         **report.summary(),
         "success": passed,
-        **_counts(frame, valid, bad, duplicates, passed, day, cfg),
+        **_counts(frame, valid, bad, duplicates, erased, passed, day, cfg),
         "bad_row_reasons": _reason_counts(bad),
         "gx_result": report.result,
     }
@@ -180,17 +209,21 @@ def _counts(
     valid: pd.DataFrame,
     bad: dict[int, list[str]],
     duplicates: pd.DataFrame,
+    erased: int,
     passed: bool,
     day: dt.date,
     cfg: Config,
 ) -> dict[str, int]:
-    """Where each row the night took in went: rows_read = valid + quarantined + duplicate."""
+    """Where each row the night took in went:
+    rows_read = valid + quarantined + duplicate + erased."""
     start, _ = sources.day_bounds(day, cfg.tz)
     return {
-        "rows_read": len(frame) + len(duplicates),
+        "rows_read": len(frame) + len(duplicates) + erased,
         "rows_valid": len(valid) if passed else 0,
         "rows_quarantined": len(bad) if passed else len(frame),
         "rows_duplicate": len(duplicates),
+        # rows of customers in privacy.erasure_list, dropped at the extract
+        "rows_erased": erased,
         # valid rows of an earlier day, first seen tonight
         "rows_late": int((valid["event_time"] < start).sum()) if passed else 0,
     }
