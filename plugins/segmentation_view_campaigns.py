@@ -223,11 +223,14 @@ def read_members(
     DuckDB reads only what the page needs, like the recommendations' ``read_page``."""
     import duckdb
 
+    from segmentation.report.data import customer_column
+
     scan = "read_parquet(?, hive_partitioning = false)"
     condition, args = (" WHERE m.audience = ?", [audience]) if audience else ("", [])
-    shown = ", ".join(f"m.{c}" for c in MEMBER_COLUMNS)
+    who = customer_column(path)  # customer_key when published pseudonymous
+    shown = ", ".join(f"m.{who if c == 'customer_id' else c}" for c in MEMBER_COLUMNS)
     if changes is not None:
-        source = f"{scan} m LEFT JOIN {scan} c USING (audience, customer_id)"
+        source = f"{scan} m LEFT JOIN {scan} c USING (audience, {who})"
         files, shown = [str(path), str(changes)], f"{shown}, c.change"
     else:
         source, files = f"{scan} m", [str(path)]
@@ -237,7 +240,7 @@ def read_members(
         total = int((found.fetchone() or (0,))[0])
         page = min(page, max(1, math.ceil(total / page_size)))
         cursor = con.execute(
-            f"SELECT {shown} FROM {source}{condition} ORDER BY m.audience, m.customer_id "
+            f"SELECT {shown} FROM {source}{condition} ORDER BY m.audience, m.{who} "
             "LIMIT ? OFFSET ?",
             [*files, *args, page_size, (page - 1) * page_size],
         )

@@ -24,7 +24,14 @@ QUALITY = "prediction_quality"
 # columns the page does not repeat on every row: its run and its models are shown above
 HIDDEN = ("run_date", "model_version", "btyd_version")
 # who is at risk first, then the file's other columns in their order
-FIRST = ("customer_id", "churn_risk", "churn_probability", "churn_decile", "p_alive")
+FIRST = (
+    "customer_id",
+    "customer_key",
+    "churn_risk",
+    "churn_probability",
+    "churn_decile",
+    "p_alive",
+)
 MODEL_LABELS = {"bgnbd": "BG/NBD", "gamma_gamma": "Gamma-Gamma", "churn": "Churn classifier"}
 
 
@@ -42,9 +49,11 @@ def read_sorted(
     import duckdb
 
     from segmentation.io import lake
+    from segmentation.report.data import customer_column
 
     names = [c for c in lake.column_names(path) if c not in HIDDEN]
     ordered = [c for c in FIRST if c in names] + [c for c in names if c not in FIRST]
+    who = customer_column(path)  # customer_key when published pseudonymous
     shown = ", ".join(_quoted(c) for c in ordered)
     column, order = sort
     source = "read_parquet(?, hive_partitioning = true)"
@@ -57,7 +66,7 @@ def read_sorted(
         page = min(page, max(1, math.ceil(total / page_size)))
         cursor = con.execute(
             f"SELECT {shown} FROM {source}{condition} "
-            f"ORDER BY {_quoted(column)} {direction} NULLS LAST, customer_id LIMIT ? OFFSET ?",
+            f"ORDER BY {_quoted(column)} {direction} NULLS LAST, {who} LIMIT ? OFFSET ?",
             [str(path), *args, page_size, (page - 1) * page_size],
         )
         columns = [d[0] for d in cursor.description or []]

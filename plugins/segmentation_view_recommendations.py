@@ -52,11 +52,13 @@ def read_page(
     import duckdb
 
     from segmentation.io import lake
+    from segmentation.report.data import customer_column
 
     names = [c for c in lake.column_names(path) if c not in HIDDEN]
     shown = ", ".join(_quoted(c) for c in names)
     where, args = [], []
-    for column, value in (("customer_id", customer_id), ("source", source)):
+    # the customer box looks up customer_key where the table was published pseudonymous
+    for column, value in ((customer_column(path), customer_id), ("source", source)):
         if value:
             where.append(f"{column} = ?")
             args.append(value)

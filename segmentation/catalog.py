@@ -25,7 +25,11 @@ _SEGMENT = _c("segment_id", "int64", "the segment's stable id (kept across retra
 _SEGMENT_NAME = _c("segment_name", "string", "the segment's persona name")
 _MODEL = _c("model_version", "string", "the model that produced the row (mYYYYMMDD)")
 _TRAINED = _c("trained_run_date", "date", "the run the model was trained on")
-_CUSTOMER = _c("customer_id", "string", "the shop's customer id")
+_CUSTOMER = _c(
+    "customer_id",
+    "string",
+    "the shop's customer id (with privacy.pseudonymize: customer_key, its HMAC-SHA256)",
+)
 
 _CUSTOMER_SEGMENTS = (
     _CUSTOMER,

@@ -12,7 +12,11 @@ CAMPAIGN_STATUSES = ("running", "attributing", "final")
 AUDIENCE_CHANGES = ("entered", "left")
 
 _AUDIENCE = col("audience", "string", "the audience's name (a key of audiences in the config)")
-_CUSTOMER = col("customer_id", "string", "the shop's customer id")
+_CUSTOMER = col(
+    "customer_id",
+    "string",
+    "the shop's customer id (with privacy.pseudonymize: customer_key, its HMAC-SHA256)",
+)
 
 _AUDIENCE_MEMBERS = (
     _AUDIENCE,

@@ -20,6 +20,9 @@ TYPES: dict[str, tuple[str, str]] = {
     "list": ("list_string", "text[]"),  # a list of text values
 }
 RUN_DATE = "run_date"
+CUSTOMER_ID = "customer_id"
+# with privacy.pseudonymize, a table's customer_id is published as this column instead
+CUSTOMER_KEY = "customer_key"
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,10 @@ class Table:
         return (Column(RUN_DATE, "date", "the run (night) the row belongs to"), *self.columns)
 
     def column(self, name: str) -> Column | None:
-        """The declaration ``name`` falls under (itself, or its family); None if undeclared."""
+        """The declaration ``name`` falls under (itself, or its family); None if undeclared.
+        ``customer_key`` stands for ``customer_id`` in pseudonymous outputs."""
+        if name == CUSTOMER_KEY and self.column(CUSTOMER_ID) is not None:
+            return Column(CUSTOMER_KEY, "string", "HMAC-SHA256 of customer_id (hex)")
         for c in self.published_columns():
             if c.name == name or (c.family is not None and c.family.fullmatch(name)):
                 return c

@@ -24,6 +24,7 @@ Layout under ``home``::
     output/audiences/<a>/run_date=D/   an audience's members.csv and changes.csv of run D
     locks/                             one lock per run date, one for writes all dates share
     privacy/erasures.jsonl             the erasure audit: when, how many customers (as HMACs)
+    privacy/keys.parquet               customer_id -> customer_key of pseudonymous outputs
 """
 
 from __future__ import annotations
@@ -184,6 +185,11 @@ class Home:
     def erasure_audit(self) -> Path:
         """The audit log of ``segmentation forget``, one JSON line per erasure."""
         return self.root / "privacy" / "erasures.jsonl"
+
+    @property
+    def pseudonym_map(self) -> Path:
+        """Every ``customer_key`` published, with its ``customer_id`` (never published)."""
+        return self.root / "privacy" / "keys.parquet"
 
     # ---------------------------------------------------------------- locks
     @property

@@ -50,7 +50,8 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def last_members(root: Path, day: dt.date) -> pd.Series | None:
     """The customer ids of an audience's newest ``members.csv`` before night ``day`` under
-    its folder ``root`` (what a tool that loaded every night's files holds); None if none."""
+    its folder ``root`` (what a tool that loaded every night's files holds); None if none.
+    Named ``customer_key`` when the file was exported pseudonymous."""
     prefix = f"{RUN_KEY}="
     nights = (
         sorted(
@@ -65,4 +66,6 @@ def last_members(root: Path, day: dt.date) -> pd.Series | None:
     if not earlier:
         return None
     path = root / f"{prefix}{earlier[-1].isoformat()}" / MEMBERS
-    return pd.read_csv(path, usecols=["customer_id"], dtype=str)["customer_id"]
+    header = pd.read_csv(path, nrows=0).columns
+    column = "customer_key" if "customer_key" in header else "customer_id"
+    return pd.read_csv(path, usecols=[column], dtype=str)[column]

@@ -25,19 +25,31 @@ from segmentation import layout
 from segmentation.errors import SegmentationError
 from segmentation.io import lake, locks, schema
 from segmentation.layout import Home
+from segmentation.privacy import keymap
+from segmentation.privacy.keymap import ID_COLUMN, Pseudonyms
+from segmentation.privacy.pseudonyms import KEY_COLUMN
 
 RUN_DATE_KEY = "segmentation.run_date"
 
 
-def stage_table(frame: pd.DataFrame, table: str, day: dt.date, path: Path) -> Path:
+def stage_table(
+    frame: pd.DataFrame,
+    table: str,
+    day: dt.date,
+    path: Path,
+    pseudonyms: Pseudonyms | None = None,
+) -> Path:
     """Write ``frame`` in its published form to ``path``, to publish later; returns ``path``.
 
     Every file is cast to the table's declared schema and records its run date in the file's
     metadata (what ``current`` is as of). A per-run table is staged twice, both written
     here so that publishing is only links and renames: ``path`` with a leading ``run_date``
     column (for ``current`` and the warehouse), and its :func:`partition_form` without it.
+    With ``pseudonyms`` (``privacy.pseudonymize``), ``customer_id`` becomes ``customer_key``.
     """
     entry = layout.table(table)
+    if pseudonyms is not None and ID_COLUMN in frame.columns:
+        frame = pseudonyms.replace(frame)
     meta = {RUN_DATE_KEY: day.isoformat()}
     if entry.per_run:
         part = schema.conform(frame, entry, run_date=False)
@@ -115,9 +127,23 @@ def current_run_date(home: Home, table: str) -> dt.date | None:
 def read_published(
     home: Home, table: str, day: dt.date, columns: list[str] | None = None
 ) -> pd.DataFrame | None:
-    """The published ``run_date=day`` partition of ``table``, or None if there is none."""
+    """The published ``run_date=day`` partition of ``table``, or None if there is none (with
+    ``customer_id``, also where it was published pseudonymous: see :func:`read_table`)."""
     path = home.partition(table, day)
-    return pq.read_table(path, columns=columns).to_pandas() if path.is_file() else None
+    return read_table(home, path, columns) if path.is_file() else None
+
+
+def read_table(home: Home, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A staged or published file of the pipeline's, for the pipeline: a pseudonymous one's
+    ``customer_key`` read back as ``customer_id`` (through home's map, :mod:`keymap`), so
+    that it joins with the lake and the features."""
+    names = pq.read_schema(path).names
+    if KEY_COLUMN not in names or (columns is not None and ID_COLUMN not in columns):
+        return pq.read_table(path, columns=columns).to_pandas()
+    wanted = None if columns is None else [KEY_COLUMN if c == ID_COLUMN else c for c in columns]
+    frame = pq.read_table(path, columns=wanted).to_pandas()
+    frame[KEY_COLUMN] = keymap.ids_of(home, frame[KEY_COLUMN], str(path))
+    return frame.rename(columns={KEY_COLUMN: ID_COLUMN})
 
 
 def segment_names(home: Home, day: dt.date) -> dict[int, str]:

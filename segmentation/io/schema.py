@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation.catalog import RUN_DATE, TYPES, Table
+from segmentation.catalog_types import CUSTOMER_ID, CUSTOMER_KEY
 
 _ARROW = {
     "date32": pa.date32(),
@@ -45,10 +46,11 @@ def arrow_schema(entry: Table, names: list[str], *, run_date: bool) -> pa.Schema
                 "declare it in segmentation/catalog.py"
             )
         fields.append(pa.field(name, arrow_type(column.type), nullable=True))
+    present = {*names, *([CUSTOMER_ID] if CUSTOMER_KEY in names else [])}
     missing = [
         c.name
         for c in entry.published_columns()
-        if c.family is None and c.name not in names and (run_date or c.name != RUN_DATE)
+        if c.family is None and c.name not in present and (run_date or c.name != RUN_DATE)
     ]
     if missing:
         raise ValueError(f"{entry.name} lacks the declared columns {missing}")

@@ -266,7 +266,7 @@ def _index_and_view(
     """Indexes on run_date and customer_id, and the ``_current`` view of the newest run."""
     target = sql.Identifier(schema, table)
     # after the COPY: a new index is built in bulk, an existing one is left as it is
-    for column in ((RUN_DATE,) if mode == "run" else ()) + ("customer_id",):
+    for column in ((RUN_DATE,) if mode == "run" else ()) + ("customer_id", "customer_key"):
         if column in columns:
             cur.execute(
                 sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(

@@ -16,6 +16,7 @@ from segmentation.pipeline.dates import parse_date, resolve_run_date
 from segmentation.pipeline.drift import compute_drift
 from segmentation.pipeline.extract import extract_events, extract_range, ingest, validate_events
 from segmentation.pipeline.features import build_features
+from segmentation.pipeline.forget import forget
 from segmentation.pipeline.predict import predict_customers
 from segmentation.pipeline.publish import publish_tables
 from segmentation.pipeline.recommend import recommend_items
@@ -31,6 +32,7 @@ __all__ = [
     "export_audiences",
     "extract_events",
     "extract_range",
+    "forget",
     "ingest",
     "measure_campaigns",
     "output_locations",

@@ -21,6 +21,7 @@ from segmentation.model import registry
 from segmentation.model.segmenter import Segmenter
 from segmentation.monitoring import drift
 from segmentation.pipeline import store
+from segmentation.privacy import keymap
 from segmentation.segments import control, personas, rules, tables
 
 
@@ -37,8 +38,10 @@ def assign_segments(cfg: Config, day: dt.date) -> dict[str, Any]:
     built["segment_migrations"] = drift.migrations(
         built["customer_segments"], store.previous_segments(home, day)
     )
+    pseudonyms = keymap.for_config(cfg)
     for table in layout.staged_tables("assign_segments"):
-        stage_table(built[table.name], table.name, day, home.staged_table(table.name, day))
+        path = home.staged_table(table.name, day)
+        stage_table(built[table.name], table.name, day, path, pseudonyms)
     profiles = built["segment_profiles"]
     return {
         "run_date": day.isoformat(),

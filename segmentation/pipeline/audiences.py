@@ -25,6 +25,8 @@ from segmentation.io.parquet import read_published, stage_table
 from segmentation.io.sources import read_customers
 from segmentation.layout import Home
 from segmentation.pipeline.publish import asset_facts
+from segmentation.privacy import keymap
+from segmentation.privacy.pseudonyms import KEY_COLUMN
 from segmentation.segments.control import global_control_flags
 
 
@@ -59,8 +61,8 @@ def export_audiences(cfg: Config, day: dt.date) -> dict[str, Any]:
         changes.append(audiences.changes(previous.get(name), exported).assign(audience=name))
     attributes = _attributes(cfg) if members else None  # a bad column stops us before publishing
     files = {
-        "audience_members": _staged(home, day, "audience_members", members),
-        "audience_changes": _staged(home, day, "audience_changes", changes),
+        "audience_members": _staged(cfg, day, "audience_members", members),
+        "audience_changes": _staged(cfg, day, "audience_changes", changes),
     }
     try:
         moved = sinks.publish_files(sinks.sinks_for(cfg), day, files)
@@ -78,10 +80,11 @@ def export_audiences(cfg: Config, day: dt.date) -> dict[str, Any]:
     }
 
 
-def _staged(home: Home, day: dt.date, table: str, parts: list[pd.DataFrame]) -> Path:
+def _staged(cfg: Config, day: dt.date, table: str, parts: list[pd.DataFrame]) -> Path:
     names = [c.name for c in layout.table(table).columns]
     frame = pd.concat(parts, ignore_index=True)[names] if parts else pd.DataFrame(columns=names)
-    return stage_table(frame, table, day, home.staged_table(table, day))
+    path = Home(cfg.home).staged_table(table, day)
+    return stage_table(frame, table, day, path, keymap.for_config(cfg))
 
 
 def _previous_exported(home: Home, day: dt.date, names: list[str]) -> dict[str, np.ndarray]:
@@ -91,7 +94,9 @@ def _previous_exported(home: Home, day: dt.date, names: list[str]) -> dict[str, 
     found = {}
     for name in names:
         ids = exports.last_members(home.audiences / name, day)
-        if ids is not None:
+        if ids is not None and ids.name == KEY_COLUMN:
+            found[name] = keymap.ids_of(home, ids, f"the members.csv of audience {name}")
+        elif ids is not None:
             found[name] = ids.to_numpy()
     return found
 
@@ -119,11 +124,14 @@ def _export(
 ) -> list[Path]:
     """Write each audience's members.csv and changes.csv of ``day``."""
     written = []
+    pseudonyms = keymap.for_config(cfg)
     for name, tonight, changed in zip(cfg.audiences.defined, members, changes, strict=True):
         exported = tonight.loc[tonight["exported"], ["customer_id"]]
-        written += exports.write(
-            home.audience_export(name, day),
+        files = [
             exports.with_columns(exported, attributes),
             exports.with_columns(changed[["customer_id", "change"]], attributes),
-        )
+        ]
+        if pseudonyms is not None:  # the tools get customer_key, and no raw id
+            files = [pseudonyms.replace(f) for f in files]
+        written += exports.write(home.audience_export(name, day), *files)
     return written

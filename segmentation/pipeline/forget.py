@@ -22,7 +22,7 @@ from segmentation.config import Config, pseudonym_key, secret_from_env
 from segmentation.errors import BadInput, ConfigError
 from segmentation.io import lake, locks, warehouse_erase
 from segmentation.layout import RUN_KEY, Home
-from segmentation.privacy import erasure
+from segmentation.privacy import erasure, keymap
 from segmentation.privacy.pseudonyms import KEY_COLUMN, audit_keys, customer_keys
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,8 @@ def forget(cfg: Config, ids: Sequence[str], at: dt.datetime) -> dict[str, Any]:
         raise BadInput("forget: no customer id given; pass --customer ID or --file FILE")
     key = pseudonym_key(cfg.privacy)  # the audit's HMACs need it even without pseudonyms
     home = Home(cfg.home)
-    keys = customer_keys(np.array(wanted, dtype=object), key)
+    # their pseudonyms under tonight's key, and under any key the home published before
+    keys = {*customer_keys(np.array(wanted, dtype=object), key), *keymap.keys_known(home, wanted)}
     who = erasure.Forgotten(frozenset(wanted), frozenset(keys))
     erasure.append_erasure_list(path, wanted)
     with _between_nights(home), locks.shared(home):

@@ -17,10 +17,11 @@ from segmentation.config import Config
 from segmentation.engines import engine_for
 from segmentation.errors import SegmentationError
 from segmentation.io import lake, locks, sources
-from segmentation.io.parquet import stage_table
+from segmentation.io.parquet import read_table, stage_table
 from segmentation.layout import EVENT_KEY, RUN_KEY, Home
 from segmentation.pipeline import store
 from segmentation.predictions import churn, lifetime, night, registry, tables
+from segmentation.privacy import keymap
 
 # the feature table's columns the predictions need (older feature files lack them)
 NEEDED = ("purchase_days", "first_purchase_days_ago", "lifetime_spend", "recency_days")
@@ -66,8 +67,9 @@ def predict_customers(cfg: Config, day: dt.date) -> dict[str, Any]:
     # the profiles first: publish_tables refuses staged predictions older than the profiles
     # (assign_segments run again since), whose prediction columns would be empty
     _restage_profiles(home, day, predictions, p.horizon_days)
+    pseudonyms = keymap.for_config(cfg)
     for name, frame in (("prediction_quality", quality), ("customer_predictions", predictions)):
-        stage_table(frame, name, day, home.staged_table(name, day))
+        stage_table(frame, name, day, home.staged_table(name, day), pseudonyms)
     seconds["write"] = time.perf_counter() - clock - sum(seconds.values())
     return {
         "run_date": day.isoformat(),
@@ -133,8 +135,8 @@ def _restage_profiles(
     home: Home, day: dt.date, predictions: pd.DataFrame, horizons: tuple[int, ...]
 ) -> None:
     """Fill tonight's staged ``segment_profiles`` with the segments' prediction means."""
-    segments = pd.read_parquet(
-        home.staged_table("customer_segments", day), columns=["customer_id", "segment_id"]
+    segments = read_table(
+        home, home.staged_table("customer_segments", day), ["customer_id", "segment_id"]
     )
     segment_id = segments["segment_id"]
     if not segments["customer_id"].equals(predictions["customer_id"].astype("string")):

@@ -7,15 +7,20 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from segmentation import layout
 from segmentation.config import Config
 from segmentation.errors import SegmentationError
 from segmentation.io import lake, locks, sinks
-from segmentation.io.parquet import current_run_date, read_published, segment_names, stage_table
+from segmentation.io.parquet import (
+    current_run_date,
+    read_published,
+    read_table,
+    segment_names,
+    stage_table,
+)
 from segmentation.layout import RUN_KEY, Home
 from segmentation.model import registry
+from segmentation.privacy import keymap
 from segmentation.segments import history
 
 HISTORY = "segment_history"
@@ -67,7 +72,7 @@ def publish_tables(cfg: Config, day: dt.date) -> dict[str, Any]:
     per_run = {t: f for t, f in staged.items() if layout.table(t).per_run}
     moved = sinks.publish_files(targets[:1], day, per_run)
     with locks.shared(home):  # the fold reads and rewrites what every date shares
-        as_of, folded = fold_history(home, day)
+        as_of, folded = fold_history(home, day, keymap.for_config(cfg))
         moved.update(sinks.publish_files(targets[:1], as_of, {HISTORY: folded}))
     # the warehouse mirrors the night in one transaction (drift_metrics: compute_drift)
     sinks.publish_files(targets[1:], day, {**per_run, HISTORY: folded})
@@ -81,7 +86,9 @@ def publish_tables(cfg: Config, day: dt.date) -> dict[str, Any]:
     }
 
 
-def fold_history(home: Home, day: dt.date) -> tuple[dt.date, Path]:
+def fold_history(
+    home: Home, day: dt.date, pseudonyms: keymap.Pseudonyms | None = None
+) -> tuple[dt.date, Path]:
     """Stage the membership history with ``day`` folded in; the run it is as of, its file.
 
     The history is one file (it grows with changes, not days), as of the newest run folded
@@ -95,11 +102,11 @@ def fold_history(home: Home, day: dt.date) -> tuple[dt.date, Path]:
     )
     frame = None
     if plan.base == "file":
-        frame = pd.read_parquet(current)
+        frame = read_table(home, current)
     elif plan.base == "truncate":
         assert plan.previous is not None
         frame = history.truncate(
-            pd.read_parquet(current), plan.previous, segment_names(home, plan.previous)
+            read_table(home, current), plan.previous, segment_names(home, plan.previous)
         )
     previous = plan.previous
     for run in plan.todo:
@@ -111,7 +118,8 @@ def fold_history(home: Home, day: dt.date) -> tuple[dt.date, Path]:
         frame = history.advance(frame, previous, run, assignments)
         previous = run
     assert frame is not None and previous is not None  # today's segments are published
-    return previous, stage_table(frame, HISTORY, previous, home.staged_table(HISTORY, day))
+    path = home.staged_table(HISTORY, day)
+    return previous, stage_table(frame, HISTORY, previous, path, pseudonyms)
 
 
 def asset_facts(home: Home, day: dt.date, moved: dict[str, bool]) -> dict[str, dict[str, Any]]:

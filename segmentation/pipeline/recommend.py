@@ -19,9 +19,10 @@ from segmentation.catalog import RULES_PROFILE_COLUMN
 from segmentation.config import Config
 from segmentation.errors import SegmentationError
 from segmentation.io import lake, locks
-from segmentation.io.parquet import stage_table
+from segmentation.io.parquet import read_table, stage_table
 from segmentation.layout import EVENT_KEY, Home
 from segmentation.pipeline import store
+from segmentation.privacy import keymap
 from segmentation.recommendations import items, night, registry, rules, tables
 
 
@@ -37,7 +38,7 @@ def recommend_items(cfg: Config, day: dt.date) -> dict[str, Any]:
         raise SegmentationError(f"nothing staged for {day}; run assign_segments first")
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    segments = pd.read_parquet(staged, columns=["customer_id", "segment_id"])
+    segments = read_table(home, staged, ["customer_id", "segment_id"])
     customers = segments["customer_id"].astype(str).to_numpy()
     first = day - dt.timedelta(days=r.window_days - 1)
     tonight = items.read(_files(home, first, day), cfg, first, day)
@@ -63,7 +64,7 @@ def recommend_items(cfg: Config, day: dt.date) -> dict[str, Any]:
         ("recommendation_quality", quality),
         ("customer_recommendations", recommended),
     ):
-        stage_table(frame, name, day, home.staged_table(name, day))
+        stage_table(frame, name, day, home.staged_table(name, day), keymap.for_config(cfg))
     seconds["write"] = time.perf_counter() - clock - sum(seconds.values())
     return {
         "run_date": day.isoformat(),

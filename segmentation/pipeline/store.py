@@ -30,7 +30,7 @@ def previous_segments(home: Home, day: dt.date) -> pd.DataFrame | None:
     before = lake.latest_before(root, RUN_KEY, day)
     if before is None:
         return None
-    return lake.read_partition(root, RUN_KEY, before, columns=["customer_id", "segment_id"])
+    return read_published(home, "customer_segments", before, ["customer_id", "segment_id"])
 
 
 def segments_of(home: Home, day: dt.date) -> pd.DataFrame | None:

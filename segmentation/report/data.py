@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from segmentation.catalog import CHURN_RISKS
+from segmentation.catalog_types import CUSTOMER_ID, CUSTOMER_KEY
 from segmentation.io import lake
 from segmentation.layout import RUN_KEY, Home
 from segmentation.report.formatting import as_text, finite
@@ -152,11 +154,12 @@ def _risk_by_segment(home: Home, day: dt.date) -> pd.DataFrame | None:
         return None
     if "churn_risk" not in lake.column_names(predictions_path):
         return None
-    segments = lake.read_file(segments_path, ["customer_id", "segment_id"])
-    risks = lake.read_file(predictions_path, ["customer_id", "churn_risk"])
+    who = customer_column(segments_path)
+    segments = lake.read_file(segments_path, [who, "segment_id"])
+    risks = lake.read_file(predictions_path, [who, "churn_risk"])
     if risks["churn_risk"].isna().all():
         return None
-    joined = segments.merge(risks, on="customer_id", how="left")
+    joined = segments.merge(risks, on=who, how="left")
     risk = joined["churn_risk"].astype("object").where(joined["churn_risk"].notna(), "none")
     counts = pd.crosstab(joined["segment_id"].astype("int64"), risk)
     return counts.reindex(columns=[*CHURN_RISKS, "none"], fill_value=0).astype("int64")
@@ -173,14 +176,15 @@ def _sources(home: Home, day: dt.date) -> pd.DataFrame | None:
         return None
     segments = home.partition("customer_segments", day)
     scan = "read_parquet(?, hive_partitioning = false)"
+    who = customer_column(path)  # one of two names: never text from outside
     if segments.is_file():
-        source = f"{scan} r LEFT JOIN {scan} s USING (customer_id)"
+        source = f"{scan} r LEFT JOIN {scan} s USING ({who})"
         args = [str(path), str(segments)]
     else:
         source, args = f"{scan} r CROSS JOIN (SELECT NULL::BIGINT AS segment_id) s", [str(path)]
     query = (
         "SELECT s.segment_id, r.source, count(*) AS items, "
-        "count(DISTINCT r.customer_id) AS customers, "
+        f"count(DISTINCT r.{who}) AS customers, "
         "count(*) FILTER (WHERE r.rank = 1) AS leading "
         f"FROM {source} GROUP BY ALL ORDER BY s.segment_id NULLS FIRST, r.source"
     )
@@ -229,6 +233,11 @@ def audience_counts(home: Home, day: dt.date) -> pd.DataFrame | None:
     counts = ("exported", "control", "control_exported", "entered", "left")
     frame = pd.DataFrame(rows, columns=["audience", *counts])
     return frame.astype({"audience": "object", **dict.fromkeys(counts, "int64")})
+
+
+def customer_column(path: Path) -> str:
+    """``customer_key`` in a table published pseudonymous, else ``customer_id``."""
+    return CUSTOMER_KEY if CUSTOMER_KEY in lake.column_names(path) else CUSTOMER_ID
 
 
 def _churn_days(quality: pd.DataFrame | None) -> int | None:
