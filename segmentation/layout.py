@@ -23,6 +23,7 @@ Layout under ``home``::
     output/reports/run_date=D/         each run's HTML report
     output/audiences/<a>/run_date=D/   an audience's members.csv and changes.csv of run D
     locks/                             one lock per run date, one for writes all dates share
+    retention.json                     what the last retention cleanup kept (the rerun window)
 """
 
 from __future__ import annotations
@@ -177,6 +178,11 @@ class Home:
     @property
     def current_report(self) -> Path:
         return self.current / REPORT
+
+    @property
+    def retention_record(self) -> Path:
+        """What the last retention cleanup kept: the oldest night that can be rerun."""
+        return self.root / "retention.json"
 
     # ---------------------------------------------------------------- locks
     @property

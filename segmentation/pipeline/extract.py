@@ -17,6 +17,7 @@ from segmentation.errors import SegmentationError, ValidationFailed
 from segmentation.io import lake, locks, sources
 from segmentation.layout import EVENT_KEY, Home
 from segmentation.pipeline import intake, store
+from segmentation.privacy import retention
 from segmentation.quality import validation
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,12 @@ def extract_events(cfg: Config, day: dt.date) -> dict[str, Any]:
 
     The night's first step: a new night older than the home's first model (one that would
     start a second model lineage) is refused here, before anything is written for it.
-    ``ingest`` (history, no training) is not a night and is never refused.
+    ``ingest`` (history, no training) is not a night and is never refused. So is a night
+    older than what the retention cleanup kept for reruns (``retention.state_days``).
     """
-    store.refuse_second_lineage(Home(cfg.home), day)
+    home = Home(cfg.home)
+    retention.refuse_rerun(lake.read_json(home.retention_record), day)
+    store.refuse_second_lineage(home, day)
     return extract_range(cfg, day, day)[0]
 
 

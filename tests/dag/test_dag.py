@@ -27,6 +27,7 @@ ORDER = [
     "export_audiences",
     "measure_campaigns",
     "compute_drift",
+    "clean_up",
 ]
 
 
@@ -139,6 +140,7 @@ print(json.dumps({{"opened": opened, "heavy": heavy, "ours": ours, "third_party"
         "segmentation.config_campaigns",
         "segmentation.config_checks",
         "segmentation.config_coerce",
+        "segmentation.config_privacy",
         "segmentation.config_sources",
         "segmentation.errors",
         "segmentation.identifiers",
