@@ -8,7 +8,9 @@ mines the items bought together and recommends what to offer each customer, and
 publishes the output tables (declared as Assets); then exports the configured audiences
 (tables and CSV files for marketing tools), measures every running campaign against its
 control group, computes drift and sends a drift alert to the configured target (log,
-webhook or email).
+webhook or email). Last, a cleanup deletes what the configured retention no longer keeps
+(`retention` in the config), never what a rerun of the last `retention.state_days` nights
+or tomorrow's night needs.
 
 * **Nightly**: the run triggered just after midnight (UTC) processes the previous day.
 * **Manual**: trigger with `{"run_date": "YYYY-MM-DD"}` to (re)process one day.
@@ -169,9 +171,13 @@ def customer_segmentation() -> None:
     def compute_drift(measured: dict) -> dict:
         return _step("compute_drift", measured)
 
+    @task
+    def clean_up(drifted: dict) -> dict:
+        return _step("clean_up", drifted)
+
     assigned = assign_segments(train_model(build_features(validate_events(extract_events()))))
     published = publish_tables(recommend_items(predict_customers(assigned)))
-    compute_drift(measure_campaigns(export_audiences(published)))
+    clean_up(compute_drift(measure_campaigns(export_audiences(published))))
 
 
 dag = customer_segmentation()

@@ -70,3 +70,22 @@ def check_retention(r: RetentionConfig, origin: str) -> None:
                 f"{origin}: retention.{f.name} must be a number of days (1 or more), or null "
                 f"to keep everything; got {days}"
             )
+    # a rerun of one of the last state_days nights (or of one of its tasks) reads that
+    # night's features and published tables: they must live at least as long as the state
+    for key in ("features_days", "output_days"):
+        days = getattr(r, key)
+        if days is None:
+            continue
+        if r.state_days is None:
+            raise ConfigError(
+                f"{origin}: retention.{key} is {days} but retention.state_days is null (every "
+                f"night stays rerunnable, and a rerun reads its night's {key[:-5]}): set "
+                f"retention.{key} to null too, or give retention.state_days a number of days"
+            )
+        if days < r.state_days:
+            raise ConfigError(
+                f"{origin}: retention.{key} ({days}) is shorter than retention.state_days "
+                f"({r.state_days}), the nights that can be rerun: a rerun of one of them (or of "
+                f"one of its tasks) reads that night's {key[:-5]}; raise retention.{key} to at "
+                f"least {r.state_days}"
+            )

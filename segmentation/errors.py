@@ -53,3 +53,7 @@ class TrainingDataError(SegmentationError, ValueError):
 
     A ``ValueError`` too, as scikit-learn expects of an estimator's ``fit`` given bad data.
     """
+
+
+class RetentionExpired(BadInput):
+    """A night older than what the retention cleanup kept for reruns (``retention.state_days``)."""

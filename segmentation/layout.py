@@ -25,6 +25,7 @@ Layout under ``home``::
     locks/                             one lock per run date, one for writes all dates share
     privacy/erasures.jsonl             the erasure audit: when, how many customers (as HMACs)
     privacy/keys.parquet               customer_id -> customer_key of pseudonymous outputs
+    retention.json                     what the last retention cleanup kept (the rerun window)
 """
 
 from __future__ import annotations
@@ -190,6 +191,11 @@ class Home:
     def pseudonym_map(self) -> Path:
         """Every ``customer_key`` published, with its ``customer_id`` (never published)."""
         return self.root / "privacy" / "keys.parquet"
+
+    @property
+    def retention_record(self) -> Path:
+        """What the last retention cleanup kept: the oldest night that can be rerun."""
+        return self.root / "retention.json"
 
     # ---------------------------------------------------------------- locks
     @property

@@ -12,6 +12,7 @@ from __future__ import annotations
 from segmentation.pipeline.assign import assign_segments
 from segmentation.pipeline.audiences import export_audiences
 from segmentation.pipeline.campaigns import measure_campaigns
+from segmentation.pipeline.cleanup import clean_up
 from segmentation.pipeline.dates import parse_date, resolve_run_date
 from segmentation.pipeline.drift import compute_drift
 from segmentation.pipeline.extract import extract_events, extract_range, ingest, validate_events
@@ -28,6 +29,7 @@ __all__ = [
     "STEPS",
     "assign_segments",
     "build_features",
+    "clean_up",
     "compute_drift",
     "export_audiences",
     "extract_events",

@@ -17,7 +17,7 @@ from segmentation.errors import SegmentationError, ValidationFailed
 from segmentation.io import lake, locks, sources
 from segmentation.layout import EVENT_KEY, Home
 from segmentation.pipeline import forget, intake, store
-from segmentation.privacy import erasure
+from segmentation.privacy import erasure, retention
 from segmentation.quality import validation
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,12 @@ def extract_events(cfg: Config, day: dt.date) -> dict[str, Any]:
 
     The night's first step: a new night older than the home's first model (one that would
     start a second model lineage) is refused here, before anything is written for it.
-    ``ingest`` (history, no training) is not a night and is never refused. A rerun of a
-    night that customers were erased after says so: its tables lack them.
+    ``ingest`` (history, no training) is not a night and is never refused. So is a night
+    older than what the retention cleanup kept for reruns (``retention.state_days``). A rerun
+    of a night that customers were erased after says so: its tables lack them.
     """
     home = Home(cfg.home)
+    retention.refuse_rerun(lake.read_json(home.retention_record), day)
     store.refuse_second_lineage(home, day)
     result = extract_range(cfg, day, day)[0]
     erased = forget.erased_since(home, day)

@@ -13,6 +13,7 @@ from segmentation.layout import Home
 from segmentation.pipeline.assign import assign_segments
 from segmentation.pipeline.audiences import export_audiences
 from segmentation.pipeline.campaigns import measure_campaigns
+from segmentation.pipeline.cleanup import clean_up
 from segmentation.pipeline.drift import compute_drift
 from segmentation.pipeline.extract import extract_events, validate_events
 from segmentation.pipeline.features import build_features
@@ -35,6 +36,7 @@ STEPS = (
     export_audiences,
     measure_campaigns,
     compute_drift,
+    clean_up,
 )
 
 

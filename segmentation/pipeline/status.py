@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -12,6 +13,7 @@ from segmentation.io import lake
 from segmentation.io.parquet import current_run_date
 from segmentation.layout import Home
 from segmentation.model import registry
+from segmentation.privacy.retention import tree_bytes
 
 
 def output_locations(cfg: Config) -> dict[str, str]:
@@ -50,6 +52,30 @@ def status(cfg: Config) -> dict[str, Any]:
     results = sorted(home.validation.glob("run_date=*.json"))
     if results:
         out["latest_validation_result"] = str(results[-1])
+    out["bytes"] = area_bytes(home)
+    return out
+
+
+def area_bytes(home: Home) -> dict[str, int]:
+    """The bytes under home per area (a walk of the folders' file sizes), and in all."""
+    tables = [home.table_root(t.name) for t in layout.TABLES if t.per_run]
+    areas = {
+        "staging": home.staging,
+        "lake": home.lake,
+        "quarantine": home.quarantine,
+        "validation": home.validation,
+        "duplicates": home.duplicates,
+        "state": home.state,
+        "features": home.features,
+        "models": home.models,
+        "work": home.work(dt.date.min).parent,
+        "current": home.current,
+        "reports": home.reports,
+        "audiences": home.audiences,
+    }
+    out = {area: tree_bytes(path) for area, path in areas.items()}
+    out["output_tables"] = sum(tree_bytes(path) for path in tables)
+    out["total"] = tree_bytes(home.root)
     return out
 
 

@@ -27,6 +27,7 @@ ORDER = [
     "export_audiences",
     "measure_campaigns",
     "compute_drift",
+    "clean_up",
 ]
 
 
