@@ -24,7 +24,7 @@ Layout under ``home``::
     output/audiences/<a>/run_date=D/   an audience's members.csv and changes.csv of run D
     locks/                             one lock per run date, one for writes all dates share
     privacy/erasures.jsonl             the erasure audit: when, how many customers (as HMACs)
-    privacy/keys.parquet               customer_id -> customer_key of pseudonymous outputs
+    privacy/keys/part-N.parquet        customer_id -> customer_key of pseudonymous outputs
     retention.json                     what the last retention cleanup kept (the rerun window)
 """
 
@@ -189,8 +189,9 @@ class Home:
 
     @property
     def pseudonym_map(self) -> Path:
-        """Every ``customer_key`` published, with its ``customer_id`` (never published)."""
-        return self.root / "privacy" / "keys.parquet"
+        """The folder of files of every ``customer_key`` published, with its ``customer_id``
+        (never published), one file per batch of new ids."""
+        return self.root / "privacy" / "keys"
 
     @property
     def retention_record(self) -> Path:
