@@ -274,6 +274,7 @@ TABLES: tuple[Table, ...] = (
         ("segment_id",),
         "each segment's name, description, size and feature means",
         staged=True,
+        kept=("segment_id", "segment_name", "model_version"),
     ),
     Table(
         "segment_migrations",
@@ -284,6 +285,7 @@ TABLES: tuple[Table, ...] = (
         ("from_segment_id", "to_segment_id"),
         "customers moving between segments since the night before",
         staged=True,
+        kept=("from_segment_id", "to_segment_id"),
     ),
     Table(
         "segment_rules",
@@ -294,6 +296,7 @@ TABLES: tuple[Table, ...] = (
         ("segment_id", "rank"),
         "readable rules that describe each segment",
         staged=True,
+        kept=("model_version", "segment_id", "rank"),
     ),
     Table(
         "model_registry",
@@ -354,6 +357,7 @@ TABLES: tuple[Table, ...] = (
         "items bought together, per segment and over all baskets (FP-Growth)",
         staged=True,
         stager="recommend_items",
+        kept=("segment_id", "rank"),
     ),
     Table(
         "customer_recommendations",
@@ -387,6 +391,7 @@ TABLES: tuple[Table, ...] = (
         ("scope", "name", "metric"),
         "drift of the features and segments against the reference, the decision, and the "
         "night's bad, late and duplicate row counts",
+        kept=("scope", "name", "metric", "threshold", "drifted", "level"),
     ),
 )
 TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in TABLES)

@@ -16,6 +16,7 @@ from segmentation.io import lake, locks, sinks
 from segmentation.io.parquet import current_run_date, read_published, segment_names, stage_table
 from segmentation.layout import RUN_KEY, Home
 from segmentation.model import registry
+from segmentation.pipeline.suppress import suppress_staged
 from segmentation.segments import history
 
 HISTORY = "segment_history"
@@ -56,6 +57,7 @@ def publish_tables(cfg: Config, day: dt.date) -> dict[str, Any]:
         raise SegmentationError(
             f"nothing staged to publish for {day}; run {' and '.join(missing)} first"
         )
+    staged.update(suppress_staged(cfg, day, staged))
     with locks.shared(home):
         frames = {
             "model_registry": registry.registry_table(home.models, day),

@@ -51,7 +51,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, synthetic.Ge
         customers={"path": str(folder / "landing" / "customers"), "format": "csv"},
         control={"global_share": GLOBAL_SHARE},
         audiences={
-            "export_columns": ["region"],
+            "export_columns": ["signup_date"],
             "everyone": {},
             "win_back": {"rfm_segments": WIN_BACK},
             "vip": {"rfm_segments": ["Champions"], "include_control": True},
@@ -136,16 +136,17 @@ def test_control_is_exported_only_when_asked_and_global_control_never(shop: tupl
 def test_exports_carry_the_export_columns_and_changes_chain_to_members(shop: tuple) -> None:
     cfg, data = shop
     home = Home(cfg.home)
-    region = data.customers.set_index("customer_id")["region"]
+    signed = data.customers.set_index("customer_id")["signup_date"].astype(str)
     for audience in ("everyone", "win_back", "vip"):
         before: set[str] = set()
         for night in NIGHTS:
             folder = home.audience_export(audience, night)
             members = pd.read_csv(folder / exports.MEMBERS, dtype=str)
             changes = pd.read_csv(folder / exports.CHANGES, dtype=str)
-            assert list(members.columns) == ["customer_id", "region"]
-            assert list(changes.columns) == ["customer_id", "change", "region"]
-            assert members["region"].tolist() == region.reindex(members["customer_id"]).tolist()
+            assert list(members.columns) == ["customer_id", "signup_date"]
+            assert list(changes.columns) == ["customer_id", "change", "signup_date"]
+            shown = members["signup_date"].tolist()
+            assert shown == signed.reindex(members["customer_id"]).tolist()
             entered = set(changes.loc[changes["change"] == "entered", "customer_id"])
             left = set(changes.loc[changes["change"] == "left", "customer_id"])
             assert (before | entered) - left == set(members["customer_id"])
