@@ -158,3 +158,13 @@ def test_the_view_says_small_segments_are_not_shown(
     hidden = f"fewer than {N} customers: not shown"
     campaigns = client.get("/campaigns")
     assert campaigns.status_code == 200 and campaigns.text.count(hidden) == 5  # every row
+
+
+def test_status_names_small_segments_without_their_size(shop: Config) -> None:
+    from segmentation import pipeline
+
+    said = pipeline.status(shop)["segments"]
+    names = published_in(Home(shop.home), "segment_profiles", LAST)["segment_name"]
+    assert said[0] == f"segment 0 ({names[0]}): suppressed, {WHY}"
+    assert said[2] == f"segment 2 ({names[2]}): suppressed, {WHY}"
+    assert said[1].startswith("segment 1, 51 customers. ")
