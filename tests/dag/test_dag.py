@@ -139,6 +139,7 @@ print(json.dumps({{"opened": opened, "heavy": heavy, "ours": ours, "third_party"
         "segmentation.config_campaigns",
         "segmentation.config_checks",
         "segmentation.config_coerce",
+        "segmentation.config_privacy",
         "segmentation.config_sources",
         "segmentation.errors",
         "segmentation.identifiers",
