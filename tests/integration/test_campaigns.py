@@ -50,6 +50,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, synthetic.Ge
         NIGHTS[0],
         customers={"path": str(folder / "landing" / "customers"), "format": "csv"},
         control={"global_share": GLOBAL_SHARE},
+        # the groups' sizes per segment are pinned below, small ones too (suppressing small
+        # groups is tests/integration/test_suppression.py's)
+        privacy={"min_group_size": 1},
         audiences={
             "export_columns": ["signup_date"],
             "everyone": {},
@@ -268,13 +271,16 @@ def test_an_export_column_the_customers_lack_is_named(shop: tuple, tmp_path: Pat
     cfg, _ = shop
     shutil.copytree(Path(cfg.home).parent, tmp_path / "copy")
     config = tmp_path / "copy" / "config.yaml"
-    config.write_text(config.read_text().replace("- region", "- email_sha256"))
+    config.write_text(config.read_text().replace("- signup_date", "- email_sha256"))
     copy = load_config(config)
     with pytest.raises(BadInput, match=r"customers.csv has no column 'email_sha256'"):
         pipeline.export_audiences(copy, NIGHTS[-1])
     # nothing of the night was half-written: the files are still the first run's
     folder = Home(copy.home).audience_export("everyone", NIGHTS[-1])
-    assert pd.read_csv(folder / exports.MEMBERS).columns.tolist() == ["customer_id", "region"]
+    assert pd.read_csv(folder / exports.MEMBERS).columns.tolist() == [
+        "customer_id",
+        "signup_date",
+    ]
 
 
 def test_an_audience_back_in_the_config_changes_from_its_own_last_night(
