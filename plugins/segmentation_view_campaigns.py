@@ -58,7 +58,15 @@ def campaign_rows(home: Home, day: dt.date) -> list[dict[str, str]]:
 def _said(row: dict[Any, Any]) -> dict[str, str]:
     """One result row's figures as the view shows them (the report's words, in English)."""
     from segmentation.report import STRINGS
-    from segmentation.report.formatting import as_date, as_text, finite, fmt_int, fmt_pct
+    from segmentation.report.formatting import (
+        as_date,
+        as_text,
+        finite,
+        fmt_int,
+        fmt_pct,
+        hidden_text,
+        is_suppressed,
+    )
     from segmentation.report.sections_campaigns import points, verdict
 
     words, na = STRINGS["en"], "—"
@@ -81,7 +89,9 @@ def _said(row: dict[Any, Any]) -> dict[str, str]:
         "revenue": na if revenue is None else f"{revenue:+,.2f}",
         "roi": na if roi is None else f"{roi * 100:+,.0f}%",
         "mde": na if mde is None else points(mde, signed=False),
-        "reason": as_text(row.get("reason")),
+        "reason": hidden_text(row.get("suppression_reason"), words)
+        if is_suppressed(row)
+        else as_text(row.get("reason")),
     }
 
 

@@ -159,9 +159,14 @@ def models_table(models: list[dict[str, str]]) -> str:
 
 def rules_table(home: Home, day: dt.date) -> str:
     """The ``TOP_RULES`` strongest rules of each segment of run ``day`` and of all customers,
-    as an HTML table (segments by their name in that run's ``segment_profiles``)."""
+    as an HTML table (segments by their name in that run's ``segment_profiles``). A segment
+    too small to show (its rules suppressed) is one line that says so; a suppressed rule of
+    a shown segment (too few baskets) is left out."""
     from segmentation.io import lake
     from segmentation.io.parquet import segment_names
+    from segmentation.report import STRINGS
+    from segmentation.report.data import hidden_segments
+    from segmentation.report.formatting import hidden_text
 
     path = home.partition(RULES, day)
     if not path.is_file():
@@ -170,9 +175,17 @@ def rules_table(home: Home, day: dt.date) -> str:
     if rules.empty:
         return '<p class="muted">No rule tonight: no items were bought together often enough.</p>'
     names = segment_names(home, day)
+    profiles = home.partition("segment_profiles", day)
+    hidden = hidden_segments(lake.read_file(profiles)) if profiles.is_file() else {}
+    if "suppressed" in rules:
+        rules = rules[~rules["suppressed"].fillna(False).astype(bool)]
     rules = rules[rules["rank"] <= TOP_RULES].copy()
     rules["order"] = rules["segment_id"].fillna(-1).astype("int64")
-    rows = []
+    rows = [
+        f"<tr><td>{_esc(f'{names.get(sid, sid)} ({sid})')}</td>"
+        f'<td colspan="5">{_esc(hidden_text(why, STRINGS["en"]))}</td></tr>'
+        for sid, why in sorted(hidden.items())
+    ]
     for rule in rules.sort_values(["order", "rank"], kind="stable").itertuples(index=False):
         sid = None if rule.order < 0 else int(rule.order)
         group = "All customers" if sid is None else f"{names.get(sid, sid)} ({sid})"

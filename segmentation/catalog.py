@@ -278,6 +278,7 @@ TABLES: tuple[Table, ...] = (
         ("segment_id",),
         "each segment's name, description, size and feature means",
         staged=True,
+        kept=("segment_id", "segment_name", "model_version"),
     ),
     Table(
         "segment_migrations",
@@ -288,6 +289,7 @@ TABLES: tuple[Table, ...] = (
         ("from_segment_id", "to_segment_id"),
         "customers moving between segments since the night before",
         staged=True,
+        kept=("from_segment_id", "to_segment_id"),
     ),
     Table(
         "segment_rules",
@@ -298,6 +300,7 @@ TABLES: tuple[Table, ...] = (
         ("segment_id", "rank"),
         "readable rules that describe each segment",
         staged=True,
+        kept=("model_version", "segment_id", "rank"),
     ),
     Table(
         "model_registry",
@@ -358,6 +361,7 @@ TABLES: tuple[Table, ...] = (
         "items bought together, per segment and over all baskets (FP-Growth)",
         staged=True,
         stager="recommend_items",
+        kept=("segment_id", "rank"),
     ),
     Table(
         "customer_recommendations",
@@ -391,6 +395,7 @@ TABLES: tuple[Table, ...] = (
         ("scope", "name", "metric"),
         "drift of the features and segments against the reference, the decision, and the "
         "night's bad, late and duplicate row counts",
+        kept=("scope", "name", "metric", "threshold", "drifted", "level"),
     ),
 )
 TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in TABLES)

@@ -117,5 +117,15 @@ CAMPAIGN_TABLES = (
         ("campaign", "segment_id"),
         "each campaign's treated and control groups, conversion and revenue uplift with 95% "
         "intervals, incremental revenue, ROI and the detectable effect, every night",
+        kept=(
+            "campaign",
+            "audience",
+            "segment_id",
+            "status",
+            "start",
+            "end",
+            "frozen_on",
+            "measured_to",
+        ),
     ),
 )

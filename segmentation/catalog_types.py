@@ -6,7 +6,7 @@ Standard library only, like :mod:`segmentation.catalog`, which re-exports them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # contract type -> (Parquet/Arrow type, PostgreSQL type)
 TYPES: dict[str, tuple[str, str]] = {
@@ -23,6 +23,9 @@ RUN_DATE = "run_date"
 CUSTOMER_ID = "customer_id"
 # with privacy.pseudonymize, a table's customer_id is published as this column instead
 CUSTOMER_KEY = "customer_key"
+# the two columns of a table whose small groups are suppressed (privacy.min_group_size)
+SUPPRESSED = "suppressed"
+SUPPRESSION_REASON = "suppression_reason"
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,36 @@ class Table:
     staged: bool = False  # built into work/ by ``stager``, published by publish_tables
     stager: str = "assign_segments"
     sinks: tuple[str, ...] = ("parquet", "warehouse")
+    # the columns a row keeps when its group is too small (privacy.min_group_size); every
+    # other column is a value, nulled then (so declared nullable here); empty: not suppressed
+    kept: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.kept:
+            return
+        values = tuple(
+            c if c.name in self.kept else replace(c, nullable=True) for c in self.columns
+        )
+        flags = (
+            Column(SUPPRESSED, "bool", "true: the group is too small to show (values null)"),
+            Column(
+                SUPPRESSION_REASON,
+                "string",
+                "why the row is suppressed, e.g. fewer than 10 customers "
+                "(privacy.min_group_size); null when shown",
+                True,
+            ),
+        )
+        object.__setattr__(self, "columns", values + flags)
+
+    @property
+    def suppressible(self) -> bool:
+        return bool(self.kept)
+
+    def value_columns(self, names: list[str]) -> list[str]:
+        """Of ``names`` (a frame's columns), those a suppressed row loses."""
+        keep = {RUN_DATE, SUPPRESSED, SUPPRESSION_REASON, *self.kept}
+        return [n for n in names if n not in keep]
 
     def published_columns(self) -> tuple[Column, ...]:
         """The columns of ``current/<table>.parquet`` and of the warehouse table."""

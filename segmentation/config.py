@@ -31,6 +31,7 @@ from segmentation.config_coerce import build
 from segmentation.config_privacy import (
     PrivacyConfig,
     RetentionConfig,
+    check_exports,
     check_privacy,
     check_retention,
 )
@@ -426,6 +427,11 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
     check_retention(cfg.retention, origin)
     cfg = _resolve_paths(cfg, base_dir)
     check_privacy(cfg.privacy, cfg.home, origin)
+    check_exports(
+        cfg.audiences.export_columns,
+        cfg.customers.columns if cfg.customers is not None else {},
+        origin,
+    )
     return cfg
 
 

@@ -7,12 +7,16 @@ variable that holds it, read by :func:`segmentation.config.pseudonym_key`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from segmentation.errors import ConfigError
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# the customers source's demographic columns: features of the model, never published per
+# customer (no table has them, and an audience export refuses them)
+DEMOGRAPHICS = ("birth_date", "age", "gender", "region")
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,22 @@ def check_privacy(p: PrivacyConfig, home: Path, origin: str) -> None:
             "the raw ids of the customers who asked to be forgotten, and home must hold none; "
             "keep it beside the config file instead"
         )
+
+
+def check_exports(
+    export_columns: tuple[str, ...], customer_columns: Mapping[str, str], origin: str
+) -> None:
+    """Demographics are never published per customer: ``audiences.export_columns`` may not
+    name one, by its canonical name or by the customers source's own (``customers.columns``)."""
+    named = {*DEMOGRAPHICS, *(customer_columns[c] for c in DEMOGRAPHICS if c in customer_columns)}
+    for column in export_columns:
+        if column in named:
+            raise ConfigError(
+                f"{origin}: audiences.export_columns names {column!r}, a demographic column "
+                f"({', '.join(DEMOGRAPHICS)}) of the customers source; demographics are never "
+                "published per customer (privacy): drop it, and export an id your marketing "
+                "tool matches on instead (e.g. a hashed e-mail)"
+            )
 
 
 def check_retention(r: RetentionConfig, origin: str) -> None:

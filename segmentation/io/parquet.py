@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from segmentation import layout
+from segmentation.catalog_types import SUPPRESSED, SUPPRESSION_REASON
 from segmentation.errors import SegmentationError
 from segmentation.io import lake, locks, schema
 from segmentation.layout import Home
@@ -51,6 +52,11 @@ def stage_table(
     if pseudonyms is not None and ID_COLUMN in frame.columns:
         frame = pseudonyms.replace(frame)
     meta = {RUN_DATE_KEY: day.isoformat()}
+    if entry.suppressible and SUPPRESSED not in frame:
+        # not suppressed yet: the step that publishes it suppresses (pipeline.suppress)
+        frame = frame.copy()
+        frame[SUPPRESSED] = False
+        frame[SUPPRESSION_REASON] = pd.Series(pd.NA, index=frame.index, dtype="string")
     if entry.per_run:
         part = schema.conform(frame, entry, run_date=False)
         lake.write_file(part, partition_form(path), metadata=meta)

@@ -22,6 +22,7 @@ from segmentation.io import lake, locks, sinks
 from segmentation.io.parquet import read_published, stage_table
 from segmentation.layout import EVENT_KEY, RUN_KEY, Home
 from segmentation.pipeline.publish import asset_facts
+from segmentation.privacy.suppression import FLAGS, suppress_campaign_results
 from segmentation.segments.control import global_control_flags
 
 TABLE = "campaign_results"
@@ -42,8 +43,8 @@ def measure_campaigns(cfg: Config, day: dt.date) -> dict[str, Any]:
         files = lake.partition_files(home.lake, EVENT_KEY, upto=upto, since=first)
         found = outcomes.read(files, cfg, first, last, c.min_amount)
         parts.append(results.rows(c, day, frozen_on, groups, found, reason))
-    columns = [c.name for c in layout.table(TABLE).columns]
-    frame = results.table(parts, columns)
+    columns = [c.name for c in layout.table(TABLE).columns if c.name not in FLAGS]
+    frame = suppress_campaign_results(results.table(parts, columns), cfg.privacy.min_group_size)
     staged = stage_table(frame, TABLE, day, home.staged_table(TABLE, day))
     try:
         moved = sinks.publish_files(sinks.sinks_for(cfg), day, {TABLE: staged})

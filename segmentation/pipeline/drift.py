@@ -20,6 +20,7 @@ from segmentation.model import registry
 from segmentation.monitoring import drift
 from segmentation.pipeline import store
 from segmentation.pipeline.publish import asset_facts
+from segmentation.privacy import suppression
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,16 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
         raise SegmentationError(
             f"customer_segments for {day} is not published; run publish_tables first"
         )
+    # the rate from tonight's and the previous segments: the published migrations hide
+    # their small cells
+    moves = drift.migrations(current, store.previous_segments(home, day))
     metrics, level, drifted = drift.evaluate(
         drift_parts(cfg, home, day, current),
-        drift.migration_rate(read_published(home, "segment_migrations", day)),
+        drift.migration_rate(moves),
         drift.row_counts(lake.read_json(home.validation_record(day))),
+    )
+    metrics = suppression.suppress_drift(
+        metrics, current["segment_id"].value_counts(), cfg.privacy.min_group_size
     )
     staged = stage_table(metrics, "drift_metrics", day, home.staged_table("drift_metrics", day))
     try:

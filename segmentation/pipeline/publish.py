@@ -20,6 +20,7 @@ from segmentation.io.parquet import (
 )
 from segmentation.layout import RUN_KEY, Home
 from segmentation.model import registry
+from segmentation.pipeline.suppress import suppress_staged
 from segmentation.privacy import keymap
 from segmentation.segments import history
 
@@ -61,6 +62,7 @@ def publish_tables(cfg: Config, day: dt.date) -> dict[str, Any]:
         raise SegmentationError(
             f"nothing staged to publish for {day}; run {' and '.join(missing)} first"
         )
+    staged.update(suppress_staged(cfg, day, staged))
     with locks.shared(home):
         frames = {
             "model_registry": registry.registry_table(home.models, day),

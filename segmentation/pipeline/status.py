@@ -39,11 +39,11 @@ def status(cfg: Config) -> dict[str, Any]:
     out: dict[str, Any] = {"current_tables": tables}
     profiles = home.current_table("segment_profiles")
     if profiles.is_file():
-        frame = pd.read_parquet(
-            profiles, columns=["segment_id", "segment_name", "customers", "description"]
-        )
+        frame = pd.read_parquet(profiles)
         out["segments"] = [
-            f"segment {r.segment_id}, {r.customers} customers. {r.description}"
+            f"segment {r.segment_id} ({r.segment_name}): suppressed, {r.suppression_reason}"
+            if bool(getattr(r, "suppressed", False))
+            else f"segment {r.segment_id}, {r.customers} customers. {r.description}"
             for r in frame.itertuples()
         ]
     if home.current_report.is_file():

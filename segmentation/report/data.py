@@ -7,7 +7,7 @@ is the same whenever it is rebuilt. A table or file that is missing reads as Non
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,8 @@ class ReportData:
     campaign_results: pd.DataFrame | None = None  # today's; empty when no campaign has started
     # today's audiences: audience, exported, control, control_exported, entered, left (counts)
     audiences: pd.DataFrame | None = None
+    # today's suppressed segments (privacy.min_group_size): segment id -> suppression_reason
+    hidden: dict[int, str] = field(default_factory=dict)
 
     @property
     def drift_today(self) -> pd.DataFrame | None:
@@ -71,9 +73,11 @@ def load_data(home: Home, day: dt.date) -> ReportData:
     quality = _partition(home, "prediction_quality", day)
     if sizes is not None and not {"segment_id", "customers"} <= set(sizes.columns):
         sizes = None
+    profiles = _partition(home, "segment_profiles", day)
+    hidden = hidden_segments(profiles)
     return ReportData(
         day=day,
-        profiles=_partition(home, "segment_profiles", day),
+        profiles=profiles,
         sizes=sizes,
         migrations=_partition(home, "segment_migrations", day),
         drift=_history(home, "drift_metrics", day),
@@ -81,14 +85,35 @@ def load_data(home: Home, day: dt.date) -> ReportData:
         validation=_validation(home, day),
         names=_names(sizes),
         quality=quality,
-        risk=_risk_by_segment(home, day),
+        risk=_without(_risk_by_segment(home, day), hidden),
         churn_days=_churn_days(quality),
         recommendation_quality=_partition(home, "recommendation_quality", day),
         association_rules=_table(home, "association_rules", day),
-        recommendation_sources=_sources(home, day),
+        recommendation_sources=_without(_sources(home, day), hidden),
         campaign_results=_table(home, "campaign_results", day),
         audiences=audience_counts(home, day),
+        hidden=hidden,
     )
+
+
+def hidden_segments(profiles: pd.DataFrame | None) -> dict[int, str]:
+    """The suppressed segments of ``segment_profiles``: {segment id: suppression_reason}."""
+    if profiles is None or "suppressed" not in profiles:
+        return {}
+    rows = profiles[profiles["suppressed"].fillna(False).astype(bool)]
+    return {
+        int(s): as_text(r)
+        for s, r in zip(rows["segment_id"], rows["suppression_reason"], strict=True)
+    }
+
+
+def _without(counts: pd.DataFrame | None, hidden: dict[int, str]) -> pd.DataFrame | None:
+    """Counts per segment computed here from per-customer tables, without the suppressed
+    segments (by index, or by a segment_id column): the report never shows them."""
+    if counts is None or not hidden:
+        return counts
+    ids = counts["segment_id"] if "segment_id" in counts else counts.index.to_series()
+    return counts[~ids.isin(list(hidden)).to_numpy(dtype=bool)]
 
 
 def run_value(today: pd.DataFrame | None, metric: str) -> float | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import re
 
 import pandas as pd
 
@@ -77,6 +78,25 @@ def as_date(value: object) -> dt.date | None:
         return dt.date.fromisoformat(str(value)[:10])
     except ValueError:
         return None
+
+
+# what suppression_reason says (segmentation.privacy.suppression.reason)
+_REASON = re.compile(r"fewer than (\d+) (customers|baskets)")
+
+
+def is_suppressed(row: object) -> bool:
+    """Whether a row (a mapping or a Series) of a published aggregate is suppressed."""
+    value = row.get("suppressed") if hasattr(row, "get") else None
+    return value is not None and value is not pd.NA and bool(value)
+
+
+def hidden_text(reason: object, words: dict[str, str]) -> str:
+    """A suppressed row as the page says it: "fewer than 50 customers: not shown"."""
+    found = _REASON.search(as_text(reason))
+    if found is None:
+        return words["suppressed_short"]
+    key = "suppressed_baskets" if found.group(2) == "baskets" else "suppressed"
+    return words[key].format(n=found.group(1))
 
 
 def segment_label(segment_id: int, names: dict[int, str]) -> str:

@@ -36,6 +36,8 @@ from segmentation.report.formatting import (
     fmt_num,
     fmt_pct,
     fmt_score,
+    hidden_text,
+    is_suppressed,
     segment_label,
 )
 
@@ -94,6 +96,7 @@ def segments_section(data: ReportData, words: dict[str, str]) -> str:
             segment_colour(int(r["segment_id"])),
         )
         for _, r in profiles.iterrows()
+        if not is_suppressed(r)
     ]
     chart = bar_chart(bars, words["segments"], lambda v: fmt_int(v, na))
     cards = "".join(_card(row, words) for _, row in profiles.iterrows())
@@ -103,9 +106,25 @@ def segments_section(data: ReportData, words: dict[str, str]) -> str:
 
 
 def _card(row: pd.Series, words: dict[str, str]) -> str:
+    sid = int(row["segment_id"])
+    fields: tuple[tuple[str, str], ...] = (
+        ("segment_id", str(sid)),
+        ("customers", hidden_text(row.get("suppression_reason"), words)),
+    )
+    if not is_suppressed(row):
+        fields = _card_fields(row, words)
+    items = "".join(f"<dt>{esc(words[k])}</dt><dd>{esc(v)}</dd>" for k, v in fields)
+    name = as_text(row.get("segment_name")) or str(sid)
+    return (
+        f'<article class="card" style="border-top-color:{segment_colour(sid)}">'
+        f"<h3>{esc(name)}</h3><dl>{items}</dl></article>"
+    )
+
+
+def _card_fields(row: pd.Series, words: dict[str, str]) -> tuple[tuple[str, str], ...]:
     na = words["na"]
     sid = int(row["segment_id"])
-    fields = (
+    return (
         ("segment_id", str(sid)),
         ("customers", fmt_int(row.get("customers"), na)),
         ("share", fmt_pct(row.get("share"), na)),
@@ -113,12 +132,6 @@ def _card(row: pd.Series, words: dict[str, str]) -> str:
         ("rules", readable_rule(as_text(row.get("rules")), words["language"]) or na),
         ("affinity", as_text(row.get("affinity")) or na),
         ("control", fmt_int(row.get("control_customers"), na)),
-    )
-    items = "".join(f"<dt>{esc(words[k])}</dt><dd>{esc(v)}</dd>" for k, v in fields)
-    name = as_text(row.get("segment_name")) or str(sid)
-    return (
-        f'<article class="card" style="border-top-color:{segment_colour(sid)}">'
-        f"<h3>{esc(name)}</h3><dl>{items}</dl></article>"
     )
 
 
@@ -138,7 +151,8 @@ def sizes_section(data: ReportData, words: dict[str, str]) -> str:
             for d, v in group[[RUN_KEY, "customers"]].to_numpy()
             if finite(v) is not None
         )
-        series.append(Series(segment_label(sid, names), segment_colour(sid), points))
+        if points:  # none when the segment was suppressed on every run
+            series.append(Series(segment_label(sid, names), segment_colour(sid), points))
     na = words["na"]
     chart = line_chart(series, words["sizes"], lambda v: fmt_int(v, na))
     return section("sizes", words, how(words["sizes_how"]), chart or not_available(words))
@@ -176,8 +190,17 @@ def profiles_section(data: ReportData, words: dict[str, str]) -> str:
         z = zscores(profiles[col])
         cells = [_z_cell(v, float(zv), na) for v, zv in zip(profiles[col], z, strict=True)]
         rows.append((feature_label(str(col).removeprefix("mean_"), words["language"]), cells))
+    hidden = [
+        hidden_text(r, words) if is_suppressed({"suppressed": s}) else ""
+        for s, r in zip(
+            _column(profiles, "suppressed"), _column(profiles, "suppression_reason"), strict=True
+        )
+    ]
     for col in ("description", "rules", "affinity"):
-        texts = [Cell(_shown(col, v, words) or na, wide=True) for v in _column(profiles, col)]
+        texts = [
+            Cell(h or _shown(col, v, words) or na, wide=True)
+            for v, h in zip(_column(profiles, col), hidden, strict=True)
+        ]
         rows.append((words[col], texts))
     return section(
         "profiles", words, how(words["profiles_how"]), _scale(words), heatmap_table(header, rows)
@@ -223,7 +246,10 @@ def migrations_section(data: ReportData, words: dict[str, str]) -> str:
         return section("migrations", words, not_available(words))
     counts = migration_counts(moves)
     na = words["na"]
-    if counts is None:
+    gone = _suppressed(moves)
+    if counts is not None and gone.any():  # the counts shown would leave the hidden out
+        rate = esc(words["migration_rate_only"].format(rate=fmt_pct(data.migration_rate, na)))
+    elif counts is None:
         rate = esc(words["migration_na"])
     else:
         changed, both = counts
@@ -233,8 +259,10 @@ def migrations_section(data: ReportData, words: dict[str, str]) -> str:
                 rate=shown, changed=fmt_int(changed, na), both=fmt_int(both, na)
             )
         )
-    new = int(moves.loc[moves["from_segment_id"].isna(), "customers"].sum())
-    summary = f"<p><b>{rate}</b> {esc(words['new_customers'].format(n=fmt_int(new, na)))}</p>"
+    fresh = moves["from_segment_id"].isna()
+    new = int(moves.loc[fresh, "customers"].sum())
+    told = "" if gone[fresh].any() else esc(words["new_customers"].format(n=fmt_int(new, na)))
+    summary = f"<p><b>{rate}</b> {told}</p>"
     return section(
         "migrations", words, how(words["migrations_how"]), summary, _migration_matrix(data, words)
     )
@@ -249,21 +277,34 @@ def _migration_matrix(data: ReportData, words: dict[str, str]) -> str:
     targets = sorted({int(v) for v in moves["to_segment_id"]})
     sources: list[int | None] = [None] if origin.isna().any() else []
     sources += sorted({int(v) for v in origin.dropna()})
-    table: dict[tuple[int | None, int], int] = {}
-    for src, dst, n in zip(origin, moves["to_segment_id"], moves["customers"], strict=True):
+    table: dict[tuple[int | None, int], int | None] = {}
+    counts = moves["customers"].astype("Float64").mask(_suppressed(moves))
+    for src, dst, n in zip(origin, moves["to_segment_id"], counts, strict=True):
         key = (None if src is None or pd.isna(src) else int(src), int(dst))
-        table[key] = table.get(key, 0) + int(n)
+        table[key] = None if pd.isna(n) else (table.get(key) or 0) + int(n)
     header = [words["from_to"]] + [segment_label(t, names) for t in targets]
     rows = []
     for src in sources:
-        total = sum(table.get((src, t), 0) for t in targets) or 1
+        row = [table.get((src, t), 0) for t in targets]
+        # a row with a suppressed cell has no total: its cells show counts only
+        total = None if None in row else (sum(v for v in row if v is not None) or 1)
         cells = []
-        for t in targets:
-            n = table.get((src, t), 0)
-            background, colour = sequential(n / total)
-            cells.append(Cell(f"{fmt_int(n, na)} ({fmt_pct(n / total, na)})", background, colour))
+        for count in row:
+            if count is None:
+                cells.append(Cell(words["suppressed_short"]))
+                continue
+            background, colour = sequential(count / total if total else 0.0)
+            share = f" ({fmt_pct(count / total, na)})" if total else ""
+            cells.append(Cell(f"{fmt_int(count, na)}{share}", background, colour))
         rows.append((words["new"] if src is None else segment_label(src, names), cells))
     return heatmap_table(header, rows)
+
+
+def _suppressed(frame: pd.DataFrame) -> pd.Series:
+    """Which rows of a published aggregate are suppressed (none in an older table)."""
+    if "suppressed" not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame["suppressed"].fillna(False).astype(bool)
 
 
 # ------------------------------------------------------------------------------ model

@@ -29,6 +29,8 @@ from segmentation.report.formatting import (
     fmt_int,
     fmt_money,
     fmt_pct,
+    hidden_text,
+    is_suppressed,
     segment_label,
 )
 from segmentation.report.sections import how, not_available, section
@@ -163,7 +165,7 @@ def _campaign(row: Row, segments: pd.DataFrame, data: ReportData, words: dict[st
     said = verdict(row)
     colour = LEVEL_COLOURS[VERDICT_LEVELS.get(said, "na")]
     mde = finite(row.get("mde"))
-    reason = as_text(row.get("reason"))
+    reason = _reason(row, words)
     body = [
         f"<h3>{esc(as_text(row.get('campaign')))}</h3>",
         f"<p><b>{esc(uplift_sentence(row, words))}</b></p>",
@@ -180,6 +182,13 @@ def _campaign(row: Row, segments: pd.DataFrame, data: ReportData, words: dict[st
         + "".join(b for b in body if b)
         + "</article>"
     )
+
+
+def _reason(row: Row, words: dict[str, str]) -> str:
+    """Why a row has no figures: its groups too small to show (suppressed), or its reason."""
+    if is_suppressed(row):
+        return hidden_text(row.get("suppression_reason"), words)
+    return as_text(row.get("reason"))
 
 
 def _item(label: str, value: str, note: str = "") -> str:
@@ -267,7 +276,7 @@ def _segment_table(segments: pd.DataFrame, data: ReportData, words: dict[str, st
     """A row per segment the campaign's customers were in at the start."""
     na = words["na"]
     rows = _records(segments.sort_values("segment_id", kind="stable"))
-    notes = any(as_text(r.get("reason")) for r in rows)
+    notes = any(_reason(r, words) for r in rows)
     table = []
     for r in rows:
         said = verdict(r)
@@ -291,7 +300,7 @@ def _segment_table(segments: pd.DataFrame, data: ReportData, words: dict[str, st
             Cell(words[f"short_{said}"] if said else na),
         ]
         if notes:
-            cells.append(Cell(as_text(r.get("reason")), wide=True))
+            cells.append(Cell(_reason(r, words), wide=True))
         table.append((segment_label(int(r["segment_id"]), data.names), cells))
     header = [
         words[k]

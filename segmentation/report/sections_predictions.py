@@ -130,12 +130,13 @@ def _churn_trained(quality: pd.DataFrame) -> bool:
 
 
 def _segment_ids(data: ReportData) -> list[int]:
+    """The segments shown: today's, without the suppressed ones (privacy.min_group_size)."""
     ids: set[int] = set()
     if data.profiles is not None and "segment_id" in data.profiles:
         ids |= {int(s) for s in data.profiles["segment_id"]}
     if data.risk is not None:
         ids |= {int(s) for s in data.risk.index}
-    return sorted(ids)
+    return sorted(ids - set(data.hidden))
 
 
 def _risk_chart(data: ReportData, words: dict[str, str]) -> str:

@@ -27,6 +27,7 @@ from segmentation.report.formatting import (
     fmt_int,
     fmt_pct,
     fmt_score,
+    hidden_text,
     segment_label,
 )
 from segmentation.report.sections import how, not_available, section
@@ -215,6 +216,8 @@ def _rule_table(rules: pd.DataFrame | None) -> pd.DataFrame | None:
     needed = {"segment_id", "antecedent", "consequent", "confidence", "lift", "baskets", "rank"}
     if rules is None or not needed <= set(rules.columns):
         return None
+    if "suppressed" in rules:  # a small segment's rules, or a rule of too few baskets
+        rules = rules[~rules["suppressed"].fillna(False).astype(bool)]
     return rules.sort_values(["rank", "lift"], ascending=[True, False], kind="stable")
 
 
@@ -250,7 +253,10 @@ def _rule_card(
             confidence=fmt_pct(confidence, na), baskets=fmt_int(baskets, na)
         )
         lines.append(f"<li>{esc(said)} <small>({esc(figures)})</small></li>")
-    none = f'<p class="na">{esc(words["rules_none_here"])}</p>'
+    said_none = words["rules_none_here"]
+    if sid is not None and sid in data.hidden:
+        said_none = hidden_text(data.hidden[sid], words)
+    none = f'<p class="na">{esc(said_none)}</p>'
     body = f"<ol>{''.join(lines)}</ol>" if lines else none
     return (
         f'<article class="card rules" style="border-top-color:{colour}">'

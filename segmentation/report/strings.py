@@ -78,6 +78,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "migration_rate": "Migration rate: {rate} ({changed} of the {both} customers present "
         "in both runs changed segment).",
         "new_customers": "New customers in this run: {n}.",
+        "migration_rate_only": "Migration rate: {rate} (the moves of segments too small to "
+        "show are left out of the table).",
+        "suppressed": "fewer than {n} customers: not shown",
+        "suppressed_baskets": "fewer than {n} baskets: not shown",
+        "suppressed_short": "not shown",
         "migration_na": "Migration rate: not available (no previous run to compare with).",
         "drift_how": "One chart per feature: its PSI (population stability index) against the "
         "customers the model was trained on, night by night. Above the yellow dashed line: "
@@ -273,6 +278,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "migration_rate": "流动率：{rate}（两次运行都在的 {both} 位客户中"
         "有 {changed} 位更换了分群）。",
         "new_customers": "本次新客户：{n} 位。",
+        "migration_rate_only": "流动率：{rate}（人数过少的分群，其流动不在表中显示）。",
+        "suppressed": "少于 {n} 位客户：不予显示",
+        "suppressed_baskets": "少于 {n} 个购物篮：不予显示",
+        "suppressed_short": "不予显示",
         "migration_na": "流动率：暂无数据（没有可比较的上次运行）。",
         "drift_how": "每个特征一张图：每晚该特征相对于模型训练客户的 PSI（群体稳定性指数）。"
         "高于黄色虚线：注意；高于红色虚线：警报。",

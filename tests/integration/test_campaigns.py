@@ -50,8 +50,11 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, synthetic.Ge
         NIGHTS[0],
         customers={"path": str(folder / "landing" / "customers"), "format": "csv"},
         control={"global_share": GLOBAL_SHARE},
+        # the groups' sizes per segment are pinned below, small ones too (suppressing small
+        # groups is tests/integration/test_suppression.py's)
+        privacy={"min_group_size": 1},
         audiences={
-            "export_columns": ["region"],
+            "export_columns": ["signup_date"],
             "everyone": {},
             "win_back": {"rfm_segments": WIN_BACK},
             "vip": {"rfm_segments": ["Champions"], "include_control": True},
@@ -136,16 +139,17 @@ def test_control_is_exported_only_when_asked_and_global_control_never(shop: tupl
 def test_exports_carry_the_export_columns_and_changes_chain_to_members(shop: tuple) -> None:
     cfg, data = shop
     home = Home(cfg.home)
-    region = data.customers.set_index("customer_id")["region"]
+    signed = data.customers.set_index("customer_id")["signup_date"].astype(str)
     for audience in ("everyone", "win_back", "vip"):
         before: set[str] = set()
         for night in NIGHTS:
             folder = home.audience_export(audience, night)
             members = pd.read_csv(folder / exports.MEMBERS, dtype=str)
             changes = pd.read_csv(folder / exports.CHANGES, dtype=str)
-            assert list(members.columns) == ["customer_id", "region"]
-            assert list(changes.columns) == ["customer_id", "change", "region"]
-            assert members["region"].tolist() == region.reindex(members["customer_id"]).tolist()
+            assert list(members.columns) == ["customer_id", "signup_date"]
+            assert list(changes.columns) == ["customer_id", "change", "signup_date"]
+            shown = members["signup_date"].tolist()
+            assert shown == signed.reindex(members["customer_id"]).tolist()
             entered = set(changes.loc[changes["change"] == "entered", "customer_id"])
             left = set(changes.loc[changes["change"] == "left", "customer_id"])
             assert (before | entered) - left == set(members["customer_id"])
@@ -267,13 +271,16 @@ def test_an_export_column_the_customers_lack_is_named(shop: tuple, tmp_path: Pat
     cfg, _ = shop
     shutil.copytree(Path(cfg.home).parent, tmp_path / "copy")
     config = tmp_path / "copy" / "config.yaml"
-    config.write_text(config.read_text().replace("- region", "- email_sha256"))
+    config.write_text(config.read_text().replace("- signup_date", "- email_sha256"))
     copy = load_config(config)
     with pytest.raises(BadInput, match=r"customers.csv has no column 'email_sha256'"):
         pipeline.export_audiences(copy, NIGHTS[-1])
     # nothing of the night was half-written: the files are still the first run's
     folder = Home(copy.home).audience_export("everyone", NIGHTS[-1])
-    assert pd.read_csv(folder / exports.MEMBERS).columns.tolist() == ["customer_id", "region"]
+    assert pd.read_csv(folder / exports.MEMBERS).columns.tolist() == [
+        "customer_id",
+        "signup_date",
+    ]
 
 
 def test_an_audience_back_in_the_config_changes_from_its_own_last_night(

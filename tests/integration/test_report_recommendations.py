@@ -106,7 +106,7 @@ def with_rules(tmp_path_factory: pytest.TempPathFactory, nights: Config) -> Path
     assert pq.read_metadata(path).num_rows == 0  # the generated shop's baskets give no rule
     ids = sorted(segment_names(home, NIGHT2))
     rows = [
-        (None if s is None else ids[s], a, c, 0.01, conf, lift, 0.005, baskets, rank)
+        (None if s is None else ids[s], a, c, 0.01, conf, lift, 0.005, baskets, rank, False, None)
         for s, a, c, conf, lift, baskets, rank in RULES
     ]
     frame = pd.DataFrame(rows, columns=schema.names)

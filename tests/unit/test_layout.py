@@ -99,12 +99,27 @@ def test_a_backfill_writes_its_partition_but_never_moves_current_back(tmp_path: 
     assert publish(D1, [1]) == {"segment_migrations": False}  # an older date
     assert current_run_date(home, "segment_migrations") == D2
     current = pq.read_table(home.current_table("segment_migrations"))
-    assert current.column_names == ["run_date", "from_segment_id", "to_segment_id", "customers"]
+    # a frame not suppressed yet is staged with suppressed false (pipeline.suppress sets it)
+    assert current.column_names == [
+        "run_date",
+        "from_segment_id",
+        "to_segment_id",
+        "customers",
+        "suppressed",
+        "suppression_reason",
+    ]
+    assert current["suppressed"].to_pylist() == [False, False]
     assert current["run_date"].to_pylist() == [D2, D2]
     # the partition's key is its folder name only, so that readers can merge partitions
     backfilled = read_published(home, "segment_migrations", D1)
     assert backfilled is not None
-    assert list(backfilled.columns) == ["from_segment_id", "to_segment_id", "customers"]
+    assert list(backfilled.columns) == [
+        "from_segment_id",
+        "to_segment_id",
+        "customers",
+        "suppressed",
+        "suppression_reason",
+    ]
     assert backfilled["to_segment_id"].tolist() == [1]
     assert publish(D2, [3]) == {"segment_migrations": True}  # a rerun of the newest
     current = pq.read_table(home.current_table("segment_migrations"))
@@ -117,7 +132,14 @@ def test_staged_files_have_the_declared_types_whatever_the_values(tmp_path: Path
     )
     stage_table(frame, "segment_migrations", D1, tmp_path / "m.parquet")
     schema = pq.read_schema(tmp_path / "m.parquet")
-    assert [str(f.type) for f in schema] == ["date32[day]", "int64", "int64", "int64"]
+    assert [str(f.type) for f in schema] == [
+        "date32[day]",
+        "int64",
+        "int64",
+        "int64",
+        "bool",
+        "large_string",
+    ]
     with pytest.raises(ValueError, match="'extra' that the catalog does not declare"):
         stage_table(frame.assign(extra=1), "segment_migrations", D1, tmp_path / "x.parquet")
     with pytest.raises(ValueError, match=r"lacks the declared columns \['customers'\]"):
