@@ -268,7 +268,9 @@ def partitions(home: Path) -> dict[str, tuple[bytes, int]]:
 def test_backfill_on_postgres_metadata_is_exact_and_triggers_the_downstream_dag(
     tmp_path: Path, landing: Path, published_home: Path, metadata_db: str
 ) -> None:
-    config = write_config(tmp_path, landing)
+    # a week of reruns: the second backfill reprocesses all four nights (retention.state_days
+    # 3, the default, would refuse the oldest, as tests/integration/test_retention.py shows)
+    config = write_config(tmp_path, landing, retention={"state_days": 7})
     cfg = load_config(config)
     # the history before the backfill, as ingest leaves it (copied: ingesting is not tested here)
     copy_history(published_home, cfg.home, DAYS[0] - dt.timedelta(days=1))
