@@ -113,7 +113,7 @@ def publish_many(
         chosen[table] = (modes or {}).get(table) or ("replace" if table in WHOLE_TABLES else "run")
         _check_columns(frames[table], table, chosen[table], day)
     where = schema
-    with _connect(url, url_env) as conn:
+    with connect(url, url_env) as conn:
         try:
             with conn.transaction(), conn.cursor() as cur:
                 cur.execute(
@@ -145,7 +145,7 @@ def current(url: str, schema: str, table: str, *, url_env: str = DEFAULT_URL_ENV
     check_identifier(schema, "warehouse.schema")
     check_identifier(table, "warehouse table name", room=len(CURRENT_SUFFIX))
     view = sql.Identifier(schema, table + CURRENT_SUFFIX)
-    with _connect(url, url_env) as conn, conn.cursor() as cur:
+    with connect(url, url_env) as conn, conn.cursor() as cur:
         try:
             cur.execute(sql.SQL("SELECT * FROM {}").format(view))
         except psycopg.errors.UndefinedTable:
@@ -170,7 +170,7 @@ def current(url: str, schema: str, table: str, *, url_env: str = DEFAULT_URL_ENV
 
 
 @contextmanager
-def _connect(url: str, url_env: str) -> Iterator[psycopg.Connection[Any]]:
+def connect(url: str, url_env: str) -> Iterator[psycopg.Connection[Any]]:
     with postgres.connect(
         url,
         url_env=url_env,

@@ -13,9 +13,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from segmentation.errors import SegmentationError, WarehouseUnavailable
+from segmentation.errors import SegmentationError
 from segmentation.identifiers import check_identifier
 from segmentation.io import postgres
+from segmentation.io.warehouse import connect
 
 _ID_TABLES = """
 SELECT c.table_name, c.column_name
@@ -32,14 +33,7 @@ def erase(url: str, schema: str, values: dict[str, list[str]], *, url_env: str) 
     rows deleted per table (tables that lost none are left out)."""
     check_identifier(schema, "warehouse.schema")
     deleted: dict[str, int] = {}
-    with postgres.connect(
-        url,
-        url_env=url_env,
-        name="warehouse",
-        what="the warehouse",
-        application_name="segmentation",
-        unavailable=WarehouseUnavailable,
-    ) as conn:
+    with connect(url, url_env) as conn:
         try:
             with conn.transaction(), conn.cursor() as cur:
                 cur.execute(

@@ -37,8 +37,10 @@ DAYS = 45
 NIGHTS = [START + dt.timedelta(days=DAYS - 3 + i) for i in range(3)]
 
 
-def run_demo_nights(folder: Path) -> dict[str, str]:
-    """Generate, ingest and run the three nights under ``folder``; hash every published file."""
+def demo_shop(folder: Path, **overrides: object) -> Path:
+    """The demo's config (``examples/demo.yaml``, with ``overrides`` of its top-level keys)
+    on the generated shop, under ``folder``: its history ingested and its three nights run.
+    Returns the config file."""
     from segmentation import cli
 
     landing = folder / "landing"
@@ -48,6 +50,7 @@ def run_demo_nights(folder: Path) -> dict[str, str]:
     raw["home"] = str(folder / "home")
     raw["source"]["path"] = str(landing / "events" / "{ds}.csv")
     raw["customers"]["path"] = str(landing / "customers")
+    raw.update(overrides)
     config = folder / "demo.yaml"
     config.write_text(yaml.safe_dump(raw))
     history_end = NIGHTS[0] - dt.timedelta(days=1)
@@ -55,6 +58,12 @@ def run_demo_nights(folder: Path) -> dict[str, str]:
     assert cli.main(["ingest", *base, "--start", str(START), "--end", str(history_end)]) == 0
     for night in NIGHTS:
         assert cli.main(["run", *base, "--date", str(night)]) == 0
+    return config
+
+
+def run_demo_nights(folder: Path) -> dict[str, str]:
+    """Generate, ingest and run the three nights under ``folder``; hash every published file."""
+    demo_shop(folder)
     output = folder / "home" / "output"
     return {str(p.relative_to(output)): digest(p) for p in sorted(output.rglob("*.parquet"))}
 

@@ -11,7 +11,6 @@ two segments' figures; their rows are there, keyed, and say why they are suppres
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 
@@ -19,11 +18,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from segmentation import cli
 from segmentation.config import Config, load_config
 from segmentation.layout import Home
 from tests.conftest import published_in, section_html, view_client
-from tests.integration.test_golden import DAYS, NIGHTS, ROOT, START
+from tests.integration.test_golden import NIGHTS, ROOT, demo_shop
 
 pytestmark = pytest.mark.integration
 
@@ -34,26 +32,20 @@ LAST = NIGHTS[-1]
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    folder = tmp_path_factory.mktemp("suppressed")
-    landing = folder / "landing"
-    generate = f"generate --out {landing} --customers 300 --start {START} --days {DAYS} --seed 42"
-    assert cli.main(generate.split()) == 0
     raw = yaml.safe_load((ROOT / "examples" / "demo.yaml").read_text())
-    raw["home"] = str(folder / "home")
-    raw["source"]["path"] = str(landing / "events" / "{ds}.csv")
-    raw["customers"]["path"] = str(landing / "customers")
-    raw["privacy"] = {"min_group_size": N}
-    raw["recommendations"]["rules"] = {"min_count": 2, "min_support": 0.001}
-    raw["campaigns"] = [
-        {"id": "everyone", "segments": [0, 1, 2, 3], "start": str(NIGHTS[1]), "end": str(LAST)}
-    ]
-    config = folder / "shop.yaml"
-    config.write_text(yaml.safe_dump(raw))
-    base = ["--config", str(config)]
-    end = NIGHTS[0] - dt.timedelta(days=1)
-    assert cli.main(["ingest", *base, "--start", str(START), "--end", str(end)]) == 0
-    for night in NIGHTS:
-        assert cli.main(["run", *base, "--date", str(night)]) == 0
+    rules = {**raw["recommendations"], "rules": {"min_count": 2, "min_support": 0.001}}
+    campaign = {
+        "id": "everyone",
+        "segments": [0, 1, 2, 3],
+        "start": str(NIGHTS[1]),
+        "end": str(LAST),
+    }
+    config = demo_shop(
+        tmp_path_factory.mktemp("suppressed"),
+        privacy={"min_group_size": N},
+        recommendations=rules,
+        campaigns=[campaign],
+    )
     return load_config(config)
 
 
@@ -152,7 +144,7 @@ def test_the_report_shows_small_segments_by_name_and_never_their_figures(shop: C
 def test_the_view_says_small_segments_are_not_shown(
     shop: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = Path(shop.home).parent / "shop.yaml"
+    config = Path(shop.home).parent / "demo.yaml"
     monkeypatch.setenv("SEGMENTATION_CONFIG", str(config))
     client = view_client(monkeypatch)
     hidden = f"fewer than {N} customers: not shown"
