@@ -430,6 +430,7 @@ def parse_config(raw: Any, base_dir: Path, origin: str = "config") -> Config:
     check_exports(
         cfg.audiences.export_columns,
         cfg.customers.columns if cfg.customers is not None else {},
+        cfg.privacy.pseudonymize,
         origin,
     )
     return cfg

@@ -67,10 +67,22 @@ def check_privacy(p: PrivacyConfig, home: Path, origin: str) -> None:
 
 
 def check_exports(
-    export_columns: tuple[str, ...], customer_columns: Mapping[str, str], origin: str
+    export_columns: tuple[str, ...],
+    customer_columns: Mapping[str, str],
+    pseudonymize: bool,
+    origin: str,
 ) -> None:
     """Demographics are never published per customer: ``audiences.export_columns`` may not
-    name one, by its canonical name or by the customers source's own (``customers.columns``)."""
+    name one, by its canonical name or by the customers source's own (``customers.columns``).
+    Nor, in pseudonymous outputs, the raw id under its source name."""
+    if pseudonymize:
+        raw = {"customer_id", customer_columns.get("customer_id", "customer_id")}
+        for column in set(export_columns) & raw:
+            raise ConfigError(
+                f"{origin}: audiences.export_columns names {column!r}, the customers' raw id, "
+                "but privacy.pseudonymize is true: the exported files carry customer_key "
+                "instead; drop it"
+            )
     named = {*DEMOGRAPHICS, *(customer_columns[c] for c in DEMOGRAPHICS if c in customer_columns)}
     for column in export_columns:
         if column in named:

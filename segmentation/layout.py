@@ -131,8 +131,13 @@ class Home:
         """The collaborative models (``segmentation.recommendations.registry``), one folder each."""
         return self.models / "recommendations"
 
+    @property
+    def work_area(self) -> Path:
+        """Where each night's tables wait to be published, a folder per run date."""
+        return self.root / "work"
+
     def work(self, day: dt.date) -> Path:
-        return partition_dir(self.root / "work", RUN_KEY, day)
+        return partition_dir(self.work_area, RUN_KEY, day)
 
     def staged_table(self, table: str, day: dt.date) -> Path:
         return self.work(day) / f"{table}.parquet"
@@ -205,6 +210,11 @@ class Home:
 
     def run_lock(self, day: dt.date) -> Path:
         return self.locks / f"{RUN_KEY}={day.isoformat()}.lock"
+
+    @property
+    def erasure_lock(self) -> Path:
+        """Shared by every running step, taken whole by ``forget`` (``io.locks.no_steps``)."""
+        return self.locks / "erasure.lock"
 
     @property
     def shared_lock(self) -> Path:

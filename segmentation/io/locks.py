@@ -56,8 +56,35 @@ def shared(home: Home) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _flock(path: Path, holder: str, refuse: Callable[[int], Exception] | None) -> Iterator[None]:
-    """An exclusive ``flock`` on ``path``, reentrant within this process.
+def steps(home: Home) -> Iterator[None]:
+    """Held (shared) by every running step: ``forget`` waits for none, it refuses (below)."""
+    with _flock(home.erasure_lock, "", None, shared=True):
+        yield
+
+
+@contextlib.contextmanager
+def no_steps(home: Home, what: str) -> Iterator[None]:
+    """Hold off every step of every night (they wait) while ``what`` runs; refuse at once
+    when a step is running."""
+
+    def refuse(fd: int) -> SegmentationError:
+        return SegmentationError(
+            f"a step of a night is running under {home.root}; {what} was not started. Run "
+            "it between nights (when the night's tasks have finished)."
+        )
+
+    with _flock(home.erasure_lock, f"pid {os.getpid()}, {what}", refuse):
+        yield
+
+
+@contextlib.contextmanager
+def _flock(
+    path: Path,
+    holder: str,
+    refuse: Callable[[int], Exception] | None,
+    shared: bool = False,
+) -> Iterator[None]:
+    """An exclusive (or ``shared``) ``flock`` on ``path``, reentrant within this process.
 
     With ``refuse``, a lock held elsewhere raises ``refuse(fd)`` at once; without, it waits.
     """
@@ -72,12 +99,14 @@ def _flock(path: Path, holder: str, refuse: Callable[[int], Exception] | None) -
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if refuse else 0))
+            mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+            fcntl.flock(fd, mode | (fcntl.LOCK_NB if refuse else 0))
         except BlockingIOError:
             assert refuse is not None
             raise refuse(fd) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, holder.encode(), 0)
+        if not shared:  # readers do not say who they are: there may be many
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, holder.encode(), 0)
         _held[path] = 1
         try:
             yield
@@ -93,7 +122,8 @@ def locked(step: F) -> F:
 
     @functools.wraps(step)
     def wrapper(cfg: Any, day: dt.date, *args: Any, **kwargs: Any) -> Any:
-        with run_lock(Home(cfg.home), day, step.__name__):
+        home = Home(cfg.home)
+        with run_lock(home, day, step.__name__), steps(home):
             return step(cfg, day, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -50,7 +50,9 @@ def stage_table(
     """
     entry = layout.table(table)
     if pseudonyms is not None and ID_COLUMN in frame.columns:
-        frame = pseudonyms.replace(frame)
+        # in key order: rows left in the order of the raw ids would give each key's id away
+        key = [KEY_COLUMN if c == ID_COLUMN else c for c in entry.key]
+        frame = pseudonyms.replace(frame).sort_values(key, kind="stable", ignore_index=True)
     meta = {RUN_DATE_KEY: day.isoformat()}
     if entry.suppressible and SUPPRESSED not in frame:
         # not suppressed yet: the step that publishes it suppresses (pipeline.suppress)

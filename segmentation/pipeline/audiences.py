@@ -131,7 +131,10 @@ def _export(
             exports.with_columns(exported, attributes),
             exports.with_columns(changed[["customer_id", "change"]], attributes),
         ]
-        if pseudonyms is not None:  # the tools get customer_key, and no raw id
-            files = [pseudonyms.replace(f) for f in files]
+        if pseudonyms is not None:  # customer_key, in key order: no raw id, nor its order
+            files = [
+                pseudonyms.replace(f).sort_values(KEY_COLUMN, kind="stable", ignore_index=True)
+                for f in files
+            ]
         written += exports.write(home.audience_export(name, day), *files)
     return written

@@ -94,7 +94,7 @@ def deletions(cfg: Config, home: Home, w: retention.Window) -> dict[str, list[Pa
     needs = gather_needs(cfg, home, w)
     folders = {
         "staging": dated(home.staging, f"{EVENT_KEY}="),
-        "work": dated(home.work(w.newest).parent, f"{RUN_KEY}="),
+        "work": dated(home.work_area, f"{RUN_KEY}="),
         "state": dated(home.state, f"{RUN_KEY}="),
         "features": dated(home.features, f"{RUN_KEY}="),
         "reports": dated(home.reports, f"{RUN_KEY}="),

@@ -65,19 +65,20 @@ def extract_range(cfg: Config, first: dt.date, last: dt.date) -> list[dict[str, 
     source = sources.event_source(cfg.source, cfg.tz)
     events = source.read_events(first, last, since=oldest, late_days=late_days)
     night = intake.nights_of(events, cfg.tz, first)
-    # the customers of the erasure list never come back: their rows are dropped, and counted
-    gone = events["customer_id"].isin(erasure.read_erasure_list(cfg.privacy.erasure_list))
-    erased = night[gone.to_numpy()].value_counts()
-    events, night = events[~gone.to_numpy()], night[~gone.to_numpy()]
     day = intake.local_days(events["event_time"], cfg.tz)
     known = pd.DatetimeIndex(sorted(ingested | set(nights))).as_unit("s")
     # an earlier day not in the lake yet (its night failed or never ran) keeps its rows for
     # its own night; rows older than the home's first night in a night's file are too late
-    held = (day < night) & (day >= pd.Timestamp(oldest)) & ~day.isin(known)
+    held = ((day < night) & (day >= pd.Timestamp(oldest)) & ~day.isin(known)).to_numpy()
     since = (day.min() if day.notna().any() else pd.Timestamp(first)).date()
+    # the customers of the erasure list never come back: their rows are dropped, counted by
+    # the night that takes them (a held row by its own night, later)
+    erased_ids = erasure.read_erasure_list(cfg.privacy.erasure_list)
+    gone = events["customer_id"].isin(erased_ids).to_numpy()
+    erased = night[gone & ~held].value_counts()
     # nights in order, each in the source's order: the first night to see an event takes it
     order = np.argsort(night.to_numpy(), kind="stable")
-    kept = order[~held.to_numpy()[order]]
+    kept = order[~(held | gone)[order]]
     mine, night = events.iloc[kept], night.iloc[kept]
     keys, origins = intake.event_keys(mine), intake.origin_keys(mine)
     before = intake.taken_before(home, since - dt.timedelta(days=late_days), nights, mine, origins)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from segmentation.config import Config, pseudonym_key, secret_from_env
-from segmentation.errors import BadInput, ConfigError
+from segmentation.errors import BadInput, ConfigError, SegmentationError
 from segmentation.io import lake, locks, warehouse_erase
 from segmentation.layout import RUN_KEY, Home
 from segmentation.privacy import erasure, keymap
@@ -42,13 +42,16 @@ def forget(cfg: Config, ids: Sequence[str], at: dt.datetime) -> dict[str, Any]:
         raise BadInput("forget: no customer id given; pass --customer ID or --file FILE")
     key = pseudonym_key(cfg.privacy)  # the audit's HMACs need it even without pseudonyms
     home = Home(cfg.home)
-    # their pseudonyms under tonight's key, and under any key the home published before
-    keys = {*customer_keys(np.array(wanted, dtype=object), key), *keymap.keys_known(home, wanted)}
-    who = erasure.Forgotten(frozenset(wanted), frozenset(keys))
-    erasure.append_erasure_list(path, wanted)
-    with _between_nights(home), locks.shared(home):
-        rows = erasure.erase_files(home.root, who)
+    with locks.no_steps(home, "forget"), _between_nights(home), locks.shared(home):
+        _refuse_night_in_progress(home)
+        erasure.append_erasure_list(path, wanted)  # from now on, every extract drops them
+        # their pseudonyms under tonight's key and any key the home published before; the
+        # warehouse first, so that a retry after its failure still finds them in the map
+        known = keymap.keys_known(home, wanted)
+        keys = {*customer_keys(np.array(wanted, dtype=object), key), *known}
+        who = erasure.Forgotten(frozenset(wanted), frozenset(keys))
         in_warehouse = _erase_warehouse(cfg, who)
+        rows = erasure.erase_files(home.root, who)
         newest = lake.partition_days(home.table_root("customer_segments"), RUN_KEY)
         entry = {
             "at": at.isoformat(timespec="seconds"),
@@ -72,6 +75,24 @@ def forget(cfg: Config, ids: Sequence[str], at: dt.datetime) -> dict[str, Any]:
         "erasure_list": str(path),
         "audit": str(home.erasure_audit),
     }
+
+
+def _refuse_night_in_progress(home: Home) -> None:
+    """A night between its tasks (Airflow) leaves staged events or staged tables: erasing
+    under it would break its accounting, so finish (or rerun) it first."""
+    pending = sorted(
+        p.name.partition("=")[2]
+        for root in (home.staging, home.work_area)
+        if root.is_dir()
+        for p in root.iterdir()
+        if p.is_dir() and "=" in p.name
+    )
+    if pending:
+        raise SegmentationError(
+            f"the night(s) of {', '.join(sorted(set(pending)))} are in progress (staged "
+            f"under {home.staging} or {home.work_area}); forget was not started: "
+            "let them finish, or rerun them, then run forget"
+        )
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ import pyarrow.parquet as pq
 from segmentation.io.lake import write_atomically, write_text
 
 ID_COLUMNS = ("customer_id", "customer_key")
+LEFTOVERS = (".tmp-", ".old-")  # lake.write_atomically's and lake.replace_dir's
 ERASED = "[erased]"
 
 
@@ -52,7 +54,15 @@ def erase_files(root: Path, who: Forgotten) -> dict[str, int]:
     values) removed per area, named by the path with its partition folders left out."""
     removed: dict[str, int] = {}
     for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.name.startswith((".tmp-", ".old-")):
+        if any(p.startswith(LEFTOVERS) for p in path.relative_to(root).parts[:-1]):
+            continue  # inside a leftover folder, removed whole
+        if path.name.startswith(LEFTOVERS):  # a killed writer's: may hold the customers too
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+            continue
+        if not path.is_file():
             continue
         eraser = _ERASERS.get(path.suffix)
         count = eraser(path, who) if eraser is not None else 0
@@ -88,21 +98,21 @@ def _erase_parquet(path: Path, who: Forgotten) -> int:
 
 
 def _erase_csv(path: Path, who: Forgotten) -> int:
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    if not lines:
+    """Rows parsed as CSV (a quoted value may hold a line break), written back the same way
+    (pandas' ``to_csv`` and :mod:`csv` both quote only where needed) when any is dropped."""
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    if not rows:
         return 0
-    header = next(csv.reader(io.StringIO(lines[0])))
-    columns = [(header.index(c), who.of(c)) for c in ID_COLUMNS if c in header]
-    if not columns:
-        return 0
-    kept = [lines[0]]
-    for line in lines[1:]:
-        cells = next(csv.reader(io.StringIO(line)), [])
-        if not any(i < len(cells) and cells[i] in erased for i, erased in columns):
-            kept.append(line)
-    count = len(lines) - len(kept)
+    columns = [(rows[0].index(c), who.of(c)) for c in ID_COLUMNS if c in rows[0]]
+    kept = [rows[0]] + [
+        r for r in rows[1:] if not any(i < len(r) and r[i] in gone for i, gone in columns)
+    ]
+    count = len(rows) - len(kept)
     if count:
-        write_text("".join(kept), path)
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(kept)
+        write_text(out.getvalue(), path)
     return count
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +17,11 @@ import pytest
 from segmentation import pipeline
 from segmentation.cli import main
 from segmentation.config import load_config
+from segmentation.errors import SegmentationError
 from segmentation.layout import Home
 from segmentation.pipeline.forget import erasures
 from segmentation.privacy.pseudonyms import audit_keys, customer_keys
-from tests.conftest import LAST, postgres, write_config
+from tests.conftest import LAST, postgres, snapshot, write_config
 from tests.scan import traces, warehouse_traces
 
 pytestmark = pytest.mark.integration
@@ -111,3 +114,46 @@ def test_forget_refuses_without_an_erasure_list_or_a_key(
     assert main(["forget", "--config", str(config), "--customer", "C0000001"]) == 2
     assert "environment variable NOPE is not set" in capsys.readouterr().err
     assert not (published / "f.txt").exists()
+
+
+STEP = """
+import sys
+from pathlib import Path
+from segmentation.io import locks
+from segmentation.layout import Home
+with locks.steps(Home(Path(sys.argv[1]))):
+    print("running", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_forget_runs_between_nights_only(
+    published: Path, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEGMENTATION_PSEUDONYM_KEY", KEY)
+    erasure_list = published / "forgotten.txt"
+    cfg = load_config(write_config(published, landing, privacy={"erasure_list": str(erasure_list)}))
+    home = Home(cfg.home)
+    before = snapshot(cfg.home)
+    at = dt.datetime(2024, 2, 10, tzinfo=dt.UTC)
+    # a step of a night running in another process (an Airflow task)
+    step = subprocess.Popen(
+        [sys.executable, "-c", STEP, str(cfg.home)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert step.stdout is not None and step.stdout.readline().strip() == "running"
+        with pytest.raises(SegmentationError, match="a step of a night is running"):
+            pipeline.forget(cfg, ["C0000001"], at)
+    finally:
+        step.communicate("done\n", timeout=30)
+    # a night between its tasks: its staged events wait for validate_events
+    pipeline.extract_events(cfg, LAST)
+    with pytest.raises(SegmentationError, match=f"the night.s. of {LAST} are in progress"):
+        pipeline.forget(cfg, ["C0000001"], at)
+    assert snapshot(cfg.home) == before and not erasure_list.exists()
+    pipeline.validate_events(cfg, LAST)
+    assert pipeline.forget(cfg, ["C0000001"], at)["customers"] == 1
+    assert home.erasure_audit.is_file()

@@ -67,9 +67,12 @@ def test_pseudonymous_outputs_hold_no_raw_id_and_keys_follow_the_key(
         assert set(first["customer_key"]) <= by_hand.keys()
         assert set(second["customer_key"]) <= by_hand.keys()
         assert len(set(first["customer_key"]) & set(second["customer_key"])) == len(first)
+        # in key order: the rows' order gives no id away
+        assert list(second["customer_key"]) == sorted(second["customer_key"])
         members = pd.read_csv(home.audience_export("everyone", LAST) / "members.csv")
         assert list(members.columns) == ["customer_key"]
         assert set(members["customer_key"]) <= by_hand.keys()
+        assert list(members["customer_key"]) == sorted(members["customer_key"])
 
         # the view's pages show keys, never ids
         monkeypatch.setenv("SEGMENTATION_CONFIG", str(config))

@@ -61,6 +61,14 @@ def test_defaults_publish_raw_ids_and_keep_outputs_for_ever(tmp_path: Path) -> N
         ({"retention": {"state_days": 0}}, "retention.state_days must be a number of days"),
         ({"retention": {"keep_days": 3}}, "keep_days"),
         ({"privacy": {"pseudonymise": True}}, "pseudonymize"),
+        (
+            {
+                "privacy": {"pseudonymize": True},
+                "customers": {"path": "c.csv", "columns": {"customer_id": "cust_no"}},
+                "audiences": {"export_columns": ["cust_no"]},
+            },
+            "names 'cust_no', the customers' raw id",
+        ),
     ],
 )
 def test_mistakes_are_named(tmp_path: Path, raw: dict, message: str) -> None:

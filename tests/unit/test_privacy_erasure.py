@@ -54,6 +54,24 @@ def test_csv_lines_go_and_the_others_keep_their_bytes(tmp_path: Path) -> None:
     assert members.read_text() == 'customer_id,email\nC1,"a,b"\nC3,1.50\n'
 
 
+def test_a_value_with_line_breaks_is_one_cell_and_goes_whole(tmp_path: Path) -> None:
+    changes = tmp_path / "output" / "audiences" / "a" / "run_date=2024-01-01" / "changes.csv"
+    changes.parent.mkdir(parents=True)
+    changes.write_text('customer_key,address\nk1,a\nk2,"12 Main St\nApt 4"\nk3,"x\u2028y"\n')
+    assert erase_files(tmp_path, WHO) == {"output/audiences/a": 1}
+    assert changes.read_text() == "customer_key,address\nk1,a\nk3,x\u2028y\n"
+
+
+def test_a_killed_writers_leftovers_go(tmp_path: Path) -> None:
+    state = tmp_path / "state" / "run_date=2024-01-01"
+    state.mkdir(parents=True)
+    (state / ".tmp-part-0.parquet-0123abcd").write_bytes(b"C2 half written")
+    (tmp_path / "models" / ".old-m20240101-0123").mkdir(parents=True)
+    (tmp_path / "models" / ".old-m20240101-0123" / "model.joblib").write_bytes(b"x")
+    assert erase_files(tmp_path, WHO) == {}
+    assert [p.name for p in tmp_path.rglob("*") if p.name.startswith((".tmp", ".old"))] == []
+
+
 def test_json_values_equal_to_an_id_are_replaced(tmp_path: Path) -> None:
     record = tmp_path / "validation" / "events" / "run_date=2024-01-01.json"
     record.parent.mkdir(parents=True)
