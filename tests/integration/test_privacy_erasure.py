@@ -21,7 +21,7 @@ from segmentation.errors import SegmentationError
 from segmentation.layout import Home
 from segmentation.pipeline.forget import erasures
 from segmentation.privacy.pseudonyms import audit_keys, customer_keys
-from tests.conftest import LAST, postgres, snapshot, write_config
+from tests.conftest import LAST, START, postgres, snapshot, write_config
 from tests.scan import traces, warehouse_traces
 
 pytestmark = pytest.mark.integration
@@ -157,3 +157,50 @@ def test_forget_runs_between_nights_only(
     pipeline.validate_events(cfg, LAST)
     assert pipeline.forget(cfg, ["C0000001"], at)["customers"] == 1
     assert home.erasure_audit.is_file()
+
+
+@pytest.mark.slow
+def test_forget_on_a_home_with_30_nights_and_the_warehouse(
+    tmp_path: Path, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's case: three customers forgotten after 30 published nights (every table's
+    30 partitions, the history, the exports, the reports), then the next night."""
+    url, conn = postgres()
+    conn.close()
+    schema = f"seg_forget30_{np.random.default_rng().integers(1 << 40):x}"
+    monkeypatch.setenv("SEGMENTATION_WAREHOUSE_URL", url)
+    monkeypatch.setenv("SEGMENTATION_PSEUDONYM_KEY", KEY)
+    config = write_config(
+        tmp_path,
+        landing,
+        warehouse={"schema": schema},
+        privacy={"erasure_list": str(tmp_path / "forgotten.txt")},
+        retention={"state_days": 30},  # every night's state and partitions kept, to be scanned
+    )
+    cfg = load_config(config)
+    home = Home(cfg.home)
+    nights = [LAST - dt.timedelta(days=30 - i) for i in range(30)]
+    try:
+        pipeline.ingest(cfg, START, nights[0] - dt.timedelta(days=1))
+        for night in nights:
+            pipeline.run(cfg, night)
+        assert len(list(home.table_root("customer_segments").iterdir())) == 30
+        ids, rows_tonight = _customers_of_last_day(landing, 3)
+        assert len(traces(home.root, ids)) > 100
+
+        result = pipeline.forget(cfg, ids, dt.datetime(2024, 2, 9, tzinfo=dt.UTC))
+
+        assert result["warehouse_rows"]["customer_segments"] > 30
+        keys = list(customer_keys(np.array(ids, dtype=object), KEY.encode()))
+        assert traces(home.root, ids + keys) == []
+        found, tables = warehouse_traces(url, schema, ids + keys)
+        assert found == [] and tables >= 20
+        pipeline.run(cfg, LAST)  # the next night: its file still holds them
+        record = json.loads(home.validation_record(LAST).read_text())
+        assert record["rows_erased"] == rows_tonight > 0
+        assert traces(home.root, ids + keys) == []
+        assert warehouse_traces(url, schema, ids + keys)[0] == []
+    finally:
+        _, conn = postgres()
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.close()
