@@ -39,9 +39,14 @@ def write(folder: Path, members: pd.DataFrame, changes: pd.DataFrame) -> list[Pa
     paths = []
     for name, frame in ((MEMBERS, members), (CHANGES, changes)):
         path = folder / name
-        lake.write_atomically(path, partial(_write_csv, frame))
+        write_file(frame, path)
         paths.append(path)
     return paths
+
+
+def write_file(frame: pd.DataFrame, path: Path) -> None:
+    """One audience file, atomically (a rerun, or ``forget``, replaces it whole)."""
+    lake.write_atomically(path, partial(_write_csv, frame))
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -25,6 +25,12 @@ from segmentation.layout import PART, partition_dir
 __all__ = ["PART", "partition_dir"]
 
 
+# names of what a killed writer can leave beside its target: write_atomically's temporary
+# file, replace_dir's old folder, retention's folder being deleted
+TMP, OLD, DELETING = ".tmp-", ".old-", ".deleting-"
+LEFTOVERS = (TMP, OLD, DELETING)
+
+
 def write_partition(
     frame: pd.DataFrame | pa.Table,
     root: Path,
@@ -52,7 +58,7 @@ def replace_dir(new: Path, target: Path) -> None:
     Between the renames ``target`` is briefly absent: readers see the old folder, none, or
     the new one, never a mix. Used for folders of several files that must match (a model).
     """
-    old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex}")
+    old = target.with_name(f"{OLD}{target.name}-{uuid.uuid4().hex}")
     if target.exists():
         target.rename(old)
     new.rename(target)
@@ -65,7 +71,7 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     The one way files are written under home: a reader sees the old file or the new one.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex}")
+    tmp = path.with_name(f"{TMP}{path.name}-{uuid.uuid4().hex}")
     try:
         write(tmp)
         os.replace(tmp, path)

@@ -29,7 +29,7 @@ import joblib
 import pandas as pd
 
 from segmentation.errors import BadInput, SecondLineage, SegmentationError
-from segmentation.io.lake import replace_dir
+from segmentation.io.lake import TMP, replace_dir
 from segmentation.model.segmenter import Segmenter
 
 ARTIFACT = "model.joblib"
@@ -222,7 +222,7 @@ def save_artifact(artifact: Any, meta: dict[str, Any], folder: Path, version: st
     """``artifact`` (joblib) and ``meta`` (JSON) into ``folder/<version>/``, atomically: a
     killed write leaves the previous version or none, never half of one."""
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".tmp-{version}-{uuid.uuid4().hex}"
+    tmp = folder / f"{TMP}{version}-{uuid.uuid4().hex}"
     tmp.mkdir()
     try:
         joblib.dump(artifact, tmp / ARTIFACT)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -68,7 +67,7 @@ def area_bytes(home: Home) -> dict[str, int]:
         "state": home.state,
         "features": home.features,
         "models": home.models,
-        "work": home.work(dt.date.min).parent,
+        "work": home.work_area,
         "current": home.current,
         "reports": home.reports,
         "audiences": home.audiences,

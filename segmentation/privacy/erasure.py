@@ -18,8 +18,6 @@ are left alone.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
 from collections.abc import Iterable
@@ -27,14 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from segmentation.io.lake import write_atomically, write_text
+from segmentation.campaigns import exports
+from segmentation.io.lake import LEFTOVERS, write_file, write_text
 
 ID_COLUMNS = ("customer_id", "customer_key")
-LEFTOVERS = (".tmp-", ".old-")  # lake.write_atomically's and lake.replace_dir's
 ERASED = "[erased]"
 
 
@@ -92,28 +92,23 @@ def _erase_parquet(path: Path, who: Forgotten) -> int:
         drop = hit if drop is None else pc.or_(drop, hit)
     count = pc.sum(drop).as_py() or 0
     if count:
-        kept = table.filter(pc.invert(pc.fill_null(drop, False)))
-        write_atomically(path, lambda tmp: pq.write_table(kept, tmp))
+        write_file(table.filter(pc.invert(pc.fill_null(drop, False))), path)
     return int(count)
 
 
 def _erase_csv(path: Path, who: Forgotten) -> int:
-    """Rows parsed as CSV (a quoted value may hold a line break), written back the same way
-    (pandas' ``to_csv`` and :mod:`csv` both quote only where needed) when any is dropped."""
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    if not rows:
+    """An audience's file, read as text (a quoted value may hold a line break) and, when any
+    row goes, written back by the writer that wrote it (``campaigns.exports``)."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except pd.errors.EmptyDataError:
         return 0
-    columns = [(rows[0].index(c), who.of(c)) for c in ID_COLUMNS if c in rows[0]]
-    kept = [rows[0]] + [
-        r for r in rows[1:] if not any(i < len(r) and r[i] in gone for i, gone in columns)
-    ]
-    count = len(rows) - len(kept)
-    if count:
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows(kept)
-        write_text(out.getvalue(), path)
-    return count
+    drop = np.zeros(len(frame), dtype=bool)
+    for column in (c for c in ID_COLUMNS if c in frame.columns):
+        drop |= frame[column].isin(who.of(column)).to_numpy()
+    if drop.any():
+        exports.write_file(frame[~drop], path)
+    return int(drop.sum())
 
 
 def _erase_json(path: Path, who: Forgotten) -> int:

@@ -25,6 +25,7 @@ from typing import Any
 
 from segmentation.config_privacy import RetentionConfig
 from segmentation.errors import RetentionExpired
+from segmentation.io.lake import DELETING
 
 # area -> the retention key that ages it
 KEYS = {
@@ -158,7 +159,7 @@ def remove(path: Path) -> int:
     a file; return its bytes."""
     size = tree_bytes(path)
     if path.is_dir():
-        aside = path.with_name(f".deleting-{path.name}-{uuid.uuid4().hex}")
+        aside = path.with_name(f"{DELETING}{path.name}-{uuid.uuid4().hex}")
         path.rename(aside)
         shutil.rmtree(aside)
     else:

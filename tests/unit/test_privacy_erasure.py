@@ -46,20 +46,27 @@ def test_parquet_rows_go_by_id_or_key_and_the_schema_stays(tmp_path: Path) -> No
     assert erase_files(tmp_path, WHO) == {}  # nothing left: nothing rewritten
 
 
-def test_csv_lines_go_and_the_others_keep_their_bytes(tmp_path: Path) -> None:
-    members = tmp_path / "output" / "audiences" / "a" / "run_date=2024-01-01" / "members.csv"
-    members.parent.mkdir(parents=True)
-    members.write_text('customer_id,email\nC1,"a,b"\nC2,x\r\nC3,1.50\n')
+@pytest.mark.parametrize(
+    ("name", "text", "left"),
+    [
+        (  # the other lines as they were written
+            "members.csv",
+            'customer_id,email\nC1,"a,b"\nC2,x\r\nC3,1.50\nC4,\n',
+            'customer_id,email\nC1,"a,b"\nC3,1.50\nC4,\n',
+        ),
+        (  # a quoted line break is inside one cell: it goes whole with its row
+            "changes.csv",
+            'customer_key,address\nk1,a\nk2,"12 Main St\nApt 4"\nk3,x\u2028y\n',
+            "customer_key,address\nk1,a\nk3,x\u2028y\n",
+        ),
+    ],
+)
+def test_an_audience_files_rows_go(tmp_path: Path, name: str, text: str, left: str) -> None:
+    path = tmp_path / "output" / "audiences" / "a" / "run_date=2024-01-01" / name
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
     assert erase_files(tmp_path, WHO) == {"output/audiences/a": 1}
-    assert members.read_text() == 'customer_id,email\nC1,"a,b"\nC3,1.50\n'
-
-
-def test_a_value_with_line_breaks_is_one_cell_and_goes_whole(tmp_path: Path) -> None:
-    changes = tmp_path / "output" / "audiences" / "a" / "run_date=2024-01-01" / "changes.csv"
-    changes.parent.mkdir(parents=True)
-    changes.write_text('customer_key,address\nk1,a\nk2,"12 Main St\nApt 4"\nk3,"x\u2028y"\n')
-    assert erase_files(tmp_path, WHO) == {"output/audiences/a": 1}
-    assert changes.read_text() == "customer_key,address\nk1,a\nk3,x\u2028y\n"
+    assert path.read_text() == left
 
 
 def test_a_killed_writers_leftovers_go(tmp_path: Path) -> None:
@@ -68,8 +75,9 @@ def test_a_killed_writers_leftovers_go(tmp_path: Path) -> None:
     (state / ".tmp-part-0.parquet-0123abcd").write_bytes(b"C2 half written")
     (tmp_path / "models" / ".old-m20240101-0123").mkdir(parents=True)
     (tmp_path / "models" / ".old-m20240101-0123" / "model.joblib").write_bytes(b"x")
+    (tmp_path / "features" / ".deleting-run_date=2023-01-01-0123").mkdir(parents=True)
     assert erase_files(tmp_path, WHO) == {}
-    assert [p.name for p in tmp_path.rglob("*") if p.name.startswith((".tmp", ".old"))] == []
+    assert [p.name for p in tmp_path.rglob("*") if p.name.startswith(".")] == []
 
 
 def test_json_values_equal_to_an_id_are_replaced(tmp_path: Path) -> None:
