@@ -138,20 +138,25 @@ def read_published(
     """The published ``run_date=day`` partition of ``table``, or None if there is none (with
     ``customer_id``, also where it was published pseudonymous: see :func:`read_table`)."""
     path = home.partition(table, day)
-    return read_table(home, path, columns) if path.is_file() else None
+    return read_table(home, table, path, columns) if path.is_file() else None
 
 
-def read_table(home: Home, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """A staged or published file of the pipeline's, for the pipeline: a pseudonymous one's
-    ``customer_key`` read back as ``customer_id`` (through home's map, :mod:`keymap`), so
-    that it joins with the lake and the features."""
+def read_table(
+    home: Home, table: str, path: Path, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """A staged or published file of ``table``, for the pipeline: a pseudonymous one's
+    ``customer_key`` read back as ``customer_id`` (through home's map, :mod:`keymap`), and
+    its rows in the order of the ids again, as the steps always had them (published, they
+    are in key order), so that it joins with the lake and the features as before."""
     names = pq.read_schema(path).names
     if KEY_COLUMN not in names or (columns is not None and ID_COLUMN not in columns):
         return pq.read_table(path, columns=columns).to_pandas()
     wanted = None if columns is None else [KEY_COLUMN if c == ID_COLUMN else c for c in columns]
     frame = pq.read_table(path, columns=wanted).to_pandas()
     frame[KEY_COLUMN] = keymap.ids_of(home, frame[KEY_COLUMN], str(path))
-    return frame.rename(columns={KEY_COLUMN: ID_COLUMN})
+    frame = frame.rename(columns={KEY_COLUMN: ID_COLUMN})
+    key = [c for c in layout.table(table).key if c in frame.columns]
+    return frame.sort_values(key, kind="stable", ignore_index=True)
 
 
 def segment_names(home: Home, day: dt.date) -> dict[int, str]:

@@ -42,9 +42,10 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
         )
     # the rate from tonight's and the previous segments: the published migrations hide
     # their small cells
-    moves = drift.migrations(current, store.previous_segments(home, day))
+    previous = store.previous_segments(home, day)
+    moves = drift.migrations(current, previous)
     metrics, level, drifted = drift.evaluate(
-        drift_parts(cfg, home, day, current),
+        drift_parts(cfg, home, day, current, previous),
         drift.migration_rate(moves),
         drift.row_counts(lake.read_json(home.validation_record(day))),
     )
@@ -70,8 +71,11 @@ def compute_drift(cfg: Config, day: dt.date) -> dict[str, Any]:
     }
 
 
-def drift_parts(cfg: Config, home: Home, day: dt.date, current: pd.DataFrame) -> list[pd.DataFrame]:
-    """Feature, segment and membership drift rows of ``day`` (the run rows come after)."""
+def drift_parts(
+    cfg: Config, home: Home, day: dt.date, current: pd.DataFrame, previous: pd.DataFrame | None
+) -> list[pd.DataFrame]:
+    """Feature, segment and membership drift rows of ``day`` (the run rows come after), given
+    tonight's segments and the previous night's (None: there is none)."""
     champion = store.champion(home, day, strictly_before=True)
     parts = []
     reference_segments = None
@@ -88,7 +92,6 @@ def drift_parts(cfg: Config, home: Home, day: dt.date, current: pd.DataFrame) ->
         )
         if scaled is not None and same_rows:
             shifts = centroid_shifts(home, champion, scaled, current["segment_id"].to_numpy())
-    previous = store.previous_segments(home, day)
     reference = None if reference_segments is None else reference_segments["segment_id"]
     parts.append(
         drift.segment_drift(

@@ -135,9 +135,8 @@ def _restage_profiles(
     home: Home, day: dt.date, predictions: pd.DataFrame, horizons: tuple[int, ...]
 ) -> None:
     """Fill tonight's staged ``segment_profiles`` with the segments' prediction means."""
-    segments = read_table(
-        home, home.staged_table("customer_segments", day), ["customer_id", "segment_id"]
-    )
+    staged = home.staged_table("customer_segments", day)
+    segments = read_table(home, "customer_segments", staged, ["customer_id", "segment_id"])
     segment_id = segments["segment_id"]
     if not segments["customer_id"].equals(predictions["customer_id"].astype("string")):
         # both follow the feature table's order; align by id should that ever change

@@ -104,11 +104,11 @@ def fold_history(
     )
     frame = None
     if plan.base == "file":
-        frame = read_table(home, current)
+        frame = read_table(home, HISTORY, current)
     elif plan.base == "truncate":
         assert plan.previous is not None
         frame = history.truncate(
-            read_table(home, current), plan.previous, segment_names(home, plan.previous)
+            read_table(home, HISTORY, current), plan.previous, segment_names(home, plan.previous)
         )
     previous = plan.previous
     for run in plan.todo:

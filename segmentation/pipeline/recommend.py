@@ -38,7 +38,7 @@ def recommend_items(cfg: Config, day: dt.date) -> dict[str, Any]:
         raise SegmentationError(f"nothing staged for {day}; run assign_segments first")
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    segments = read_table(home, staged, ["customer_id", "segment_id"])
+    segments = read_table(home, "customer_segments", staged, ["customer_id", "segment_id"])
     customers = segments["customer_id"].astype(str).to_numpy()
     first = day - dt.timedelta(days=r.window_days - 1)
     tonight = items.read(_files(home, first, day), cfg, first, day)
