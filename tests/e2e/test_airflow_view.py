@@ -648,6 +648,7 @@ def browser() -> Any:
 
 
 def test_a_person_logs_in_and_opens_the_view(server: Server) -> None:
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -663,8 +664,10 @@ def test_a_person_logs_in_and_opens_the_view(server: Server) -> None:
         driver.find_element(By.NAME, "password").send_keys(USERS["admin"][1])
         driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
-        # the view is in the navigation bar
-        wait.until(
+        # the view is in the navigation bar; the login's redirect may abort a lookup under
+        # way ("aborted by navigation", seen once in CI): keep waiting through it
+        landing = WebDriverWait(driver, 60, ignored_exceptions=[WebDriverException])
+        landing.until(
             ec.element_to_be_clickable((By.CSS_SELECTOR, "a[href$='/plugin/segmentation']"))
         ).click()
         frame = wait.until(
